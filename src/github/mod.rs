@@ -1,0 +1,3 @@
+//! Everything that speaks GitHub: webhooks in, REST calls out.
+
+pub mod webhook;

@@ -1,0 +1,3 @@
+//! previewd: a live preview environment on Kubernetes for every GitHub pull request.
+
+pub mod github;
