@@ -1,3 +1,7 @@
 //! previewd: a live preview environment on Kubernetes for every GitHub pull request.
 
+pub mod config;
 pub mod github;
+pub mod http;
+pub mod preview;
+pub mod telemetry;

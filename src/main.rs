@@ -1,1 +1,256 @@
-fn main() {}
+//! previewd's command line: wiring only.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use kube::CustomResourceExt;
+use previewd::config::FileConfig;
+use previewd::github::client::GitHub;
+use previewd::http::{AppState, router};
+use previewd::preview::controller::{self, Ctx, Settings};
+use previewd::preview::crd::PreviewEnvironment;
+use previewd::preview::kinds::Kinds;
+use previewd::preview::render::{self, Context, PullFacts};
+use previewd::preview::{labels, names, templates};
+use previewd::telemetry;
+
+/// A live preview environment on Kubernetes for every GitHub pull request.
+#[derive(Parser)]
+#[command(name = "previewd", version, about)]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "PREVIEWD_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve GitHub webhooks and run the controller.
+    Serve(Box<ServeArgs>),
+    /// Print the PreviewEnvironment CustomResourceDefinition as YAML.
+    Crd,
+    /// Print the objects a pull request's preview would apply, with no cluster.
+    Render(RenderArgs),
+}
+
+#[derive(Args)]
+struct TemplateArgs {
+    /// Directory of handlebars-templated manifests.
+    #[arg(long, env = "PREVIEWD_TEMPLATES_DIR", default_value = "templates")]
+    templates_dir: PathBuf,
+    /// Handlebars pattern of each preview's host name.
+    #[arg(long, env = "PREVIEWD_PREVIEW_HOST", default_value = "{{namespace}}.preview.example.com")]
+    preview_host: String,
+    /// The configuration file (repositories served, caps, template values).
+    #[arg(long, env = "PREVIEWD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Instance label value: two installations with different instances never touch each other.
+    #[arg(long, env = "PREVIEWD_INSTANCE", default_value = "default")]
+    instance: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    templates: TemplateArgs,
+    /// Address to listen on for webhooks and health checks.
+    #[arg(long, env = "PREVIEWD_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    /// The secret configured on the GitHub webhook.
+    #[arg(long, env = "PREVIEWD_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: String,
+    /// GitHub token previewd comments with.
+    #[arg(long, env = "PREVIEWD_GITHUB_TOKEN", hide_env_values = true)]
+    github_token: String,
+    /// GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, env = "PREVIEWD_GITHUB_API_URL", default_value = "https://api.github.com")]
+    github_api_url: String,
+    /// Timeout of one GitHub call, in seconds.
+    #[arg(long, env = "PREVIEWD_GITHUB_TIMEOUT_SECS", default_value_t = 10)]
+    github_timeout_secs: u64,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "PREVIEWD_KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+    /// Largest webhook body accepted, in bytes.
+    #[arg(long, env = "PREVIEWD_MAX_BODY_BYTES", default_value_t = 25 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Seconds a deployment may take to become ready before the preview is Failed.
+    #[arg(long, env = "PREVIEWD_READY_TIMEOUT_SECS", default_value_t = 600)]
+    ready_timeout_secs: u64,
+    /// Seconds to wait for a namespace to be gone before reporting it stuck.
+    #[arg(long, env = "PREVIEWD_TERMINATE_TIMEOUT_SECS", default_value_t = 300)]
+    terminate_timeout_secs: u64,
+    /// Previews reconciled at once.
+    #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4)]
+    concurrency: u16,
+    /// Test-only crash point.
+    #[arg(long, env = "PREVIEWD_FAILPOINT", hide = true)]
+    failpoint: Option<String>,
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    #[command(flatten)]
+    templates: TemplateArgs,
+    /// Repository, `owner/name`.
+    #[arg(long)]
+    repo: String,
+    /// Pull request number.
+    #[arg(long)]
+    pr: u64,
+    /// Head commit SHA.
+    #[arg(long)]
+    sha: String,
+    /// Head branch.
+    #[arg(long, default_value = "")]
+    branch: String,
+    /// Base branch.
+    #[arg(long, default_value = "main")]
+    base: String,
+    /// Pull request title.
+    #[arg(long, default_value = "")]
+    title: String,
+    /// Pull request author.
+    #[arg(long, default_value = "")]
+    author: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crd => write_stdout(&serde_yaml_ng::to_string(&PreviewEnvironment::crd())?),
+        Command::Render(args) => render_command(args),
+        Command::Serve(args) => {
+            telemetry::init(cli.log_json);
+            serve(*args).await
+        }
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {
+    Ok(match path {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    })
+}
+
+fn render_command(args: RenderArgs) -> anyhow::Result<()> {
+    let config = load_config(args.templates.config.as_ref())?;
+    let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
+    let namespace = names::preview_name(&args.repo, args.pr);
+    let pull = PullFacts {
+        full_name: args.repo.clone(),
+        number: args.pr,
+        sha: args.sha,
+        branch: args.branch,
+        base_branch: args.base,
+        title: args.title,
+        author: args.author,
+    };
+    let context = Context::new(&pull, &namespace, &args.templates.preview_host, config.values_for(&args.repo))?;
+    let preview_labels = [
+        (labels::MANAGED_BY, labels::MANAGER),
+        (labels::INSTANCE, args.templates.instance.as_str()),
+        (labels::PREVIEW, namespace.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let mut out = String::new();
+    for object in render::render(&templates, &context, &preview_labels)? {
+        out.push_str(&format!("---\n# Source: {}\n", object.file));
+        out.push_str(&serde_yaml_ng::to_string(&object.object)?);
+    }
+    write_stdout(&out)
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+async fn kube_client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let file = kube::config::Kubeconfig::read_from(path).with_context(|| format!("kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(file, &Default::default()).await?
+        }
+        None => kube::Config::infer().await.context("no Kubernetes configuration found")?,
+    };
+    Ok(kube::Client::try_from(config)?)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.webhook_secret.is_empty() {
+        anyhow::bail!("--webhook-secret (PREVIEWD_WEBHOOK_SECRET) must not be empty");
+    }
+    let config = load_config(args.templates.config.as_ref())?;
+    let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
+    let client = kube_client(args.kubeconfig.as_ref()).await?;
+    let github = GitHub::new(&args.github_api_url, &args.github_token, Duration::from_secs(args.github_timeout_secs))?;
+    let accepting = Arc::new(AtomicBool::new(true));
+    let state = AppState {
+        secret: args.webhook_secret.as_bytes().into(),
+        client: client.clone(),
+        instance: args.templates.instance.as_str().into(),
+        config: Arc::new(config.clone()),
+        accepting: accepting.clone(),
+    };
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        github,
+        kinds: Kinds::new(client),
+        settings: Settings {
+            instance: args.templates.instance,
+            templates,
+            host_pattern: args.templates.preview_host,
+            ready_timeout: Duration::from_secs(args.ready_timeout_secs),
+            terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),
+            config,
+            concurrency: args.concurrency,
+            failpoint: args.failpoint,
+        },
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "serving webhooks");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let server = axum::serve(listener, router(state, args.max_body_bytes)).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let controller = tokio::spawn(controller::run(ctx, stopped(stop_rx)));
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new webhooks, finishing in-flight work");
+        accepting.store(false, Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+    });
+    server.await?;
+    controller.await?;
+    signal.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

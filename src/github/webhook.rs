@@ -1,6 +1,8 @@
-//! Verifying and parsing GitHub webhook deliveries.
+//! Verifying and parsing GitHub webhook deliveries (pure: bytes in, values out).
 
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -25,9 +27,204 @@ pub fn signature_is_valid(secret: &[u8], body: &[u8], header: &str) -> bool {
     mac.verify_slice(&digest).is_ok()
 }
 
+/// A delivery previewd understood.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WebhookEvent {
+    /// GitHub checking the hook.
+    Ping,
+    /// Something happened to a pull request.
+    PullRequest(PullRequestEvent),
+    /// An event or action previewd does not act on (answered 2xx, nothing recorded).
+    Ignored {
+        /// `X-GitHub-Event`.
+        event: String,
+        /// The payload's `action`, if any.
+        action: Option<String>,
+    },
+}
+
+/// What happened to a pull request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullAction {
+    /// Opened.
+    Opened,
+    /// Reopened after a close.
+    Reopened,
+    /// New commits pushed to the head branch.
+    Synchronize,
+    /// Closed; `merged` tells whether by a merge.
+    Closed {
+        /// Whether the close was a merge.
+        merged: bool,
+    },
+    /// Title, body or base branch edited.
+    Edited,
+    /// A draft became ready for review.
+    ReadyForReview,
+}
+
+/// The facts of a `pull_request` delivery that previewd records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullRequestEvent {
+    /// What happened.
+    pub action: PullAction,
+    /// GitHub's repository id.
+    pub repository_id: u64,
+    /// `owner/name` of the base repository.
+    pub full_name: String,
+    /// PR number.
+    pub number: u64,
+    /// Head commit.
+    pub head_sha: String,
+    /// Head branch.
+    pub branch: String,
+    /// Base branch.
+    pub base_branch: String,
+    /// Title.
+    pub title: String,
+    /// Author login.
+    pub author: String,
+    /// Whether the head lives in another repository.
+    pub fork: bool,
+    /// Whether the PR is open.
+    pub open: bool,
+    /// The PR's `updated_at`: orders deliveries, which GitHub does not.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// The PR's web address.
+    pub html_url: String,
+}
+
+/// Why a signed delivery could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The body is not the JSON this event should carry.
+    #[error("malformed {event} payload: {source}")]
+    Malformed {
+        /// `X-GitHub-Event`.
+        event: String,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Deserialize)]
+struct ActionOnly {
+    action: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PullRequestPayload {
+    number: u64,
+    pull_request: PullRequestBody,
+    repository: RepositoryBody,
+}
+
+#[derive(Deserialize)]
+struct PullRequestBody {
+    state: String,
+    title: String,
+    html_url: String,
+    #[serde(default)]
+    merged: Option<bool>,
+    updated_at: Option<DateTime<Utc>>,
+    user: Option<UserBody>,
+    head: BranchBody,
+    base: BranchBody,
+}
+
+#[derive(Deserialize)]
+struct BranchBody {
+    #[serde(rename = "ref")]
+    name: String,
+    sha: String,
+    repo: Option<RepositoryBody>,
+}
+
+#[derive(Deserialize)]
+struct RepositoryBody {
+    id: u64,
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    login: String,
+}
+
+/// Parses a verified delivery. Unknown events and actions are `Ignored`, never an error.
+pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
+    let malformed = |source| ParseError::Malformed { event: event.to_owned(), source };
+    match event {
+        "ping" => Ok(WebhookEvent::Ping),
+        "pull_request" => {
+            let ActionOnly { action } = serde_json::from_slice(body).map_err(malformed)?;
+            let Some(action) = action.as_deref().and_then(|a| pull_action(a, body)) else {
+                return Ok(WebhookEvent::Ignored { event: event.to_owned(), action });
+            };
+            let payload: PullRequestPayload = serde_json::from_slice(body).map_err(malformed)?;
+            Ok(WebhookEvent::PullRequest(pull_request_event(action, payload)))
+        }
+        _ => {
+            let action = serde_json::from_slice::<ActionOnly>(body).ok().and_then(|a| a.action);
+            Ok(WebhookEvent::Ignored { event: event.to_owned(), action })
+        }
+    }
+}
+
+fn pull_action(action: &str, body: &[u8]) -> Option<PullAction> {
+    Some(match action {
+        "opened" => PullAction::Opened,
+        "reopened" => PullAction::Reopened,
+        "synchronize" => PullAction::Synchronize,
+        "edited" => PullAction::Edited,
+        "ready_for_review" => PullAction::ReadyForReview,
+        "closed" => {
+            #[derive(Deserialize)]
+            struct Merged {
+                pull_request: MergedFlag,
+            }
+            #[derive(Deserialize)]
+            struct MergedFlag {
+                merged: Option<bool>,
+            }
+            let merged = serde_json::from_slice::<Merged>(body)
+                .ok()
+                .and_then(|m| m.pull_request.merged)
+                .unwrap_or(false);
+            PullAction::Closed { merged }
+        }
+        _ => return None,
+    })
+}
+
+fn pull_request_event(action: PullAction, payload: PullRequestPayload) -> PullRequestEvent {
+    let pr = payload.pull_request;
+    let fork = pr.head.repo.as_ref().is_none_or(|head| head.id != payload.repository.id);
+    let action = match action {
+        PullAction::Closed { .. } => PullAction::Closed { merged: pr.merged.unwrap_or(false) },
+        other => other,
+    };
+    PullRequestEvent {
+        action,
+        repository_id: payload.repository.id,
+        full_name: payload.repository.full_name,
+        number: payload.number,
+        head_sha: pr.head.sha,
+        branch: pr.head.name,
+        base_branch: pr.base.name,
+        title: pr.title,
+        author: pr.user.map(|u| u.login).unwrap_or_default(),
+        fork,
+        open: pr.state == "open",
+        updated_at: pr.updated_at,
+        html_url: pr.html_url,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     // The example GitHub documents under "Validating webhook deliveries".
     const SECRET: &[u8] = b"It's a Secret to Everybody";
@@ -48,5 +245,50 @@ mod tests {
         assert!(!signature_is_valid(SECRET, BODY, &SIGNATURE.replace("sha256=", "sha1=")));
         assert!(!signature_is_valid(SECRET, BODY, "sha256=zz"));
         assert!(!signature_is_valid(SECRET, BODY, ""));
+    }
+
+    fn pull_payload(action: &str) -> Vec<u8> {
+        json!({
+            "action": action,
+            "number": 5,
+            "pull_request": {
+                "state": "open", "title": "t", "html_url": "https://github.test/o/r/pull/5",
+                "merged": false, "updated_at": "2026-01-02T03:04:05Z",
+                "user": {"login": "octocat"},
+                "head": {"ref": "feature", "sha": "abc", "repo": {"id": 1, "full_name": "o/r"}},
+                "base": {"ref": "main", "sha": "def", "repo": {"id": 1, "full_name": "o/r"}}
+            },
+            "repository": {"id": 1, "full_name": "o/r"}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn parses_pull_request_events() {
+        let WebhookEvent::PullRequest(e) = parse("pull_request", &pull_payload("opened")).unwrap() else {
+            panic!("not a pull request event");
+        };
+        assert_eq!(e.action, PullAction::Opened);
+        assert_eq!((e.full_name.as_str(), e.number, e.head_sha.as_str()), ("o/r", 5, "abc"));
+        assert!(!e.fork && e.open);
+        assert_eq!(e.updated_at.unwrap().to_rfc3339(), "2026-01-02T03:04:05+00:00");
+    }
+
+    #[test]
+    fn unknown_events_and_actions_are_ignored_not_errors() {
+        assert!(matches!(
+            parse("pull_request", &pull_payload("assigned")).unwrap(),
+            WebhookEvent::Ignored { action: Some(a), .. } if a == "assigned"
+        ));
+        assert!(matches!(parse("star", b"{}").unwrap(), WebhookEvent::Ignored { .. }));
+        assert!(matches!(parse("star", b"not json").unwrap(), WebhookEvent::Ignored { .. }));
+        assert_eq!(parse("ping", b"{}").unwrap(), WebhookEvent::Ping);
+    }
+
+    #[test]
+    fn malformed_payloads_are_errors() {
+        assert!(parse("pull_request", b"{").is_err());
+        assert!(parse("pull_request", br#"{"action":"opened","number":"x"}"#).is_err());
     }
 }

@@ -1,0 +1,153 @@
+//! The configuration file: which repositories previewd serves and what is set per repository.
+//! Loaded and validated once at startup; a bad file stops startup with one line naming the setting.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A setting that is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML of the expected shape.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// What the parser said (names the field and line).
+        message: String,
+    },
+    /// A value is out of its range.
+    #[error("config file {path}: {setting}: {message}")]
+    Invalid {
+        /// File path.
+        path: String,
+        /// The setting.
+        setting: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// What the configuration file says.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileConfig {
+    /// The repositories previewd serves; events from others are ignored.
+    #[serde(default)]
+    pub repositories: Vec<RepositoryConfig>,
+    /// At most this many previews deployed at once across all repositories.
+    #[serde(default)]
+    pub max_previews: Option<usize>,
+    /// When true, nothing new is deployed; teardown still happens.
+    #[serde(default)]
+    pub paused: bool,
+    /// Values every template sees as `values`, overridden per repository.
+    #[serde(default)]
+    pub values: Option<Value>,
+}
+
+/// Settings of one repository.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RepositoryConfig {
+    /// `owner/name`.
+    pub name: String,
+    /// Template values for this repository, merged over the global ones.
+    #[serde(default)]
+    pub values: Option<Value>,
+}
+
+impl FileConfig {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        Self::parse(&shown, &text)
+    }
+
+    /// Parses and validates configuration text; `path` only labels errors.
+    pub fn parse(path: &str, text: &str) -> Result<Self, ConfigError> {
+        let config: FileConfig = serde_yaml_ng::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let invalid = |setting: String, message: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            setting,
+            message: message.to_owned(),
+        };
+        for (i, repo) in config.repositories.iter().enumerate() {
+            let valid = repo.name.split_once('/').is_some_and(|(owner, name)| {
+                !owner.is_empty() && !name.is_empty() && !name.contains('/')
+            });
+            if !valid {
+                return Err(invalid(format!("repositories[{i}].name"), "must be owner/name"));
+            }
+            if repo.values.as_ref().is_some_and(|v| !v.is_object()) {
+                return Err(invalid(format!("repositories[{i}].values"), "must be a mapping"));
+            }
+        }
+        if config.values.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(invalid("values".into(), "must be a mapping"));
+        }
+        if config.max_previews == Some(0) {
+            return Err(invalid("maxPreviews".into(), "must be at least 1 (use paused: true to stop deploying)"));
+        }
+        Ok(config)
+    }
+
+    /// The settings of `full_name`, if previewd serves it (names compare case-insensitively,
+    /// as GitHub's do).
+    pub fn repository(&self, full_name: &str) -> Option<&RepositoryConfig> {
+        self.repositories.iter().find(|r| r.name.eq_ignore_ascii_case(full_name))
+    }
+
+    /// Template values for `full_name`: the global mapping with the repository's keys over it.
+    pub fn values_for(&self, full_name: &str) -> Value {
+        let mut merged = self.values.clone().unwrap_or_else(|| Value::Object(Default::default()));
+        if let (Some(target), Some(Value::Object(own))) =
+            (merged.as_object_mut(), self.repository(full_name).and_then(|r| r.values.as_ref()))
+        {
+            for (k, v) in own {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_repositories_and_merges_values() {
+        let config = FileConfig::parse(
+            "c.yaml",
+            "repositories:\n  - name: Octo/App\n    values: {image: app}\nmaxPreviews: 5\nvalues: {image: base, port: 80}\n",
+        )
+        .unwrap();
+        assert!(config.repository("octo/app").is_some());
+        assert!(config.repository("octo/other").is_none());
+        assert_eq!(config.values_for("octo/app"), json!({"image": "app", "port": 80}));
+        assert_eq!(config.values_for("octo/other"), json!({"image": "base", "port": 80}));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let err = FileConfig::parse("c.yaml", "repositories:\n  - name: nope\n").unwrap_err();
+        assert_eq!(err.to_string(), "config file c.yaml: repositories[0].name: must be owner/name");
+        let err = FileConfig::parse("c.yaml", "maxPreviews: 0\n").unwrap_err();
+        assert!(err.to_string().contains("maxPreviews"), "{err}");
+        let err = FileConfig::parse("c.yaml", "repos: []\n").unwrap_err();
+        assert!(err.to_string().contains("repos"), "{err}");
+    }
+}

@@ -1,0 +1,152 @@
+//! The one GitHub client of the process: a thin octocrab wrapper for the calls previewd makes.
+//! octocrab's own retries are left out at build time (a retried POST can post a comment twice);
+//! failures are returned and the controller's requeue decides when to try again.
+
+use std::time::Duration;
+
+use octocrab::Octocrab;
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+/// A GitHub call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// The client could not be built from the configuration.
+    #[error("GitHub client setup: {0}")]
+    Setup(String),
+    /// GitHub answered with an error status.
+    #[error("GitHub {operation}: HTTP {status}: {message}")]
+    Status {
+        /// What previewd was doing.
+        operation: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
+    /// The call did not complete (timeout, connection, unreadable body).
+    #[error("GitHub {operation}: {message}")]
+    Transport {
+        /// What previewd was doing.
+        operation: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl GitHubError {
+    fn from_octocrab(operation: &'static str, error: octocrab::Error) -> Self {
+        match error {
+            octocrab::Error::GitHub { source, .. } => GitHubError::Status {
+                operation,
+                status: source.status_code.as_u16(),
+                message: source.message,
+            },
+            other => GitHubError::Transport { operation, message: other.to_string() },
+        }
+    }
+
+    /// Whether GitHub said the thing does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GitHubError::Status { status: 404, .. })
+    }
+}
+
+/// A comment as previewd needs to see it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct IssueComment {
+    /// Comment id.
+    pub id: u64,
+    /// Markdown body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Who wrote it.
+    pub user: Option<Login>,
+}
+
+/// A user reference.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Login {
+    /// The user's login.
+    pub login: String,
+}
+
+/// previewd's GitHub client.
+pub struct GitHub {
+    octo: Octocrab,
+    login: OnceCell<String>,
+}
+
+impl GitHub {
+    /// A client for `api_url` (api.github.com, a GitHub Enterprise Server `/api/v3`, or a
+    /// stand-in) authenticated with `token`.
+    pub fn new(api_url: &str, token: &str, timeout: Duration) -> Result<Self, GitHubError> {
+        let octo = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| GitHubError::Setup(format!("API URL {api_url:?}: {e}")))?
+            .personal_token(token.to_owned())
+            .set_connect_timeout(Some(timeout))
+            .set_read_timeout(Some(timeout))
+            .set_write_timeout(Some(timeout))
+            .build()
+            .map_err(|e| GitHubError::Setup(e.to_string()))?;
+        Ok(GitHub { octo, login: OnceCell::new() })
+    }
+
+    /// The login previewd writes as (asked once).
+    pub async fn login(&self) -> Result<&str, GitHubError> {
+        self.login
+            .get_or_try_init(|| async {
+                let me: Login = self
+                    .octo
+                    .get("/user", None::<&()>)
+                    .await
+                    .map_err(|e| GitHubError::from_octocrab("get authenticated user", e))?;
+                Ok(me.login)
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// Every comment on an issue or pull request, following pagination.
+    pub async fn list_comments(&self, full_name: &str, number: u64) -> Result<Vec<IssueComment>, GitHubError> {
+        let op = "list comments";
+        let mut all = Vec::new();
+        for page in 1u32.. {
+            let route = format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}");
+            let batch: Vec<IssueComment> = self
+                .octo
+                .get(route, None::<&()>)
+                .await
+                .map_err(|e| GitHubError::from_octocrab(op, e))?;
+            let last = batch.len() < 100;
+            all.extend(batch);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Posts a new comment and returns its id.
+    pub async fn create_comment(&self, full_name: &str, number: u64, body: &str) -> Result<u64, GitHubError> {
+        let route = format!("/repos/{full_name}/issues/{number}/comments");
+        let created: IssueComment = self
+            .octo
+            .post(route, Some(&serde_json::json!({ "body": body })))
+            .await
+            .map_err(|e| GitHubError::from_octocrab("create comment", e))?;
+        Ok(created.id)
+    }
+
+    /// Replaces a comment's body.
+    pub async fn update_comment(&self, full_name: &str, comment_id: u64, body: &str) -> Result<(), GitHubError> {
+        let route = format!("/repos/{full_name}/issues/comments/{comment_id}");
+        let _: IssueComment = self
+            .octo
+            .patch(route, Some(&serde_json::json!({ "body": body })))
+            .await
+            .map_err(|e| GitHubError::from_octocrab("update comment", e))?;
+        Ok(())
+    }
+}

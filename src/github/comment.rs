@@ -1,0 +1,124 @@
+//! The sticky PR comment: rendered from a preview's state, found again by a hidden marker (pure).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::preview::crd::Phase;
+
+/// The hidden marker that identifies this installation's comment.
+pub fn marker(instance: &str) -> String {
+    format!("<!-- previewd:sticky-comment instance={instance} -->")
+}
+
+/// Whether a comment is this installation's own: written by `own_login` and carrying the marker.
+/// Someone else quoting the marker does not make their comment ours.
+pub fn is_own(body: Option<&str>, author: Option<&str>, own_login: &str, marker: &str) -> bool {
+    author.is_some_and(|a| a.eq_ignore_ascii_case(own_login))
+        && body.is_some_and(|b| b.lines().next() == Some(marker))
+}
+
+/// What the comment shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommentView<'a> {
+    /// Current phase.
+    pub phase: Phase,
+    /// Preview URL, once known.
+    pub url: Option<&'a str>,
+    /// SHA the phase refers to.
+    pub sha: &'a str,
+    /// Preview namespace.
+    pub namespace: &'a str,
+    /// Failure reason, what is awaited, or why it was destroyed.
+    pub message: Option<&'a str>,
+}
+
+impl CommentView<'_> {
+    /// A fingerprint of everything the comment says except the time, so unchanged state
+    /// rewrites nothing.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.phase.as_str(),
+            self.url.unwrap_or(""),
+            self.sha,
+            self.namespace,
+            self.message.unwrap_or("")
+        )
+    }
+}
+
+/// Renders the comment body; the marker is its first line.
+pub fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> String {
+    let headline = match view.phase {
+        Phase::Pending => "⏳ Preview pending",
+        Phase::Deploying => "🚧 Preview deploying",
+        Phase::Ready => "✅ Preview ready",
+        Phase::Failed => "❌ Preview failed",
+        Phase::Terminating => "🧹 Preview being destroyed",
+        Phase::Destroyed => "🗑️ Preview destroyed",
+    };
+    let short_sha: String = view.sha.chars().take(7).collect();
+    let mut body = format!("{}\n### {headline}\n\n", marker(instance));
+    body.push_str("| | |\n|---|---|\n");
+    if let Some(url) = view.url.filter(|_| view.phase != Phase::Destroyed) {
+        body.push_str(&format!("| URL | [{url}]({url}) |\n"));
+    }
+    body.push_str(&format!("| Commit | `{short_sha}` |\n"));
+    body.push_str(&format!("| Namespace | `{}` |\n", view.namespace));
+    body.push_str(&format!("| Phase | {} |\n", view.phase.as_str()));
+    body.push_str(&format!("| Updated | {} |\n", at.to_rfc3339_opts(SecondsFormat::Secs, true)));
+    if let Some(message) = view.message {
+        let label = if view.phase == Phase::Failed { "Reason" } else { "Details" };
+        body.push_str(&format!("\n**{label}:**\n\n```\n{}\n```\n", message.replace("```", "'''")));
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn view(phase: Phase, message: Option<&str>) -> CommentView<'_> {
+        CommentView {
+            phase,
+            url: Some("https://pr-1.preview.test"),
+            sha: "0123456789abcdef",
+            namespace: "o-r-pr1-abc",
+            message,
+        }
+    }
+
+    #[test]
+    fn ready_comment_has_marker_link_sha_and_namespace() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
+        let body = render(&view(Phase::Ready, None), "default", at);
+        assert!(body.starts_with(&marker("default")));
+        assert!(body.contains("[https://pr-1.preview.test](https://pr-1.preview.test)"));
+        assert!(body.contains("`0123456`"));
+        assert!(body.contains("`o-r-pr1-abc`"));
+        assert!(body.contains("2026-11-28T08:00:00Z"));
+    }
+
+    #[test]
+    fn failure_reason_cannot_break_out_of_its_block() {
+        let body = render(&view(Phase::Failed, Some("bad ``` fence")), "default", Utc::now());
+        assert!(body.contains("**Reason:**"));
+        assert_eq!(body.matches("```").count(), 2);
+    }
+
+    #[test]
+    fn only_own_comments_with_the_marker_are_ours() {
+        let m = marker("default");
+        let ours = format!("{m}\nbody");
+        assert!(is_own(Some(&ours), Some("previewd-bot"), "previewd-bot", &m));
+        assert!(!is_own(Some(&ours), Some("mallory"), "previewd-bot", &m));
+        assert!(!is_own(Some(&format!("> {m}")), Some("previewd-bot"), "previewd-bot", &m));
+        assert!(!is_own(Some(&format!("{}\n", marker("other"))), Some("previewd-bot"), "previewd-bot", &m));
+    }
+
+    #[test]
+    fn fingerprint_ignores_time_but_not_state() {
+        assert_eq!(view(Phase::Ready, None).fingerprint(), view(Phase::Ready, None).fingerprint());
+        assert_ne!(view(Phase::Ready, None).fingerprint(), view(Phase::Failed, None).fingerprint());
+    }
+}

@@ -1,0 +1,38 @@
+//! The HTTP side: GitHub webhooks in, health out.
+
+pub mod health;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::config::FileConfig;
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The webhook secret.
+    pub secret: Arc<[u8]>,
+    /// Kubernetes client (for recording intent).
+    pub client: kube::Client,
+    /// This installation's instance label value.
+    pub instance: Arc<str>,
+    /// The configuration file.
+    pub config: Arc<FileConfig>,
+    /// False once shutdown began.
+    pub accepting: Arc<AtomicBool>,
+}
+
+/// The router: `POST /webhooks/github`, `GET /healthz`, `GET /readyz`.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/webhooks/github", post(webhook::receive))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .with_state(state)
+}

@@ -1,0 +1,143 @@
+//! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
+//! drives each to its desired state. Idempotent; all state comes from the API server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::finalizer::{Event, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::crd::{Desired, DestroyReason, PreviewEnvironment};
+use super::kinds::Kinds;
+use super::labels;
+use super::render::Template;
+use super::{deploy, teardown};
+use crate::config::FileConfig;
+use crate::github::client::{GitHub, GitHubError};
+
+/// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
+pub const FINALIZER: &str = "previewd.dev/teardown";
+
+/// Settings the controller runs with.
+pub struct Settings {
+    /// This installation's instance label value.
+    pub instance: String,
+    /// The templates, loaded once at startup.
+    pub templates: Vec<Template>,
+    /// Handlebars pattern of the preview host.
+    pub host_pattern: String,
+    /// How long a deployment may take to become ready before it is Failed.
+    pub ready_timeout: Duration,
+    /// How long to wait for a namespace to be gone before reporting it stuck.
+    pub terminate_timeout: Duration,
+    /// The configuration file.
+    pub config: FileConfig,
+    /// Reconciles run at once.
+    pub concurrency: u16,
+    /// Test-only crash point (`after-comment-create`).
+    pub failpoint: Option<String>,
+}
+
+/// What every reconcile shares.
+pub struct Ctx {
+    /// Kubernetes client.
+    pub client: Client,
+    /// GitHub client.
+    pub github: GitHub,
+    /// Settings.
+    pub settings: Settings,
+    /// Discovery cache.
+    pub kinds: Kinds,
+}
+
+/// Why a reconcile did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// A GitHub call failed.
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// The namespace outlived the termination bound.
+    #[error("namespace {0} is still terminating")]
+    StillTerminating(String),
+    /// The object came without a uid (never from a real API server).
+    #[error("PreviewEnvironment {0} has no uid")]
+    NoUid(String),
+    /// Adding or removing the finalizer failed.
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+}
+
+/// Runs the controller until `shutdown` resolves.
+pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+    let client = ctx.client.clone();
+    let selector = labels::instance_selector(&ctx.settings.instance);
+    let owned = watcher::Config::default().labels(&selector);
+    let previews = Api::<PreviewEnvironment>::all(client.clone());
+    let mine = watcher::Config::default().labels(&format!("{}={}", labels::INSTANCE, ctx.settings.instance));
+    Controller::new(previews, mine)
+        .watches(Api::<Namespace>::all(client.clone()), owned.clone(), by_preview_label)
+        .watches(Api::<Deployment>::all(client.clone()), owned.clone(), by_preview_label)
+        .watches(Api::<StatefulSet>::all(client.clone()), owned.clone(), by_preview_label)
+        .watches(Api::<Job>::all(client), owned, by_preview_label)
+        .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(error) = result {
+                tracing::debug!(%error, "reconcile did not finish");
+            }
+        })
+        .await;
+}
+
+fn by_preview_label<K: Resource + DeserializeOwned>(object: K) -> Option<ObjectRef<PreviewEnvironment>> {
+    object.labels().get(labels::PREVIEW).map(|name| ObjectRef::new(name))
+}
+
+async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
+    let name = pe.name_any();
+    let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.repository.full_name, pr = pe.spec.number);
+    finalizer(&api, FINALIZER, pe, |event| async {
+        match event {
+            Event::Apply(pe) => match pe.spec.desired {
+                Desired::Deployed => deploy::run(&pe, &ctx).await,
+                Desired::Destroyed(reason) => teardown::run(&pe, &ctx, reason).await,
+            },
+            Event::Cleanup(pe) => {
+                let reason = match pe.spec.desired {
+                    Desired::Destroyed(reason) => reason,
+                    Desired::Deployed => DestroyReason::Deleted,
+                };
+                teardown::run(&pe, &ctx, reason).await
+            }
+        }
+    })
+    .instrument(span)
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(inner) | kube::runtime::finalizer::Error::CleanupFailed(inner) => inner,
+        other => Error::Finalizer(other.to_string()),
+    })
+}
+
+fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> Action {
+    tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");
+    let delay = match error {
+        Error::StillTerminating(_) => Duration::from_secs(5),
+        _ => Duration::from_secs(10),
+    };
+    Action::requeue(delay)
+}

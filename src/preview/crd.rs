@@ -1,0 +1,257 @@
+//! The `PreviewEnvironment` custom resource: one per pull request, cluster-scoped because it owns a
+//! Namespace. Its spec is the desired state recorded from GitHub; its status is what the
+//! controller observed on the API server.
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// API group of previewd's resources.
+pub const GROUP: &str = "previewd.dev";
+
+/// A pull request's preview: what should run (spec) and what does (status).
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "previewd.dev",
+    version = "v1alpha1",
+    kind = "PreviewEnvironment",
+    plural = "previewenvironments",
+    singular = "previewenvironment",
+    shortname = "preview",
+    shortname = "previews",
+    status = "PreviewEnvironmentStatus",
+    printcolumn = r#"{"name":"Repo","type":"string","jsonPath":".spec.repository.fullName"}"#,
+    printcolumn = r#"{"name":"PR","type":"integer","jsonPath":".spec.number"}"#,
+    printcolumn = r#"{"name":"SHA","type":"string","jsonPath":".status.deployedSha"}"#,
+    printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase"}"#,
+    printcolumn = r#"{"name":"URL","type":"string","jsonPath":".status.url"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewEnvironmentSpec {
+    /// The repository the pull request belongs to.
+    pub repository: Repository,
+    /// Pull request number.
+    pub number: u64,
+    /// Head commit to deploy.
+    pub head_sha: String,
+    /// Head branch name (data only, never structure).
+    pub branch: String,
+    /// Base branch the pull request targets.
+    pub base_branch: String,
+    /// Pull request title (data only, never structure).
+    pub title: String,
+    /// Login of the pull request's author.
+    pub author: String,
+    /// The pull request's web address.
+    #[serde(default)]
+    pub pull_request_url: String,
+    /// Whether the head lives in a fork.
+    #[serde(default)]
+    pub fork: bool,
+    /// The pull request's `updated_at` at the last recorded event: older events never win.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_updated_at: Option<DateTime<Utc>>,
+    /// Whether the preview should exist, and if not, why.
+    #[schemars(with = "DesiredRecord")]
+    pub desired: Desired,
+}
+
+/// The repository a preview belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Repository {
+    /// GitHub's numeric repository id (stable across renames).
+    pub id: u64,
+    /// `owner/name`.
+    pub full_name: String,
+}
+
+impl Repository {
+    /// The `(owner, name)` halves of the full name.
+    pub fn owner_and_name(&self) -> (&str, &str) {
+        self.full_name
+            .split_once('/')
+            .unwrap_or((self.full_name.as_str(), ""))
+    }
+}
+
+/// The desired state: deployed, or destroyed for a stated reason that later events respect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "DesiredRecord", try_from = "DesiredRecord")]
+pub enum Desired {
+    /// The head SHA should be running.
+    Deployed,
+    /// The preview should not exist, for this reason.
+    Destroyed(DestroyReason),
+}
+
+/// How `Desired` is stored: a structural schema (`state`, and `reason` when destroyed).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DesiredRecord {
+    /// `Deployed` or `Destroyed`.
+    pub state: DesiredState,
+    /// Why it was destroyed (only with `Destroyed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DestroyReason>,
+}
+
+/// The two desired states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DesiredState {
+    /// Should run.
+    Deployed,
+    /// Should not exist.
+    Destroyed,
+}
+
+impl From<Desired> for DesiredRecord {
+    fn from(desired: Desired) -> Self {
+        match desired {
+            Desired::Deployed => DesiredRecord { state: DesiredState::Deployed, reason: None },
+            Desired::Destroyed(reason) => DesiredRecord { state: DesiredState::Destroyed, reason: Some(reason) },
+        }
+    }
+}
+
+impl TryFrom<DesiredRecord> for Desired {
+    type Error = &'static str;
+
+    fn try_from(record: DesiredRecord) -> Result<Self, Self::Error> {
+        match (record.state, record.reason) {
+            (DesiredState::Deployed, _) => Ok(Desired::Deployed),
+            (DesiredState::Destroyed, Some(reason)) => Ok(Desired::Destroyed(reason)),
+            (DesiredState::Destroyed, None) => Err("desired state Destroyed needs a reason"),
+        }
+    }
+}
+
+/// Why a preview was destroyed; each reason is cleared only by its own counter-event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DestroyReason {
+    /// The pull request was closed without merging (cleared by a reopen).
+    Closed,
+    /// The pull request was merged (cleared by a reopen).
+    Merged,
+    /// The PreviewEnvironment itself was deleted (nothing clears it: the record is gone).
+    Deleted,
+}
+
+impl DestroyReason {
+    /// How the reason reads in a PR comment.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DestroyReason::Closed => "the pull request was closed",
+            DestroyReason::Merged => "the pull request was merged",
+            DestroyReason::Deleted => "its PreviewEnvironment was deleted",
+        }
+    }
+}
+
+/// Lifecycle phase shown to users.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Phase {
+    /// Recorded, not yet acted on (or waiting for an old namespace to go).
+    #[default]
+    Pending,
+    /// Objects applied, waiting for them to become ready.
+    Deploying,
+    /// Every workload is ready at the deployed SHA.
+    Ready,
+    /// Rendering, applying or becoming ready failed; the message says why.
+    Failed,
+    /// The namespace is being deleted.
+    Terminating,
+    /// The namespace is gone; the preview stays destroyed until its reason is cleared.
+    Destroyed,
+}
+
+impl Phase {
+    /// The phase's name as shown in status and comments.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Deploying => "Deploying",
+            Phase::Ready => "Ready",
+            Phase::Failed => "Failed",
+            Phase::Terminating => "Terminating",
+            Phase::Destroyed => "Destroyed",
+        }
+    }
+}
+
+/// What the controller last observed and reported.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewEnvironmentStatus {
+    /// Lifecycle phase.
+    #[serde(default)]
+    pub phase: Phase,
+    /// Preview namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Where the preview answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// SHA of the objects the API server accepted last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_sha: Option<String>,
+    /// Why the phase is what it is (failure reason, what is awaited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Kubernetes-style conditions (`Ready`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Id of previewd's sticky PR comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_id: Option<u64>,
+    /// Fingerprint of what the comment last said, so unchanged state writes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commented: Option<String>,
+    /// Kinds applied into the namespace (`group/version/Kind`), for pruning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_kinds: Vec<String>,
+    /// When the current deployment attempt started (bounds the wait for readiness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_started_at: Option<DateTime<Utc>>,
+    /// When the preview last became ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<DateTime<Utc>>,
+    /// Last phase change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_at: Option<DateTime<Utc>>,
+    /// The spec generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::CustomResourceExt;
+
+    #[test]
+    fn crd_is_cluster_scoped_with_printer_columns() {
+        let crd = PreviewEnvironment::crd();
+        assert_eq!(crd.spec.scope, "Cluster");
+        let version = &crd.spec.versions[0];
+        let columns: Vec<_> = version
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(columns, ["Repo", "PR", "SHA", "Phase", "URL", "Age"]);
+        assert!(crd.spec.names.short_names.iter().flatten().any(|n| n == "previews"));
+    }
+
+    #[test]
+    fn desired_state_serializes_with_reason() {
+        let v = serde_json::to_value(Desired::Destroyed(DestroyReason::Merged)).unwrap();
+        assert_eq!(v, serde_json::json!({"state": "Destroyed", "reason": "Merged"}));
+        let v = serde_json::to_value(Desired::Deployed).unwrap();
+        assert_eq!(v, serde_json::json!({"state": "Deployed"}));
+    }
+}

@@ -1,0 +1,237 @@
+//! Bringing a preview to its head SHA: render (no I/O), check every object, then apply the
+//! namespace and the objects with server-side apply, prune what is no longer rendered, and judge
+//! readiness from what the API server returned.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+use serde_json::{Value, json};
+
+use super::controller::{Ctx, Error};
+use super::crd::{Phase, PreviewEnvironment};
+use super::kinds::ServedKind;
+use super::readiness::{Readiness, is_workload, readiness};
+use super::render::{self, Context, PullFacts, RenderedObject};
+use super::report::{FIELD_MANAGER, Observation, publish};
+use super::labels;
+
+/// Drives `pe` towards `Deployed`.
+pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
+    let name = pe.name_any();
+    let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
+    let base = Observation {
+        namespace: Some(name.clone()),
+        deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
+        applied_kinds: pe.status.as_ref().map(|s| s.applied_kinds.clone()).unwrap_or_default(),
+        ..Observation::default()
+    };
+    let pending = |message: String| Observation { phase: Phase::Pending, message: Some(message), ..base.clone() };
+    let failed = |message: String| Observation { phase: Phase::Failed, message: Some(message), ..base.clone() };
+
+    if let Some(ns) = Api::<Namespace>::all(ctx.client.clone()).get_opt(&name).await? {
+        if ns.metadata.deletion_timestamp.is_some() {
+            publish(pe, ctx, pending(format!("waiting for the previous namespace {name} to finish terminating"))).await?;
+            return Ok(Action::requeue(std::time::Duration::from_secs(2)));
+        }
+        if !labels::owned_by(ns.metadata.labels.as_ref(), ns.metadata.annotations.as_ref(), &ctx.settings.instance, &uid) {
+            let why = format!("namespace {name} already exists and does not belong to this preview; previewd will not touch it");
+            publish(pe, ctx, failed(why)).await?;
+            return Ok(Action::requeue(std::time::Duration::from_secs(300)));
+        }
+    }
+    if ctx.settings.config.paused {
+        publish(pe, ctx, pending("previewd is paused: nothing new is deployed".into())).await?;
+        return Ok(Action::requeue(std::time::Duration::from_secs(60)));
+    }
+
+    let pull = PullFacts {
+        full_name: pe.spec.repository.full_name.clone(),
+        number: pe.spec.number,
+        sha: pe.spec.head_sha.clone(),
+        branch: pe.spec.branch.clone(),
+        base_branch: pe.spec.base_branch.clone(),
+        title: pe.spec.title.clone(),
+        author: pe.spec.author.clone(),
+    };
+    let values = ctx.settings.config.values_for(&pull.full_name);
+    let preview_labels = labels::preview_labels(pe, &name, &ctx.settings.instance);
+    let rendered = Context::new(&pull, &name, &ctx.settings.host_pattern, values)
+        .and_then(|context| render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o)));
+    let (context, objects) = match rendered {
+        Ok(ok) => ok,
+        Err(e) => {
+            publish(pe, ctx, failed(e.to_string())).await?;
+            return Ok(Action::await_change());
+        }
+    };
+    let kinds = match resolve_all(ctx, &objects).await {
+        Ok(kinds) => kinds,
+        Err(why) => {
+            publish(pe, ctx, failed(why)).await?;
+            return Ok(Action::await_change());
+        }
+    };
+
+    let generation_changed = pe.status.as_ref().and_then(|s| s.observed_generation) != pe.metadata.generation;
+    let started = match pe.status.as_ref().and_then(|s| s.deploy_started_at) {
+        Some(at) if !generation_changed => at,
+        _ => Utc::now(),
+    };
+    apply_namespace(pe, ctx, &name, &uid, &preview_labels).await?;
+    let mut applied = Vec::with_capacity(objects.len());
+    for (object, kind) in objects.iter().zip(&kinds) {
+        match apply_object(ctx, &name, object, kind).await {
+            Ok(returned) => applied.push(returned),
+            Err(e) => {
+                let why = format!("{}: {} {}: {}", object.file, object.object["kind"].as_str().unwrap_or(""), object_name(&object.object), api_message(&e));
+                publish(pe, ctx, failed(why)).await?;
+                return Ok(Action::requeue(std::time::Duration::from_secs(60)));
+            }
+        }
+    }
+    let applied_kinds: Vec<String> = objects.iter().map(kind_key).collect::<BTreeSet<_>>().into_iter().collect();
+    prune(ctx, &name, &base.applied_kinds, &objects).await?;
+
+    let mut seen = Observation {
+        url: Some(context.url.clone()),
+        deployed_sha: Some(pe.spec.head_sha.clone()),
+        applied_kinds,
+        deploy_started_at: Some(started),
+        ..base.clone()
+    };
+    let elapsed = (Utc::now() - started).to_std().unwrap_or_default();
+    let verdict = judge(&applied);
+    let action = match verdict {
+        Readiness::Ready => {
+            seen.phase = Phase::Ready;
+            Action::requeue(std::time::Duration::from_secs(600))
+        }
+        Readiness::Failed(why) => {
+            seen.phase = Phase::Failed;
+            seen.message = Some(why);
+            Action::requeue(std::time::Duration::from_secs(300))
+        }
+        Readiness::Waiting(what) if elapsed >= ctx.settings.ready_timeout => {
+            seen.phase = Phase::Failed;
+            seen.message = Some(format!("not ready after {}s: {what}", ctx.settings.ready_timeout.as_secs()));
+            Action::requeue(std::time::Duration::from_secs(300))
+        }
+        Readiness::Waiting(what) => {
+            seen.phase = Phase::Deploying;
+            seen.message = Some(format!("waiting for {what}"));
+            Action::requeue(ctx.settings.ready_timeout.saturating_sub(elapsed).min(std::time::Duration::from_secs(30)))
+        }
+    };
+    publish(pe, ctx, seen).await?;
+    Ok(action)
+}
+
+/// The first workload that is not ready decides; all ready means Ready.
+fn judge(applied: &[DynamicObject]) -> Readiness {
+    let mut waiting = None;
+    for object in applied {
+        let Some(types) = &object.types else { continue };
+        if !is_workload(&types.api_version, &types.kind) {
+            continue;
+        }
+        let value = serde_json::to_value(object).unwrap_or(Value::Null);
+        match readiness(&types.kind, &value) {
+            Readiness::Ready => {}
+            Readiness::Failed(why) => return Readiness::Failed(format!("{} {}: {why}", types.kind, object.name_any())),
+            Readiness::Waiting(what) => {
+                waiting.get_or_insert_with(|| format!("{} {}: {what}", types.kind, object.name_any()));
+            }
+        }
+    }
+    waiting.map_or(Readiness::Ready, Readiness::Waiting)
+}
+
+/// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind
+/// refuses the whole set.
+async fn resolve_all(ctx: &Ctx, objects: &[RenderedObject]) -> Result<Vec<ServedKind>, String> {
+    let mut kinds = Vec::with_capacity(objects.len());
+    for object in objects {
+        let api_version = object.object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object.object["kind"].as_str().unwrap_or_default();
+        let shown = format!("{}: {kind} {}", object.file, object_name(&object.object));
+        let served = ctx
+            .kinds
+            .resolve(api_version, kind)
+            .await
+            .map_err(|e| format!("{shown}: {api_version} {kind} is not served by the API server ({})", api_message(&e)))?;
+        if !served.namespaced {
+            return Err(format!("{shown}: {kind} is cluster-scoped; templates may only create namespaced objects in the preview namespace"));
+        }
+        kinds.push(served);
+    }
+    Ok(kinds)
+}
+
+async fn apply_namespace(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    name: &str,
+    uid: &str,
+    preview_labels: &std::collections::BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let namespace = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": preview_labels,
+            "annotations": labels::namespace_annotations(pe, uid),
+        }
+    });
+    Api::<Namespace>::all(ctx.client.clone())
+        .patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&namespace))
+        .await?;
+    Ok(())
+}
+
+async fn apply_object(ctx: &Ctx, namespace: &str, object: &RenderedObject, kind: &ServedKind) -> Result<DynamicObject, kube::Error> {
+    let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &kind.resource);
+    api.patch(object_name(&object.object), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object.object))
+        .await
+}
+
+/// Deletes objects labelled as this preview's, of kinds applied before or now, that this round
+/// did not render.
+async fn prune(ctx: &Ctx, namespace: &str, previous_kinds: &[String], objects: &[RenderedObject]) -> Result<(), Error> {
+    let keep: BTreeSet<(String, String)> = objects.iter().map(|o| (kind_key(o), object_name(&o.object).to_owned())).collect();
+    let selector = format!("{}={namespace}", labels::PREVIEW);
+    let kinds: BTreeSet<String> = previous_kinds.iter().cloned().chain(objects.iter().map(kind_key)).collect();
+    for key in kinds {
+        let Some((api_version, kind)) = key.rsplit_once('/') else { continue };
+        let Ok(served) = ctx.kinds.resolve(api_version, kind).await else { continue };
+        let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &served.resource);
+        for existing in api.list_metadata(&ListParams::default().labels(&selector)).await?.items {
+            let existing_name = existing.name_any();
+            if !keep.contains(&(key.clone(), existing_name.clone())) {
+                tracing::info!(kind, name = %existing_name, "pruning object no longer rendered");
+                api.delete(&existing_name, &DeleteParams::background()).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind_key(object: &RenderedObject) -> String {
+    format!("{}/{}", object.object["apiVersion"].as_str().unwrap_or(""), object.object["kind"].as_str().unwrap_or(""))
+}
+
+fn object_name(object: &Value) -> &str {
+    object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The API server's own message for a failed call.
+pub fn api_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
+}

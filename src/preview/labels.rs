@@ -1,0 +1,87 @@
+//! Ownership labels and annotations, and the check that an object is this preview's (pure).
+
+use std::collections::BTreeMap;
+
+use super::crd::PreviewEnvironment;
+
+/// Marks everything previewd manages.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY`].
+pub const MANAGER: &str = "previewd";
+/// Which previewd installation owns the object (two installations never touch each other's).
+pub const INSTANCE: &str = "previewd.dev/instance";
+/// The owning PreviewEnvironment's name.
+pub const PREVIEW: &str = "previewd.dev/preview";
+/// GitHub's repository id.
+pub const REPOSITORY_ID: &str = "previewd.dev/repository-id";
+/// PR number.
+pub const PULL_REQUEST: &str = "previewd.dev/pull-request";
+/// Annotation: the owning PreviewEnvironment's uid; only its end may delete the namespace.
+pub const OWNER_UID: &str = "previewd.dev/owner-uid";
+/// Annotation: the PR's web address.
+pub const PULL_REQUEST_URL: &str = "previewd.dev/pull-request-url";
+/// Annotation: `owner/name`.
+pub const REPOSITORY: &str = "previewd.dev/repository";
+/// Annotation: the deployed head SHA.
+pub const SHA: &str = "previewd.dev/sha";
+
+/// Label selector for everything an installation manages.
+pub fn instance_selector(instance: &str) -> String {
+    format!("{MANAGED_BY}={MANAGER},{INSTANCE}={instance}")
+}
+
+/// Labels on a preview's namespace and on every object applied into it.
+pub fn preview_labels(pe: &PreviewEnvironment, name: &str, instance: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY.to_owned(), MANAGER.to_owned()),
+        (INSTANCE.to_owned(), instance.to_owned()),
+        (PREVIEW.to_owned(), name.to_owned()),
+        (REPOSITORY_ID.to_owned(), pe.spec.repository.id.to_string()),
+        (PULL_REQUEST.to_owned(), pe.spec.number.to_string()),
+    ])
+}
+
+/// Annotations on a preview's namespace.
+pub fn namespace_annotations(pe: &PreviewEnvironment, uid: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (OWNER_UID.to_owned(), uid.to_owned()),
+        (PULL_REQUEST_URL.to_owned(), pe.spec.pull_request_url.clone()),
+        (REPOSITORY.to_owned(), pe.spec.repository.full_name.clone()),
+        (SHA.to_owned(), pe.spec.head_sha.clone()),
+    ])
+}
+
+/// Whether a namespace with these labels and annotations belongs to this installation and to the
+/// PreviewEnvironment with `uid`: the only namespaces previewd may change or delete.
+pub fn owned_by(
+    labels: Option<&BTreeMap<String, String>>,
+    annotations: Option<&BTreeMap<String, String>>,
+    instance: &str,
+    uid: &str,
+) -> bool {
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    label(MANAGED_BY) == Some(MANAGER)
+        && label(INSTANCE) == Some(instance)
+        && annotations.and_then(|a| a.get(OWNER_UID)).map(String::as_str) == Some(uid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn ownership_needs_labels_instance_and_uid() {
+        let labels = map(&[(MANAGED_BY, MANAGER), (INSTANCE, "a")]);
+        let annotations = map(&[(OWNER_UID, "u1")]);
+        assert!(owned_by(Some(&labels), Some(&annotations), "a", "u1"));
+        assert!(!owned_by(Some(&labels), Some(&annotations), "b", "u1"));
+        assert!(!owned_by(Some(&labels), Some(&annotations), "a", "u2"));
+        assert!(!owned_by(None, Some(&annotations), "a", "u1"));
+        assert!(!owned_by(Some(&map(&[(INSTANCE, "a")])), Some(&annotations), "a", "u1"));
+        assert!(!owned_by(Some(&labels), None, "a", "u1"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The preview itself: its resource, names, rendering, policy and the controller that runs it.
+
+pub mod controller;
+pub mod crd;
+pub mod deploy;
+pub mod intent;
+pub mod kinds;
+pub mod labels;
+pub mod names;
+pub mod readiness;
+pub mod render;
+pub mod report;
+pub mod teardown;
+pub mod store;
+pub mod templates;

@@ -1,0 +1,152 @@
+//! Whether an applied workload is ready, judged only from the object the API server returned
+//! (pure). Kinds without a notion of readiness are ready once applied.
+
+use serde_json::Value;
+
+/// A workload's readiness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Ready at its current generation.
+    Ready,
+    /// Not ready yet; what is awaited.
+    Waiting(String),
+    /// Will not become ready by itself; why.
+    Failed(String),
+}
+
+/// Kinds whose readiness previewd waits for.
+pub fn is_workload(api_version: &str, kind: &str) -> bool {
+    matches!((api_version, kind), ("apps/v1", "Deployment" | "StatefulSet") | ("batch/v1", "Job"))
+}
+
+/// Readiness of an object of the given kind.
+pub fn readiness(kind: &str, object: &Value) -> Readiness {
+    match kind {
+        "Deployment" => deployment(object),
+        "StatefulSet" => stateful_set(object),
+        "Job" => job(object),
+        _ => Readiness::Ready,
+    }
+}
+
+fn int(value: &Value, pointer: &str) -> i64 {
+    value.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
+    object
+        .pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+}
+
+fn condition_is(object: &Value, kind: &str, status: &str) -> bool {
+    condition(object, kind).and_then(|c| c.get("status")).and_then(Value::as_str) == Some(status)
+}
+
+fn condition_text(object: &Value, kind: &str) -> Option<String> {
+    let c = condition(object, kind)?;
+    let reason = c.get("reason").and_then(Value::as_str).unwrap_or("");
+    let message = c.get("message").and_then(Value::as_str).unwrap_or("");
+    Some(format!("{reason}: {message}").trim_matches([' ', ':']).to_owned())
+}
+
+fn generation_observed(object: &Value) -> bool {
+    int(object, "/status/observedGeneration") >= int(object, "/metadata/generation")
+}
+
+fn deployment(object: &Value) -> Readiness {
+    let desired = object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    if condition_is(object, "Progressing", "False") {
+        let why = condition_text(object, "Progressing").unwrap_or_default();
+        return Readiness::Failed(format!("rollout stopped: {why}"));
+    }
+    if !generation_observed(object) {
+        return Readiness::Waiting("rollout not yet observed by the deployment controller".into());
+    }
+    let updated = int(object, "/status/updatedReplicas");
+    let available = int(object, "/status/availableReplicas");
+    let total = int(object, "/status/replicas");
+    if updated == desired && available == desired && total == desired {
+        return Readiness::Ready;
+    }
+    let mut waiting = format!("{available}/{desired} replicas available, {updated}/{desired} updated");
+    if let Some(failure) = condition_text(object, "ReplicaFailure").filter(|_| condition_is(object, "ReplicaFailure", "True")) {
+        waiting.push_str(&format!(" ({failure})"));
+    }
+    Readiness::Waiting(waiting)
+}
+
+fn stateful_set(object: &Value) -> Readiness {
+    let desired = object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    if !generation_observed(object) {
+        return Readiness::Waiting("rollout not yet observed by the statefulset controller".into());
+    }
+    let ready = int(object, "/status/readyReplicas");
+    let updated = int(object, "/status/updatedReplicas");
+    let available = int(object, "/status/availableReplicas");
+    if ready == desired && updated == desired && available == desired {
+        Readiness::Ready
+    } else {
+        Readiness::Waiting(format!("{ready}/{desired} replicas ready, {updated}/{desired} updated"))
+    }
+}
+
+fn job(object: &Value) -> Readiness {
+    if condition_is(object, "Complete", "True") {
+        Readiness::Ready
+    } else if condition_is(object, "Failed", "True") {
+        Readiness::Failed(format!("job failed: {}", condition_text(object, "Failed").unwrap_or_default()))
+    } else {
+        Readiness::Waiting(format!("job running: {} succeeded", int(object, "/status/succeeded")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deploy(generation: i64, observed: i64, replicas: i64, updated: i64, available: i64) -> Value {
+        json!({
+            "metadata": {"generation": generation},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "replicas": replicas,
+                       "updatedReplicas": updated, "availableReplicas": available}
+        })
+    }
+
+    #[test]
+    fn deployment_needs_observed_generation_and_all_replicas() {
+        assert_eq!(readiness("Deployment", &deploy(2, 2, 2, 2, 2)), Readiness::Ready);
+        assert!(matches!(readiness("Deployment", &deploy(3, 2, 2, 2, 2)), Readiness::Waiting(_)));
+        assert!(matches!(readiness("Deployment", &deploy(2, 2, 2, 2, 1)), Readiness::Waiting(_)));
+        assert!(matches!(readiness("Deployment", &deploy(2, 2, 2, 1, 2)), Readiness::Waiting(_)));
+    }
+
+    #[test]
+    fn deployment_reports_replica_failures_and_deadlines() {
+        let mut d = deploy(1, 1, 1, 0, 0);
+        d["status"]["conditions"] = json!([{"type": "ReplicaFailure", "status": "True",
+            "reason": "FailedCreate", "message": "pods \"x\" is forbidden: exceeded quota: q"}]);
+        let Readiness::Waiting(why) = readiness("Deployment", &d) else { panic!() };
+        assert!(why.contains("exceeded quota"), "{why}");
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
+            "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
+        assert!(matches!(readiness("Deployment", &d), Readiness::Failed(m) if m.contains("ProgressDeadlineExceeded")));
+    }
+
+    #[test]
+    fn jobs_and_statefulsets() {
+        let done = json!({"status": {"conditions": [{"type": "Complete", "status": "True"}]}});
+        assert_eq!(readiness("Job", &done), Readiness::Ready);
+        let failed = json!({"status": {"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}});
+        assert!(matches!(readiness("Job", &failed), Readiness::Failed(_)));
+        assert!(matches!(readiness("Job", &json!({})), Readiness::Waiting(_)));
+        let sts = json!({"metadata": {"generation": 1}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}});
+        assert_eq!(readiness("StatefulSet", &sts), Readiness::Ready);
+        assert_eq!(readiness("ConfigMap", &json!({})), Readiness::Ready);
+    }
+}

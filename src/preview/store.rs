@@ -1,0 +1,82 @@
+//! Recording intent: the only thing the webhook handler writes. Reads the recorded
+//! PreviewEnvironment, decides (pure), and writes the new spec with optimistic concurrency, so
+//! concurrent or repeated deliveries settle on the newest state and repeats change nothing.
+
+use std::collections::BTreeMap;
+
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Client, ResourceExt};
+
+use super::crd::PreviewEnvironment;
+use super::intent::{Decision, decide};
+use super::{labels, names};
+use crate::github::webhook::PullRequestEvent;
+
+/// Field manager of the webhook side.
+const WEBHOOK_MANAGER: &str = "previewd-webhook";
+
+/// What recording an event did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The desired state was written (`changed`) or already said the same.
+    Recorded {
+        /// PreviewEnvironment name.
+        name: String,
+        /// Whether anything was written.
+        changed: bool,
+    },
+    /// Nothing recorded, for this reason.
+    Ignored(&'static str),
+}
+
+/// Records the desired state after `event` for this installation.
+pub async fn record_pull_request(client: &Client, instance: &str, event: &PullRequestEvent) -> Result<Outcome, kube::Error> {
+    let api = Api::<PreviewEnvironment>::all(client.clone());
+    let name = names::preview_name(&event.full_name, event.number);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let existing = api.get_opt(&name).await?;
+        if let Some(existing) = &existing
+            && existing.labels().get(labels::INSTANCE).map(String::as_str) != Some(instance)
+        {
+            return Ok(Outcome::Ignored("recorded by another previewd installation"));
+        }
+        let spec = match decide(existing.as_ref().map(|e| &e.spec), event) {
+            Decision::Record(spec) => spec,
+            Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
+        };
+        let written = match existing {
+            Some(existing) if existing.spec == spec => {
+                return Ok(Outcome::Recorded { name, changed: false });
+            }
+            Some(mut existing) => {
+                existing.spec = spec;
+                existing.status = None;
+                api.replace(&name, &PostParams { field_manager: Some(WEBHOOK_MANAGER.into()), ..Default::default() }, &existing)
+                    .await
+            }
+            None => {
+                let mut fresh = PreviewEnvironment::new(&name, spec);
+                fresh.metadata = ObjectMeta { name: Some(name.clone()), labels: Some(record_labels(instance, event)), ..ObjectMeta::default() };
+                api.create(&PostParams { field_manager: Some(WEBHOOK_MANAGER.into()), ..Default::default() }, &fresh)
+                    .await
+            }
+        };
+        match written {
+            Ok(_) => return Ok(Outcome::Recorded { name, changed: true }),
+            // Someone wrote in between: decide again on what they wrote.
+            Err(kube::Error::Api(status)) if status.code == 409 && attempts < 5 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn record_labels(instance: &str, event: &PullRequestEvent) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (labels::MANAGED_BY.to_owned(), labels::MANAGER.to_owned()),
+        (labels::INSTANCE.to_owned(), instance.to_owned()),
+        (labels::REPOSITORY_ID.to_owned(), event.repository_id.to_string()),
+        (labels::PULL_REQUEST.to_owned(), event.number.to_string()),
+    ])
+}
