@@ -8,6 +8,7 @@ cache="${PREVIEWD_CACHE_DIR:-$repo/.cache}"
 bin="$cache/cluster/bin"
 mkdir -p "$bin"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 pin_of() { cat "$repo/cluster/$1/go.mod" "$repo/cluster/$1/go.sum" | sha256sum | cut -c1-16; }
 
@@ -62,10 +63,12 @@ step kubernetes "kube-apiserver kube-controller-manager kube-scheduler kubectl" 
 step kwok "kwok" -- -ldflags "-s -w" -o "$bin/kwok" sigs.k8s.io/kwok/cmd/kwok
 step helm "helm" -- -ldflags "-s -w" -o "$bin/helm" helm.sh/helm/v4/cmd/helm
 
-# kwok ships no stages in its binary; keep the ones its pinned module ships next to it.
+# kwok ships no stages in its binary; keep the node ones its pinned module ships next to it.
+# The pod stages (shipped pod/fast adjusted for previewd's readiness labels) live in cluster/stages/.
 kwok_dir=$(cd "$repo/cluster/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
 rm -rf "$cache/cluster/kwok-stages" && mkdir -p "$cache/cluster/kwok-stages"
-for s in node/fast node/heartbeat pod/fast; do
-	cp "$kwok_dir/kustomize/stage/$s/"*.yaml "$cache/cluster/kwok-stages/"
+for s in node/fast/node-initialize node/heartbeat/node-heartbeat; do
+	cp "$kwok_dir/kustomize/stage/$s.yaml" "$cache/cluster/kwok-stages/"
 done
+chmod u+w "$cache/cluster/kwok-stages/"*.yaml
 echo "cluster-build: binaries in $bin"

@@ -70,14 +70,19 @@ impl FileConfig {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Self::parse(&shown, &text)
     }
 
     /// Parses and validates configuration text; `path` only labels errors.
     pub fn parse(path: &str, text: &str) -> Result<Self, ConfigError> {
-        let config: FileConfig = serde_yaml_ng::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let config: FileConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         let invalid = |setting: String, message: &str| ConfigError::Invalid {
             path: path.to_owned(),
             setting,
@@ -88,17 +93,26 @@ impl FileConfig {
                 !owner.is_empty() && !name.is_empty() && !name.contains('/')
             });
             if !valid {
-                return Err(invalid(format!("repositories[{i}].name"), "must be owner/name"));
+                return Err(invalid(
+                    format!("repositories[{i}].name"),
+                    "must be owner/name",
+                ));
             }
             if repo.values.as_ref().is_some_and(|v| !v.is_object()) {
-                return Err(invalid(format!("repositories[{i}].values"), "must be a mapping"));
+                return Err(invalid(
+                    format!("repositories[{i}].values"),
+                    "must be a mapping",
+                ));
             }
         }
         if config.values.as_ref().is_some_and(|v| !v.is_object()) {
             return Err(invalid("values".into(), "must be a mapping"));
         }
         if config.max_previews == Some(0) {
-            return Err(invalid("maxPreviews".into(), "must be at least 1 (use paused: true to stop deploying)"));
+            return Err(invalid(
+                "maxPreviews".into(),
+                "must be at least 1 (use paused: true to stop deploying)",
+            ));
         }
         Ok(config)
     }
@@ -106,15 +120,21 @@ impl FileConfig {
     /// The settings of `full_name`, if previewd serves it (names compare case-insensitively,
     /// as GitHub's do).
     pub fn repository(&self, full_name: &str) -> Option<&RepositoryConfig> {
-        self.repositories.iter().find(|r| r.name.eq_ignore_ascii_case(full_name))
+        self.repositories
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(full_name))
     }
 
     /// Template values for `full_name`: the global mapping with the repository's keys over it.
     pub fn values_for(&self, full_name: &str) -> Value {
-        let mut merged = self.values.clone().unwrap_or_else(|| Value::Object(Default::default()));
-        if let (Some(target), Some(Value::Object(own))) =
-            (merged.as_object_mut(), self.repository(full_name).and_then(|r| r.values.as_ref()))
-        {
+        let mut merged = self
+            .values
+            .clone()
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        if let (Some(target), Some(Value::Object(own))) = (
+            merged.as_object_mut(),
+            self.repository(full_name).and_then(|r| r.values.as_ref()),
+        ) {
             for (k, v) in own {
                 target.insert(k.clone(), v.clone());
             }
@@ -137,14 +157,23 @@ mod tests {
         .unwrap();
         assert!(config.repository("octo/app").is_some());
         assert!(config.repository("octo/other").is_none());
-        assert_eq!(config.values_for("octo/app"), json!({"image": "app", "port": 80}));
-        assert_eq!(config.values_for("octo/other"), json!({"image": "base", "port": 80}));
+        assert_eq!(
+            config.values_for("octo/app"),
+            json!({"image": "app", "port": 80})
+        );
+        assert_eq!(
+            config.values_for("octo/other"),
+            json!({"image": "base", "port": 80})
+        );
     }
 
     #[test]
     fn errors_name_the_setting() {
         let err = FileConfig::parse("c.yaml", "repositories:\n  - name: nope\n").unwrap_err();
-        assert_eq!(err.to_string(), "config file c.yaml: repositories[0].name: must be owner/name");
+        assert_eq!(
+            err.to_string(),
+            "config file c.yaml: repositories[0].name: must be owner/name"
+        );
         let err = FileConfig::parse("c.yaml", "maxPreviews: 0\n").unwrap_err();
         assert!(err.to_string().contains("maxPreviews"), "{err}");
         let err = FileConfig::parse("c.yaml", "repos: []\n").unwrap_err();

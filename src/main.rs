@@ -37,7 +37,7 @@ enum Command {
     /// Print the PreviewEnvironment CustomResourceDefinition as YAML.
     Crd,
     /// Print the objects a pull request's preview would apply, with no cluster.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
 }
 
 #[derive(Args)]
@@ -46,7 +46,11 @@ struct TemplateArgs {
     #[arg(long, env = "PREVIEWD_TEMPLATES_DIR", default_value = "templates")]
     templates_dir: PathBuf,
     /// Handlebars pattern of each preview's host name.
-    #[arg(long, env = "PREVIEWD_PREVIEW_HOST", default_value = "{{namespace}}.preview.example.com")]
+    #[arg(
+        long,
+        env = "PREVIEWD_PREVIEW_HOST",
+        default_value = "{{namespace}}.preview.example.com"
+    )]
     preview_host: String,
     /// The configuration file (repositories served, caps, template values).
     #[arg(long, env = "PREVIEWD_CONFIG")]
@@ -70,7 +74,11 @@ struct ServeArgs {
     #[arg(long, env = "PREVIEWD_GITHUB_TOKEN", hide_env_values = true)]
     github_token: String,
     /// GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
-    #[arg(long, env = "PREVIEWD_GITHUB_API_URL", default_value = "https://api.github.com")]
+    #[arg(
+        long,
+        env = "PREVIEWD_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
     github_api_url: String,
     /// Timeout of one GitHub call, in seconds.
     #[arg(long, env = "PREVIEWD_GITHUB_TIMEOUT_SECS", default_value_t = 10)]
@@ -122,12 +130,29 @@ struct RenderArgs {
     author: String,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("previewd: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line naming what failed, not a backtrace.
+            eprintln!("previewd: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crd => write_stdout(&serde_yaml_ng::to_string(&PreviewEnvironment::crd())?),
-        Command::Render(args) => render_command(args),
+        Command::Render(args) => render_command(*args),
         Command::Serve(args) => {
             telemetry::init(cli.log_json);
             serve(*args).await
@@ -155,7 +180,12 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         title: args.title,
         author: args.author,
     };
-    let context = Context::new(&pull, &namespace, &args.templates.preview_host, config.values_for(&args.repo))?;
+    let context = Context::new(
+        &pull,
+        &namespace,
+        &args.templates.preview_host,
+        config.values_for(&args.repo),
+    )?;
     let preview_labels = [
         (labels::MANAGED_BY, labels::MANAGER),
         (labels::INSTANCE, args.templates.instance.as_str()),
@@ -184,10 +214,13 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 async fn kube_client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
     let config = match kubeconfig {
         Some(path) => {
-            let file = kube::config::Kubeconfig::read_from(path).with_context(|| format!("kubeconfig {}", path.display()))?;
+            let file = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("kubeconfig {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(file, &Default::default()).await?
         }
-        None => kube::Config::infer().await.context("no Kubernetes configuration found")?,
+        None => kube::Config::infer()
+            .await
+            .context("no Kubernetes configuration found")?,
     };
     Ok(kube::Client::try_from(config)?)
 }
@@ -199,7 +232,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = load_config(args.templates.config.as_ref())?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     let client = kube_client(args.kubeconfig.as_ref()).await?;
-    let github = GitHub::new(&args.github_api_url, &args.github_token, Duration::from_secs(args.github_timeout_secs))?;
+    let github = GitHub::new(
+        &args.github_api_url,
+        &args.github_token,
+        Duration::from_secs(args.github_timeout_secs),
+    )?;
     let accepting = Arc::new(AtomicBool::new(true));
     let state = AppState {
         secret: args.webhook_secret.as_bytes().into(),
@@ -223,13 +260,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             failpoint: args.failpoint,
         },
     });
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listen on {}", args.listen))?;
     tracing::info!(address = %listener.local_addr()?, "serving webhooks");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let server = axum::serve(listener, router(state, args.max_body_bytes)).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let server = axum::serve(listener, router(state, args.max_body_bytes))
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
     let controller = tokio::spawn(controller::run(ctx, stopped(stop_rx)));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -245,7 +285,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

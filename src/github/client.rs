@@ -42,7 +42,10 @@ impl GitHubError {
                 status: source.status_code.as_u16(),
                 message: source.message,
             },
-            other => GitHubError::Transport { operation, message: other.to_string() },
+            other => GitHubError::Transport {
+                operation,
+                message: other.to_string(),
+            },
         }
     }
 
@@ -90,7 +93,10 @@ impl GitHub {
             .set_write_timeout(Some(timeout))
             .build()
             .map_err(|e| GitHubError::Setup(e.to_string()))?;
-        Ok(GitHub { octo, login: OnceCell::new() })
+        Ok(GitHub {
+            octo,
+            login: OnceCell::new(),
+        })
     }
 
     /// The login previewd writes as (asked once).
@@ -109,11 +115,16 @@ impl GitHub {
     }
 
     /// Every comment on an issue or pull request, following pagination.
-    pub async fn list_comments(&self, full_name: &str, number: u64) -> Result<Vec<IssueComment>, GitHubError> {
+    pub async fn list_comments(
+        &self,
+        full_name: &str,
+        number: u64,
+    ) -> Result<Vec<IssueComment>, GitHubError> {
         let op = "list comments";
         let mut all = Vec::new();
         for page in 1u32.. {
-            let route = format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}");
+            let route =
+                format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}");
             let batch: Vec<IssueComment> = self
                 .octo
                 .get(route, None::<&()>)
@@ -129,7 +140,12 @@ impl GitHub {
     }
 
     /// Posts a new comment and returns its id.
-    pub async fn create_comment(&self, full_name: &str, number: u64, body: &str) -> Result<u64, GitHubError> {
+    pub async fn create_comment(
+        &self,
+        full_name: &str,
+        number: u64,
+        body: &str,
+    ) -> Result<u64, GitHubError> {
         let route = format!("/repos/{full_name}/issues/{number}/comments");
         let created: IssueComment = self
             .octo
@@ -140,7 +156,12 @@ impl GitHub {
     }
 
     /// Replaces a comment's body.
-    pub async fn update_comment(&self, full_name: &str, comment_id: u64, body: &str) -> Result<(), GitHubError> {
+    pub async fn update_comment(
+        &self,
+        full_name: &str,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<(), GitHubError> {
         let route = format!("/repos/{full_name}/issues/comments/{comment_id}");
         let _: IssueComment = self
             .octo

@@ -65,10 +65,20 @@ pub fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> Stri
     body.push_str(&format!("| Commit | `{short_sha}` |\n"));
     body.push_str(&format!("| Namespace | `{}` |\n", view.namespace));
     body.push_str(&format!("| Phase | {} |\n", view.phase.as_str()));
-    body.push_str(&format!("| Updated | {} |\n", at.to_rfc3339_opts(SecondsFormat::Secs, true)));
+    body.push_str(&format!(
+        "| Updated | {} |\n",
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    ));
     if let Some(message) = view.message {
-        let label = if view.phase == Phase::Failed { "Reason" } else { "Details" };
-        body.push_str(&format!("\n**{label}:**\n\n```\n{}\n```\n", message.replace("```", "'''")));
+        let label = if view.phase == Phase::Failed {
+            "Reason"
+        } else {
+            "Details"
+        };
+        body.push_str(&format!(
+            "\n**{label}:**\n\n```\n{}\n```\n",
+            message.replace("```", "'''")
+        ));
     }
     body
 }
@@ -101,7 +111,11 @@ mod tests {
 
     #[test]
     fn failure_reason_cannot_break_out_of_its_block() {
-        let body = render(&view(Phase::Failed, Some("bad ``` fence")), "default", Utc::now());
+        let body = render(
+            &view(Phase::Failed, Some("bad ``` fence")),
+            "default",
+            Utc::now(),
+        );
         assert!(body.contains("**Reason:**"));
         assert_eq!(body.matches("```").count(), 2);
     }
@@ -110,15 +124,36 @@ mod tests {
     fn only_own_comments_with_the_marker_are_ours() {
         let m = marker("default");
         let ours = format!("{m}\nbody");
-        assert!(is_own(Some(&ours), Some("previewd-bot"), "previewd-bot", &m));
+        assert!(is_own(
+            Some(&ours),
+            Some("previewd-bot"),
+            "previewd-bot",
+            &m
+        ));
         assert!(!is_own(Some(&ours), Some("mallory"), "previewd-bot", &m));
-        assert!(!is_own(Some(&format!("> {m}")), Some("previewd-bot"), "previewd-bot", &m));
-        assert!(!is_own(Some(&format!("{}\n", marker("other"))), Some("previewd-bot"), "previewd-bot", &m));
+        assert!(!is_own(
+            Some(&format!("> {m}")),
+            Some("previewd-bot"),
+            "previewd-bot",
+            &m
+        ));
+        assert!(!is_own(
+            Some(&format!("{}\n", marker("other"))),
+            Some("previewd-bot"),
+            "previewd-bot",
+            &m
+        ));
     }
 
     #[test]
     fn fingerprint_ignores_time_but_not_state() {
-        assert_eq!(view(Phase::Ready, None).fingerprint(), view(Phase::Ready, None).fingerprint());
-        assert_ne!(view(Phase::Ready, None).fingerprint(), view(Phase::Failed, None).fingerprint());
+        assert_eq!(
+            view(Phase::Ready, None).fingerprint(),
+            view(Phase::Ready, None).fingerprint()
+        );
+        assert_ne!(
+            view(Phase::Ready, None).fingerprint(),
+            view(Phase::Failed, None).fingerprint()
+        );
     }
 }

@@ -153,20 +153,33 @@ struct UserBody {
 
 /// Parses a verified delivery. Unknown events and actions are `Ignored`, never an error.
 pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
-    let malformed = |source| ParseError::Malformed { event: event.to_owned(), source };
+    let malformed = |source| ParseError::Malformed {
+        event: event.to_owned(),
+        source,
+    };
     match event {
         "ping" => Ok(WebhookEvent::Ping),
         "pull_request" => {
             let ActionOnly { action } = serde_json::from_slice(body).map_err(malformed)?;
             let Some(action) = action.as_deref().and_then(|a| pull_action(a, body)) else {
-                return Ok(WebhookEvent::Ignored { event: event.to_owned(), action });
+                return Ok(WebhookEvent::Ignored {
+                    event: event.to_owned(),
+                    action,
+                });
             };
             let payload: PullRequestPayload = serde_json::from_slice(body).map_err(malformed)?;
-            Ok(WebhookEvent::PullRequest(pull_request_event(action, payload)))
+            Ok(WebhookEvent::PullRequest(pull_request_event(
+                action, payload,
+            )))
         }
         _ => {
-            let action = serde_json::from_slice::<ActionOnly>(body).ok().and_then(|a| a.action);
-            Ok(WebhookEvent::Ignored { event: event.to_owned(), action })
+            let action = serde_json::from_slice::<ActionOnly>(body)
+                .ok()
+                .and_then(|a| a.action);
+            Ok(WebhookEvent::Ignored {
+                event: event.to_owned(),
+                action,
+            })
         }
     }
 }
@@ -199,9 +212,15 @@ fn pull_action(action: &str, body: &[u8]) -> Option<PullAction> {
 
 fn pull_request_event(action: PullAction, payload: PullRequestPayload) -> PullRequestEvent {
     let pr = payload.pull_request;
-    let fork = pr.head.repo.as_ref().is_none_or(|head| head.id != payload.repository.id);
+    let fork = pr
+        .head
+        .repo
+        .as_ref()
+        .is_none_or(|head| head.id != payload.repository.id);
     let action = match action {
-        PullAction::Closed { .. } => PullAction::Closed { merged: pr.merged.unwrap_or(false) },
+        PullAction::Closed { .. } => PullAction::Closed {
+            merged: pr.merged.unwrap_or(false),
+        },
         other => other,
     };
     PullRequestEvent {
@@ -242,7 +261,11 @@ mod tests {
     fn rejects_tampering_and_other_schemes() {
         assert!(!signature_is_valid(SECRET, b"Hello, World?", SIGNATURE));
         assert!(!signature_is_valid(b"other", BODY, SIGNATURE));
-        assert!(!signature_is_valid(SECRET, BODY, &SIGNATURE.replace("sha256=", "sha1=")));
+        assert!(!signature_is_valid(
+            SECRET,
+            BODY,
+            &SIGNATURE.replace("sha256=", "sha1=")
+        ));
         assert!(!signature_is_valid(SECRET, BODY, "sha256=zz"));
         assert!(!signature_is_valid(SECRET, BODY, ""));
     }
@@ -266,13 +289,20 @@ mod tests {
 
     #[test]
     fn parses_pull_request_events() {
-        let WebhookEvent::PullRequest(e) = parse("pull_request", &pull_payload("opened")).unwrap() else {
+        let WebhookEvent::PullRequest(e) = parse("pull_request", &pull_payload("opened")).unwrap()
+        else {
             panic!("not a pull request event");
         };
         assert_eq!(e.action, PullAction::Opened);
-        assert_eq!((e.full_name.as_str(), e.number, e.head_sha.as_str()), ("o/r", 5, "abc"));
+        assert_eq!(
+            (e.full_name.as_str(), e.number, e.head_sha.as_str()),
+            ("o/r", 5, "abc")
+        );
         assert!(!e.fork && e.open);
-        assert_eq!(e.updated_at.unwrap().to_rfc3339(), "2026-01-02T03:04:05+00:00");
+        assert_eq!(
+            e.updated_at.unwrap().to_rfc3339(),
+            "2026-01-02T03:04:05+00:00"
+        );
     }
 
     #[test]
@@ -281,8 +311,14 @@ mod tests {
             parse("pull_request", &pull_payload("assigned")).unwrap(),
             WebhookEvent::Ignored { action: Some(a), .. } if a == "assigned"
         ));
-        assert!(matches!(parse("star", b"{}").unwrap(), WebhookEvent::Ignored { .. }));
-        assert!(matches!(parse("star", b"not json").unwrap(), WebhookEvent::Ignored { .. }));
+        assert!(matches!(
+            parse("star", b"{}").unwrap(),
+            WebhookEvent::Ignored { .. }
+        ));
+        assert!(matches!(
+            parse("star", b"not json").unwrap(),
+            WebhookEvent::Ignored { .. }
+        ));
         assert_eq!(parse("ping", b"{}").unwrap(), WebhookEvent::Ping);
     }
 

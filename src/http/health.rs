@@ -19,6 +19,9 @@ pub async fn ready(State(app): State<AppState>) -> (StatusCode, &'static str) {
     }
     match app.client.apiserver_version().await {
         Ok(_) => (StatusCode::OK, "ok"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "Kubernetes API server unreachable"),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Kubernetes API server unreachable",
+        ),
     }
 }

@@ -15,8 +15,14 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Handles one delivery.
-pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
-    let delivery = header(&headers, "x-github-delivery").unwrap_or("-").to_owned();
+pub async fn receive(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let delivery = header(&headers, "x-github-delivery")
+        .unwrap_or("-")
+        .to_owned();
     let event = header(&headers, "x-github-event").unwrap_or("").to_owned();
     let span = tracing::info_span!("webhook", delivery = %delivery, event = %event);
     async move {

@@ -85,11 +85,27 @@ pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync
     let selector = labels::instance_selector(&ctx.settings.instance);
     let owned = watcher::Config::default().labels(&selector);
     let previews = Api::<PreviewEnvironment>::all(client.clone());
-    let mine = watcher::Config::default().labels(&format!("{}={}", labels::INSTANCE, ctx.settings.instance));
+    let mine = watcher::Config::default().labels(&format!(
+        "{}={}",
+        labels::INSTANCE,
+        ctx.settings.instance
+    ));
     Controller::new(previews, mine)
-        .watches(Api::<Namespace>::all(client.clone()), owned.clone(), by_preview_label)
-        .watches(Api::<Deployment>::all(client.clone()), owned.clone(), by_preview_label)
-        .watches(Api::<StatefulSet>::all(client.clone()), owned.clone(), by_preview_label)
+        .watches(
+            Api::<Namespace>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
+        .watches(
+            Api::<Deployment>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
+        .watches(
+            Api::<StatefulSet>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
         .watches(Api::<Job>::all(client), owned, by_preview_label)
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
@@ -102,8 +118,13 @@ pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync
         .await;
 }
 
-fn by_preview_label<K: Resource + DeserializeOwned>(object: K) -> Option<ObjectRef<PreviewEnvironment>> {
-    object.labels().get(labels::PREVIEW).map(|name| ObjectRef::new(name))
+fn by_preview_label<K: Resource + DeserializeOwned>(
+    object: K,
+) -> Option<ObjectRef<PreviewEnvironment>> {
+    object
+        .labels()
+        .get(labels::PREVIEW)
+        .map(|name| ObjectRef::new(name))
 }
 
 async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
@@ -128,7 +149,8 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
     .instrument(span)
     .await
     .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(inner) | kube::runtime::finalizer::Error::CleanupFailed(inner) => inner,
+        kube::runtime::finalizer::Error::ApplyFailed(inner)
+        | kube::runtime::finalizer::Error::CleanupFailed(inner) => inner,
         other => Error::Finalizer(other.to_string()),
     })
 }

@@ -110,8 +110,14 @@ pub enum DesiredState {
 impl From<Desired> for DesiredRecord {
     fn from(desired: Desired) -> Self {
         match desired {
-            Desired::Deployed => DesiredRecord { state: DesiredState::Deployed, reason: None },
-            Desired::Destroyed(reason) => DesiredRecord { state: DesiredState::Destroyed, reason: Some(reason) },
+            Desired::Deployed => DesiredRecord {
+                state: DesiredState::Deployed,
+                reason: None,
+            },
+            Desired::Destroyed(reason) => DesiredRecord {
+                state: DesiredState::Destroyed,
+                reason: Some(reason),
+            },
         }
     }
 }
@@ -244,13 +250,23 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         assert_eq!(columns, ["Repo", "PR", "SHA", "Phase", "URL", "Age"]);
-        assert!(crd.spec.names.short_names.iter().flatten().any(|n| n == "previews"));
+        assert!(
+            crd.spec
+                .names
+                .short_names
+                .iter()
+                .flatten()
+                .any(|n| n == "previews")
+        );
     }
 
     #[test]
     fn desired_state_serializes_with_reason() {
         let v = serde_json::to_value(Desired::Destroyed(DestroyReason::Merged)).unwrap();
-        assert_eq!(v, serde_json::json!({"state": "Destroyed", "reason": "Merged"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"state": "Destroyed", "reason": "Merged"})
+        );
         let v = serde_json::to_value(Desired::Deployed).unwrap();
         assert_eq!(v, serde_json::json!({"state": "Deployed"}));
     }

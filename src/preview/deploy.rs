@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment};
 use super::kinds::ServedKind;
+use super::labels;
 use super::readiness::{Readiness, is_workload, readiness};
 use super::render::{self, Context, PullFacts, RenderedObject};
 use super::report::{FIELD_MANAGER, Observation, publish};
-use super::labels;
 
 /// Drives `pe` towards `Deployed`.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
@@ -26,25 +26,59 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let base = Observation {
         namespace: Some(name.clone()),
         deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
-        applied_kinds: pe.status.as_ref().map(|s| s.applied_kinds.clone()).unwrap_or_default(),
+        applied_kinds: pe
+            .status
+            .as_ref()
+            .map(|s| s.applied_kinds.clone())
+            .unwrap_or_default(),
         ..Observation::default()
     };
-    let pending = |message: String| Observation { phase: Phase::Pending, message: Some(message), ..base.clone() };
-    let failed = |message: String| Observation { phase: Phase::Failed, message: Some(message), ..base.clone() };
+    let pending = |message: String| Observation {
+        phase: Phase::Pending,
+        message: Some(message),
+        ..base.clone()
+    };
+    let failed = |message: String| Observation {
+        phase: Phase::Failed,
+        message: Some(message),
+        ..base.clone()
+    };
 
-    if let Some(ns) = Api::<Namespace>::all(ctx.client.clone()).get_opt(&name).await? {
+    if let Some(ns) = Api::<Namespace>::all(ctx.client.clone())
+        .get_opt(&name)
+        .await?
+    {
         if ns.metadata.deletion_timestamp.is_some() {
-            publish(pe, ctx, pending(format!("waiting for the previous namespace {name} to finish terminating"))).await?;
+            publish(
+                pe,
+                ctx,
+                pending(format!(
+                    "waiting for the previous namespace {name} to finish terminating"
+                )),
+            )
+            .await?;
             return Ok(Action::requeue(std::time::Duration::from_secs(2)));
         }
-        if !labels::owned_by(ns.metadata.labels.as_ref(), ns.metadata.annotations.as_ref(), &ctx.settings.instance, &uid) {
-            let why = format!("namespace {name} already exists and does not belong to this preview; previewd will not touch it");
+        if !labels::owned_by(
+            ns.metadata.labels.as_ref(),
+            ns.metadata.annotations.as_ref(),
+            &ctx.settings.instance,
+            &uid,
+        ) {
+            let why = format!(
+                "namespace {name} already exists and does not belong to this preview; previewd will not touch it"
+            );
             publish(pe, ctx, failed(why)).await?;
             return Ok(Action::requeue(std::time::Duration::from_secs(300)));
         }
     }
     if ctx.settings.config.paused {
-        publish(pe, ctx, pending("previewd is paused: nothing new is deployed".into())).await?;
+        publish(
+            pe,
+            ctx,
+            pending("previewd is paused: nothing new is deployed".into()),
+        )
+        .await?;
         return Ok(Action::requeue(std::time::Duration::from_secs(60)));
     }
 
@@ -59,8 +93,10 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     };
     let values = ctx.settings.config.values_for(&pull.full_name);
     let preview_labels = labels::preview_labels(pe, &name, &ctx.settings.instance);
-    let rendered = Context::new(&pull, &name, &ctx.settings.host_pattern, values)
-        .and_then(|context| render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o)));
+    let rendered =
+        Context::new(&pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
+            render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
+        });
     let (context, objects) = match rendered {
         Ok(ok) => ok,
         Err(e) => {
@@ -76,7 +112,8 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         }
     };
 
-    let generation_changed = pe.status.as_ref().and_then(|s| s.observed_generation) != pe.metadata.generation;
+    let generation_changed =
+        pe.status.as_ref().and_then(|s| s.observed_generation) != pe.metadata.generation;
     let started = match pe.status.as_ref().and_then(|s| s.deploy_started_at) {
         Some(at) if !generation_changed => at,
         _ => Utc::now(),
@@ -87,13 +124,24 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         match apply_object(ctx, &name, object, kind).await {
             Ok(returned) => applied.push(returned),
             Err(e) => {
-                let why = format!("{}: {} {}: {}", object.file, object.object["kind"].as_str().unwrap_or(""), object_name(&object.object), api_message(&e));
+                let why = format!(
+                    "{}: {} {}: {}",
+                    object.file,
+                    object.object["kind"].as_str().unwrap_or(""),
+                    object_name(&object.object),
+                    api_message(&e)
+                );
                 publish(pe, ctx, failed(why)).await?;
                 return Ok(Action::requeue(std::time::Duration::from_secs(60)));
             }
         }
     }
-    let applied_kinds: Vec<String> = objects.iter().map(kind_key).collect::<BTreeSet<_>>().into_iter().collect();
+    let applied_kinds: Vec<String> = objects
+        .iter()
+        .map(kind_key)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     prune(ctx, &name, &base.applied_kinds, &objects).await?;
 
     let mut seen = Observation {
@@ -117,13 +165,21 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         }
         Readiness::Waiting(what) if elapsed >= ctx.settings.ready_timeout => {
             seen.phase = Phase::Failed;
-            seen.message = Some(format!("not ready after {}s: {what}", ctx.settings.ready_timeout.as_secs()));
+            seen.message = Some(format!(
+                "not ready after {}s: {what}",
+                ctx.settings.ready_timeout.as_secs()
+            ));
             Action::requeue(std::time::Duration::from_secs(300))
         }
         Readiness::Waiting(what) => {
             seen.phase = Phase::Deploying;
             seen.message = Some(format!("waiting for {what}"));
-            Action::requeue(ctx.settings.ready_timeout.saturating_sub(elapsed).min(std::time::Duration::from_secs(30)))
+            Action::requeue(
+                ctx.settings
+                    .ready_timeout
+                    .saturating_sub(elapsed)
+                    .min(std::time::Duration::from_secs(30)),
+            )
         }
     };
     publish(pe, ctx, seen).await?;
@@ -141,9 +197,12 @@ fn judge(applied: &[DynamicObject]) -> Readiness {
         let value = serde_json::to_value(object).unwrap_or(Value::Null);
         match readiness(&types.kind, &value) {
             Readiness::Ready => {}
-            Readiness::Failed(why) => return Readiness::Failed(format!("{} {}: {why}", types.kind, object.name_any())),
+            Readiness::Failed(why) => {
+                return Readiness::Failed(format!("{} {}: {why}", types.kind, object.name_any()));
+            }
             Readiness::Waiting(what) => {
-                waiting.get_or_insert_with(|| format!("{} {}: {what}", types.kind, object.name_any()));
+                waiting
+                    .get_or_insert_with(|| format!("{} {}: {what}", types.kind, object.name_any()));
             }
         }
     }
@@ -158,13 +217,16 @@ async fn resolve_all(ctx: &Ctx, objects: &[RenderedObject]) -> Result<Vec<Served
         let api_version = object.object["apiVersion"].as_str().unwrap_or_default();
         let kind = object.object["kind"].as_str().unwrap_or_default();
         let shown = format!("{}: {kind} {}", object.file, object_name(&object.object));
-        let served = ctx
-            .kinds
-            .resolve(api_version, kind)
-            .await
-            .map_err(|e| format!("{shown}: {api_version} {kind} is not served by the API server ({})", api_message(&e)))?;
+        let served = ctx.kinds.resolve(api_version, kind).await.map_err(|e| {
+            format!(
+                "{shown}: {api_version} {kind} is not served by the API server ({})",
+                api_message(&e)
+            )
+        })?;
         if !served.namespaced {
-            return Err(format!("{shown}: {kind} is cluster-scoped; templates may only create namespaced objects in the preview namespace"));
+            return Err(format!(
+                "{shown}: {kind} is cluster-scoped; templates may only create namespaced objects in the preview namespace"
+            ));
         }
         kinds.push(served);
     }
@@ -188,32 +250,67 @@ async fn apply_namespace(
         }
     });
     Api::<Namespace>::all(ctx.client.clone())
-        .patch(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&namespace))
+        .patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&namespace),
+        )
         .await?;
     Ok(())
 }
 
-async fn apply_object(ctx: &Ctx, namespace: &str, object: &RenderedObject, kind: &ServedKind) -> Result<DynamicObject, kube::Error> {
+async fn apply_object(
+    ctx: &Ctx,
+    namespace: &str,
+    object: &RenderedObject,
+    kind: &ServedKind,
+) -> Result<DynamicObject, kube::Error> {
     let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &kind.resource);
-    api.patch(object_name(&object.object), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object.object))
-        .await
+    api.patch(
+        object_name(&object.object),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&object.object),
+    )
+    .await
 }
 
 /// Deletes objects labelled as this preview's, of kinds applied before or now, that this round
 /// did not render.
-async fn prune(ctx: &Ctx, namespace: &str, previous_kinds: &[String], objects: &[RenderedObject]) -> Result<(), Error> {
-    let keep: BTreeSet<(String, String)> = objects.iter().map(|o| (kind_key(o), object_name(&o.object).to_owned())).collect();
+async fn prune(
+    ctx: &Ctx,
+    namespace: &str,
+    previous_kinds: &[String],
+    objects: &[RenderedObject],
+) -> Result<(), Error> {
+    let keep: BTreeSet<(String, String)> = objects
+        .iter()
+        .map(|o| (kind_key(o), object_name(&o.object).to_owned()))
+        .collect();
     let selector = format!("{}={namespace}", labels::PREVIEW);
-    let kinds: BTreeSet<String> = previous_kinds.iter().cloned().chain(objects.iter().map(kind_key)).collect();
+    let kinds: BTreeSet<String> = previous_kinds
+        .iter()
+        .cloned()
+        .chain(objects.iter().map(kind_key))
+        .collect();
     for key in kinds {
-        let Some((api_version, kind)) = key.rsplit_once('/') else { continue };
-        let Ok(served) = ctx.kinds.resolve(api_version, kind).await else { continue };
-        let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &served.resource);
-        for existing in api.list_metadata(&ListParams::default().labels(&selector)).await?.items {
+        let Some((api_version, kind)) = key.rsplit_once('/') else {
+            continue;
+        };
+        let Ok(served) = ctx.kinds.resolve(api_version, kind).await else {
+            continue;
+        };
+        let api =
+            Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &served.resource);
+        for existing in api
+            .list_metadata(&ListParams::default().labels(&selector))
+            .await?
+            .items
+        {
             let existing_name = existing.name_any();
             if !keep.contains(&(key.clone(), existing_name.clone())) {
                 tracing::info!(kind, name = %existing_name, "pruning object no longer rendered");
-                api.delete(&existing_name, &DeleteParams::background()).await?;
+                api.delete(&existing_name, &DeleteParams::background())
+                    .await?;
             }
         }
     }
@@ -221,11 +318,18 @@ async fn prune(ctx: &Ctx, namespace: &str, previous_kinds: &[String], objects: &
 }
 
 fn kind_key(object: &RenderedObject) -> String {
-    format!("{}/{}", object.object["apiVersion"].as_str().unwrap_or(""), object.object["kind"].as_str().unwrap_or(""))
+    format!(
+        "{}/{}",
+        object.object["apiVersion"].as_str().unwrap_or(""),
+        object.object["kind"].as_str().unwrap_or("")
+    )
 }
 
 fn object_name(object: &Value) -> &str {
-    object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The API server's own message for a failed call.

@@ -25,7 +25,9 @@ pub fn decide(existing: Option<&PreviewEnvironmentSpec>, event: &PullRequestEven
         return Decision::Ignore("older than the recorded state of this pull request");
     }
     let desired = match (event.action, existing.map(|s| &s.desired)) {
-        (PullAction::Closed { .. }, None) => return Decision::Ignore("closed pull request without a preview"),
+        (PullAction::Closed { .. }, None) => {
+            return Decision::Ignore("closed pull request without a preview");
+        }
         (PullAction::Closed { merged: true }, _) => Desired::Destroyed(DestroyReason::Merged),
         (PullAction::Closed { merged: false }, _) => Desired::Destroyed(DestroyReason::Closed),
         (PullAction::Opened | PullAction::Reopened, _) if event.open => Desired::Deployed,
@@ -34,7 +36,10 @@ pub fn decide(existing: Option<&PreviewEnvironmentSpec>, event: &PullRequestEven
         (_, None) => return Decision::Ignore("pull request is not open"),
     };
     Decision::Record(PreviewEnvironmentSpec {
-        repository: Repository { id: event.repository_id, full_name: event.full_name.clone() },
+        repository: Repository {
+            id: event.repository_id,
+            full_name: event.full_name.clone(),
+        },
         number: event.number,
         head_sha: event.head_sha.clone(),
         branch: event.branch.clone(),
@@ -75,7 +80,10 @@ mod tests {
         }
     }
 
-    fn record(existing: Option<&PreviewEnvironmentSpec>, e: &PullRequestEvent) -> PreviewEnvironmentSpec {
+    fn record(
+        existing: Option<&PreviewEnvironmentSpec>,
+        e: &PullRequestEvent,
+    ) -> PreviewEnvironmentSpec {
         match decide(existing, e) {
             Decision::Record(spec) => spec,
             Decision::Ignore(why) => panic!("ignored: {why}"),
@@ -87,8 +95,14 @@ mod tests {
         let opened = record(None, &event(PullAction::Opened, "a", 1));
         assert_eq!(opened.desired, Desired::Deployed);
         let pushed = record(Some(&opened), &event(PullAction::Synchronize, "b", 2));
-        assert_eq!((pushed.head_sha.as_str(), &pushed.desired), ("b", &Desired::Deployed));
-        let merged = record(Some(&pushed), &event(PullAction::Closed { merged: true }, "b", 3));
+        assert_eq!(
+            (pushed.head_sha.as_str(), &pushed.desired),
+            ("b", &Desired::Deployed)
+        );
+        let merged = record(
+            Some(&pushed),
+            &event(PullAction::Closed { merged: true }, "b", 3),
+        );
         assert_eq!(merged.desired, Desired::Destroyed(DestroyReason::Merged));
         let reopened = record(Some(&merged), &event(PullAction::Reopened, "b", 4));
         assert_eq!(reopened.desired, Desired::Deployed);
@@ -101,17 +115,29 @@ mod tests {
             decide(Some(&pushed), &event(PullAction::Synchronize, "old", 4)),
             Decision::Ignore(_)
         ));
-        let closed = record(Some(&pushed), &event(PullAction::Closed { merged: false }, "new", 6));
-        assert!(matches!(decide(Some(&closed), &event(PullAction::Opened, "new", 1)), Decision::Ignore(_)));
+        let closed = record(
+            Some(&pushed),
+            &event(PullAction::Closed { merged: false }, "new", 6),
+        );
+        assert!(matches!(
+            decide(Some(&closed), &event(PullAction::Opened, "new", 1)),
+            Decision::Ignore(_)
+        ));
     }
 
     #[test]
     fn tombstones_survive_other_events() {
         let opened = record(None, &event(PullAction::Opened, "a", 1));
-        let closed = record(Some(&opened), &event(PullAction::Closed { merged: false }, "a", 2));
+        let closed = record(
+            Some(&opened),
+            &event(PullAction::Closed { merged: false }, "a", 2),
+        );
         let mut edited = event(PullAction::Edited, "a", 3);
         edited.open = false;
-        assert_eq!(record(Some(&closed), &edited).desired, Desired::Destroyed(DestroyReason::Closed));
+        assert_eq!(
+            record(Some(&closed), &edited).desired,
+            Desired::Destroyed(DestroyReason::Closed)
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub struct Kinds {
 impl Kinds {
     /// An empty cache.
     pub fn new(client: Client) -> Self {
-        Kinds { client, known: Mutex::new(HashMap::new()) }
+        Kinds {
+            client,
+            known: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The resource serving `api_version`/`kind`, or the API server's answer why not.
@@ -38,7 +41,10 @@ impl Kinds {
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
         let (resource, capabilities) = pinned_kind(&self.client, &gvk).await?;
-        let served = ServedKind { resource, namespaced: capabilities.scope == Scope::Namespaced };
+        let served = ServedKind {
+            resource,
+            namespaced: capabilities.scope == Scope::Namespaced,
+        };
         self.known.lock().await.insert(key, served.clone());
         Ok(served)
     }

@@ -31,7 +31,11 @@ pub fn instance_selector(instance: &str) -> String {
 }
 
 /// Labels on a preview's namespace and on every object applied into it.
-pub fn preview_labels(pe: &PreviewEnvironment, name: &str, instance: &str) -> BTreeMap<String, String> {
+pub fn preview_labels(
+    pe: &PreviewEnvironment,
+    name: &str,
+    instance: &str,
+) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.to_owned(), MANAGER.to_owned()),
         (INSTANCE.to_owned(), instance.to_owned()),
@@ -45,7 +49,10 @@ pub fn preview_labels(pe: &PreviewEnvironment, name: &str, instance: &str) -> BT
 pub fn namespace_annotations(pe: &PreviewEnvironment, uid: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (OWNER_UID.to_owned(), uid.to_owned()),
-        (PULL_REQUEST_URL.to_owned(), pe.spec.pull_request_url.clone()),
+        (
+            PULL_REQUEST_URL.to_owned(),
+            pe.spec.pull_request_url.clone(),
+        ),
         (REPOSITORY.to_owned(), pe.spec.repository.full_name.clone()),
         (SHA.to_owned(), pe.spec.head_sha.clone()),
     ])
@@ -62,7 +69,10 @@ pub fn owned_by(
     let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
     label(MANAGED_BY) == Some(MANAGER)
         && label(INSTANCE) == Some(instance)
-        && annotations.and_then(|a| a.get(OWNER_UID)).map(String::as_str) == Some(uid)
+        && annotations
+            .and_then(|a| a.get(OWNER_UID))
+            .map(String::as_str)
+            == Some(uid)
 }
 
 #[cfg(test)]
@@ -70,7 +80,10 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -81,7 +94,12 @@ mod tests {
         assert!(!owned_by(Some(&labels), Some(&annotations), "b", "u1"));
         assert!(!owned_by(Some(&labels), Some(&annotations), "a", "u2"));
         assert!(!owned_by(None, Some(&annotations), "a", "u1"));
-        assert!(!owned_by(Some(&map(&[(INSTANCE, "a")])), Some(&annotations), "a", "u1"));
+        assert!(!owned_by(
+            Some(&map(&[(INSTANCE, "a")])),
+            Some(&annotations),
+            "a",
+            "u1"
+        ));
         assert!(!owned_by(Some(&labels), None, "a", "u1"));
     }
 }

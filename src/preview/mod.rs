@@ -10,6 +10,6 @@ pub mod names;
 pub mod readiness;
 pub mod render;
 pub mod report;
-pub mod teardown;
 pub mod store;
+pub mod teardown;
 pub mod templates;

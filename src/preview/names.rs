@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn slug_collapses_and_trims() {
-        assert_eq!(slug("Feature/Add {{Title}} --- now!", 63), "feature-add-title-now");
+        assert_eq!(
+            slug("Feature/Add {{Title}} --- now!", 63),
+            "feature-add-title-now"
+        );
         assert_eq!(slug("--x--", 63), "x");
         assert_eq!(slug("abc-def", 4), "abc");
         assert_eq!(slug("", 10), "");

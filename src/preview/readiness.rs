@@ -16,7 +16,10 @@ pub enum Readiness {
 
 /// Kinds whose readiness previewd waits for.
 pub fn is_workload(api_version: &str, kind: &str) -> bool {
-    matches!((api_version, kind), ("apps/v1", "Deployment" | "StatefulSet") | ("batch/v1", "Job"))
+    matches!(
+        (api_version, kind),
+        ("apps/v1", "Deployment" | "StatefulSet") | ("batch/v1", "Job")
+    )
 }
 
 /// Readiness of an object of the given kind.
@@ -42,14 +45,21 @@ fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
 }
 
 fn condition_is(object: &Value, kind: &str, status: &str) -> bool {
-    condition(object, kind).and_then(|c| c.get("status")).and_then(Value::as_str) == Some(status)
+    condition(object, kind)
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some(status)
 }
 
 fn condition_text(object: &Value, kind: &str) -> Option<String> {
     let c = condition(object, kind)?;
     let reason = c.get("reason").and_then(Value::as_str).unwrap_or("");
     let message = c.get("message").and_then(Value::as_str).unwrap_or("");
-    Some(format!("{reason}: {message}").trim_matches([' ', ':']).to_owned())
+    Some(
+        format!("{reason}: {message}")
+            .trim_matches([' ', ':'])
+            .to_owned(),
+    )
 }
 
 fn generation_observed(object: &Value) -> bool {
@@ -57,7 +67,10 @@ fn generation_observed(object: &Value) -> bool {
 }
 
 fn deployment(object: &Value) -> Readiness {
-    let desired = object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     if condition_is(object, "Progressing", "False") {
         let why = condition_text(object, "Progressing").unwrap_or_default();
         return Readiness::Failed(format!("rollout stopped: {why}"));
@@ -71,15 +84,21 @@ fn deployment(object: &Value) -> Readiness {
     if updated == desired && available == desired && total == desired {
         return Readiness::Ready;
     }
-    let mut waiting = format!("{available}/{desired} replicas available, {updated}/{desired} updated");
-    if let Some(failure) = condition_text(object, "ReplicaFailure").filter(|_| condition_is(object, "ReplicaFailure", "True")) {
+    let mut waiting =
+        format!("{available}/{desired} replicas available, {updated}/{desired} updated");
+    if let Some(failure) = condition_text(object, "ReplicaFailure")
+        .filter(|_| condition_is(object, "ReplicaFailure", "True"))
+    {
         waiting.push_str(&format!(" ({failure})"));
     }
     Readiness::Waiting(waiting)
 }
 
 fn stateful_set(object: &Value) -> Readiness {
-    let desired = object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     if !generation_observed(object) {
         return Readiness::Waiting("rollout not yet observed by the statefulset controller".into());
     }
@@ -89,7 +108,9 @@ fn stateful_set(object: &Value) -> Readiness {
     if ready == desired && updated == desired && available == desired {
         Readiness::Ready
     } else {
-        Readiness::Waiting(format!("{ready}/{desired} replicas ready, {updated}/{desired} updated"))
+        Readiness::Waiting(format!(
+            "{ready}/{desired} replicas ready, {updated}/{desired} updated"
+        ))
     }
 }
 
@@ -97,9 +118,15 @@ fn job(object: &Value) -> Readiness {
     if condition_is(object, "Complete", "True") {
         Readiness::Ready
     } else if condition_is(object, "Failed", "True") {
-        Readiness::Failed(format!("job failed: {}", condition_text(object, "Failed").unwrap_or_default()))
+        Readiness::Failed(format!(
+            "job failed: {}",
+            condition_text(object, "Failed").unwrap_or_default()
+        ))
     } else {
-        Readiness::Waiting(format!("job running: {} succeeded", int(object, "/status/succeeded")))
+        Readiness::Waiting(format!(
+            "job running: {} succeeded",
+            int(object, "/status/succeeded")
+        ))
     }
 }
 
@@ -108,7 +135,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn deploy(generation: i64, observed: i64, replicas: i64, updated: i64, available: i64) -> Value {
+    fn deploy(
+        generation: i64,
+        observed: i64,
+        replicas: i64,
+        updated: i64,
+        available: i64,
+    ) -> Value {
         json!({
             "metadata": {"generation": generation},
             "spec": {"replicas": replicas},
@@ -119,10 +152,22 @@ mod tests {
 
     #[test]
     fn deployment_needs_observed_generation_and_all_replicas() {
-        assert_eq!(readiness("Deployment", &deploy(2, 2, 2, 2, 2)), Readiness::Ready);
-        assert!(matches!(readiness("Deployment", &deploy(3, 2, 2, 2, 2)), Readiness::Waiting(_)));
-        assert!(matches!(readiness("Deployment", &deploy(2, 2, 2, 2, 1)), Readiness::Waiting(_)));
-        assert!(matches!(readiness("Deployment", &deploy(2, 2, 2, 1, 2)), Readiness::Waiting(_)));
+        assert_eq!(
+            readiness("Deployment", &deploy(2, 2, 2, 2, 2)),
+            Readiness::Ready
+        );
+        assert!(matches!(
+            readiness("Deployment", &deploy(3, 2, 2, 2, 2)),
+            Readiness::Waiting(_)
+        ));
+        assert!(matches!(
+            readiness("Deployment", &deploy(2, 2, 2, 2, 1)),
+            Readiness::Waiting(_)
+        ));
+        assert!(matches!(
+            readiness("Deployment", &deploy(2, 2, 2, 1, 2)),
+            Readiness::Waiting(_)
+        ));
     }
 
     #[test]
@@ -130,11 +175,15 @@ mod tests {
         let mut d = deploy(1, 1, 1, 0, 0);
         d["status"]["conditions"] = json!([{"type": "ReplicaFailure", "status": "True",
             "reason": "FailedCreate", "message": "pods \"x\" is forbidden: exceeded quota: q"}]);
-        let Readiness::Waiting(why) = readiness("Deployment", &d) else { panic!() };
+        let Readiness::Waiting(why) = readiness("Deployment", &d) else {
+            panic!()
+        };
         assert!(why.contains("exceeded quota"), "{why}");
         d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
             "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
-        assert!(matches!(readiness("Deployment", &d), Readiness::Failed(m) if m.contains("ProgressDeadlineExceeded")));
+        assert!(
+            matches!(readiness("Deployment", &d), Readiness::Failed(m) if m.contains("ProgressDeadlineExceeded"))
+        );
     }
 
     #[test]
@@ -143,7 +192,10 @@ mod tests {
         assert_eq!(readiness("Job", &done), Readiness::Ready);
         let failed = json!({"status": {"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}});
         assert!(matches!(readiness("Job", &failed), Readiness::Failed(_)));
-        assert!(matches!(readiness("Job", &json!({})), Readiness::Waiting(_)));
+        assert!(matches!(
+            readiness("Job", &json!({})),
+            Readiness::Waiting(_)
+        ));
         let sts = json!({"metadata": {"generation": 1}, "spec": {"replicas": 1},
             "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}});
         assert_eq!(readiness("StatefulSet", &sts), Readiness::Ready);

@@ -140,7 +140,10 @@ impl Context {
         host_pattern: &str,
         values: Value,
     ) -> Result<Self, RenderError> {
-        let (owner, repo) = pull.full_name.split_once('/').unwrap_or((&pull.full_name, ""));
+        let (owner, repo) = pull
+            .full_name
+            .split_once('/')
+            .unwrap_or((&pull.full_name, ""));
         let mut ctx = Context {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
@@ -168,7 +171,10 @@ impl Context {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Some(map) = value.as_object_mut() {
             for (field, token) in FREE_TEXT {
-                let is_empty = map.get(field).and_then(Value::as_str).is_none_or(str::is_empty);
+                let is_empty = map
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty);
                 if !is_empty {
                     map.insert(field.to_owned(), Value::String(token.to_owned()));
                 }
@@ -235,21 +241,31 @@ pub fn render(
                     message: e.reason().to_string(),
                 }
             })?;
-        let text = hb.render(&template.file, &data).map_err(|e| RenderError::Template {
-            file: template.file.clone(),
-            line: e.line_no.unwrap_or(0),
-            column: e.column_no.unwrap_or(0),
-            message: e.reason().to_string(),
-        })?;
-        for (index, document) in parse_documents(&template.file, &text)?.into_iter().enumerate() {
-            let object = prepare(document, &ctx.free_text(), &ctx.namespace, labels)
-                .map_err(|message| RenderError::Object {
-                    file: template.file.clone(),
-                    document: index + 1,
-                    message,
+        let text = hb
+            .render(&template.file, &data)
+            .map_err(|e| RenderError::Template {
+                file: template.file.clone(),
+                line: e.line_no.unwrap_or(0),
+                column: e.column_no.unwrap_or(0),
+                message: e.reason().to_string(),
+            })?;
+        for (index, document) in parse_documents(&template.file, &text)?
+            .into_iter()
+            .enumerate()
+        {
+            let object =
+                prepare(document, &ctx.free_text(), &ctx.namespace, labels).map_err(|message| {
+                    RenderError::Object {
+                        file: template.file.clone(),
+                        document: index + 1,
+                        message,
+                    }
                 })?;
             if let Some(object) = object {
-                objects.push(RenderedObject { file: template.file.clone(), object });
+                objects.push(RenderedObject {
+                    file: template.file.clone(),
+                    object,
+                });
             }
         }
     }
@@ -281,21 +297,34 @@ fn prepare(
         return Ok(None);
     }
     let mut object = substitute(document, free_text);
-    let map = object.as_object_mut().ok_or("a document must be a mapping (a Kubernetes object)")?;
+    let map = object
+        .as_object_mut()
+        .ok_or("a document must be a mapping (a Kubernetes object)")?;
     for field in ["apiVersion", "kind"] {
-        if map.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
+        if map
+            .get(field)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(format!("`{field}` is missing or not a string"));
         }
     }
     if map.get("kind").and_then(Value::as_str) == Some("Namespace") {
-        return Err("a template may not create a Namespace: previewd creates the preview namespace itself".into());
+        return Err(
+            "a template may not create a Namespace: previewd creates the preview namespace itself"
+                .into(),
+        );
     }
     let metadata = map
         .entry("metadata")
         .or_insert_with(|| Value::Object(Map::new()))
         .as_object_mut()
         .ok_or("`metadata` must be a mapping")?;
-    if metadata.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if metadata
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err("`metadata.name` is missing or not a string".into());
     }
     match metadata.get("namespace").and_then(Value::as_str) {
@@ -324,7 +353,12 @@ fn prepare(
 fn substitute(value: Value, free_text: &[(&str, &str)]) -> Value {
     match value {
         Value::String(s) => Value::String(replace_tokens(&s, free_text)),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| substitute(v, free_text)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| substitute(v, free_text))
+                .collect(),
+        ),
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| (replace_tokens(&k, free_text), substitute(v, free_text)))

@@ -44,7 +44,11 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         url: seen.url.as_deref(),
         sha,
         namespace: &name,
-        message: seen.message.as_deref(),
+        // Progress while deploying changes often; the comment shows it only in its phase.
+        message: seen
+            .message
+            .as_deref()
+            .filter(|_| seen.phase != Phase::Deploying),
     };
     let fingerprint = view.fingerprint();
     let mut comment_id = current.comment_id;
@@ -52,7 +56,14 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         let body = comment::render(&view, &ctx.settings.instance, Utc::now());
         comment_id = Some(upsert_comment(pe, ctx, current.comment_id, &body).await?);
     }
-    let next = next_status(&current, pe.metadata.generation, seen, comment_id, fingerprint, Utc::now());
+    let next = next_status(
+        &current,
+        pe.metadata.generation,
+        seen,
+        comment_id,
+        fingerprint,
+        Utc::now(),
+    );
     if next != current {
         let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
         let patch = json!({
@@ -60,31 +71,56 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
             "kind": "PreviewEnvironment",
             "status": next,
         });
-        api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+        api.patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Edits the known comment, or finds this installation's comment by its marker, or creates it.
-async fn upsert_comment(pe: &PreviewEnvironment, ctx: &Ctx, known: Option<u64>, body: &str) -> Result<u64, Error> {
+async fn upsert_comment(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    known: Option<u64>,
+    body: &str,
+) -> Result<u64, Error> {
     let repo = &pe.spec.repository.full_name;
     if let Some(id) = known {
         match ctx.github.update_comment(repo, id, body).await {
             Ok(()) => return Ok(id),
-            Err(e) if e.is_not_found() => tracing::info!(comment = id, "comment gone; looking for it again"),
+            Err(e) if e.is_not_found() => {
+                tracing::info!(comment = id, "comment gone; looking for it again")
+            }
             Err(e) => return Err(e.into()),
         }
     }
     let login = ctx.github.login().await?.to_owned();
     let marker = comment::marker(&ctx.settings.instance);
-    let found = ctx.github.list_comments(repo, pe.spec.number).await?.into_iter().find(|c| {
-        comment::is_own(c.body.as_deref(), c.user.as_ref().map(|u| u.login.as_str()), &login, &marker)
-    });
+    let found = ctx
+        .github
+        .list_comments(repo, pe.spec.number)
+        .await?
+        .into_iter()
+        .find(|c| {
+            comment::is_own(
+                c.body.as_deref(),
+                c.user.as_ref().map(|u| u.login.as_str()),
+                &login,
+                &marker,
+            )
+        });
     if let Some(existing) = found {
         ctx.github.update_comment(repo, existing.id, body).await?;
         return Ok(existing.id);
     }
-    let id = ctx.github.create_comment(repo, pe.spec.number, body).await?;
+    let id = ctx
+        .github
+        .create_comment(repo, pe.spec.number, body)
+        .await?;
     if ctx.settings.failpoint.as_deref() == Some("after-comment-create") {
         tracing::error!(comment = id, "failpoint after-comment-create: aborting");
         std::process::abort();
@@ -112,7 +148,11 @@ fn next_status(
         last_transition_time: if phase_changed {
             k8s_time(now)
         } else {
-            current.conditions.first().map(|c| c.last_transition_time.clone()).unwrap_or(k8s_time(now))
+            current
+                .conditions
+                .first()
+                .map(|c| c.last_transition_time.clone())
+                .unwrap_or(k8s_time(now))
         },
     };
     PreviewEnvironmentStatus {
@@ -126,8 +166,16 @@ fn next_status(
         commented: Some(commented),
         applied_kinds: seen.applied_kinds,
         deploy_started_at: seen.deploy_started_at,
-        ready_at: if ready && phase_changed { Some(now) } else { current.ready_at.filter(|_| ready) },
-        last_transition_at: if phase_changed { Some(now) } else { current.last_transition_at },
+        ready_at: if ready && phase_changed {
+            Some(now)
+        } else {
+            current.ready_at.filter(|_| ready)
+        },
+        last_transition_at: if phase_changed {
+            Some(now)
+        } else {
+            current.last_transition_at
+        },
         observed_generation: generation,
     }
 }

@@ -30,7 +30,11 @@ pub enum Outcome {
 }
 
 /// Records the desired state after `event` for this installation.
-pub async fn record_pull_request(client: &Client, instance: &str, event: &PullRequestEvent) -> Result<Outcome, kube::Error> {
+pub async fn record_pull_request(
+    client: &Client,
+    instance: &str,
+    event: &PullRequestEvent,
+) -> Result<Outcome, kube::Error> {
     let api = Api::<PreviewEnvironment>::all(client.clone());
     let name = names::preview_name(&event.full_name, event.number);
     let mut attempts = 0;
@@ -40,7 +44,9 @@ pub async fn record_pull_request(client: &Client, instance: &str, event: &PullRe
         if let Some(existing) = &existing
             && existing.labels().get(labels::INSTANCE).map(String::as_str) != Some(instance)
         {
-            return Ok(Outcome::Ignored("recorded by another previewd installation"));
+            return Ok(Outcome::Ignored(
+                "recorded by another previewd installation",
+            ));
         }
         let spec = match decide(existing.as_ref().map(|e| &e.spec), event) {
             Decision::Record(spec) => spec,
@@ -48,23 +54,48 @@ pub async fn record_pull_request(client: &Client, instance: &str, event: &PullRe
         };
         let written = match existing {
             Some(existing) if existing.spec == spec => {
-                return Ok(Outcome::Recorded { name, changed: false });
+                return Ok(Outcome::Recorded {
+                    name,
+                    changed: false,
+                });
             }
             Some(mut existing) => {
                 existing.spec = spec;
                 existing.status = None;
-                api.replace(&name, &PostParams { field_manager: Some(WEBHOOK_MANAGER.into()), ..Default::default() }, &existing)
-                    .await
+                api.replace(
+                    &name,
+                    &PostParams {
+                        field_manager: Some(WEBHOOK_MANAGER.into()),
+                        ..Default::default()
+                    },
+                    &existing,
+                )
+                .await
             }
             None => {
                 let mut fresh = PreviewEnvironment::new(&name, spec);
-                fresh.metadata = ObjectMeta { name: Some(name.clone()), labels: Some(record_labels(instance, event)), ..ObjectMeta::default() };
-                api.create(&PostParams { field_manager: Some(WEBHOOK_MANAGER.into()), ..Default::default() }, &fresh)
-                    .await
+                fresh.metadata = ObjectMeta {
+                    name: Some(name.clone()),
+                    labels: Some(record_labels(instance, event)),
+                    ..ObjectMeta::default()
+                };
+                api.create(
+                    &PostParams {
+                        field_manager: Some(WEBHOOK_MANAGER.into()),
+                        ..Default::default()
+                    },
+                    &fresh,
+                )
+                .await
             }
         };
         match written {
-            Ok(_) => return Ok(Outcome::Recorded { name, changed: true }),
+            Ok(_) => {
+                return Ok(Outcome::Recorded {
+                    name,
+                    changed: true,
+                });
+            }
             // Someone wrote in between: decide again on what they wrote.
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < 5 => continue,
             Err(e) => return Err(e),
@@ -76,7 +107,10 @@ fn record_labels(instance: &str, event: &PullRequestEvent) -> BTreeMap<String, S
     BTreeMap::from([
         (labels::MANAGED_BY.to_owned(), labels::MANAGER.to_owned()),
         (labels::INSTANCE.to_owned(), instance.to_owned()),
-        (labels::REPOSITORY_ID.to_owned(), event.repository_id.to_string()),
+        (
+            labels::REPOSITORY_ID.to_owned(),
+            event.repository_id.to_string(),
+        ),
         (labels::PULL_REQUEST.to_owned(), event.number.to_string()),
     ])
 }

@@ -13,7 +13,11 @@ use super::labels;
 use super::report::{Observation, publish};
 
 /// Drives `pe` to `Destroyed` for `reason`; returns only once the namespace is gone (or stuck).
-pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, reason: DestroyReason) -> Result<Action, Error> {
+pub async fn run(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    reason: DestroyReason,
+) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let namespaces = Api::<Namespace>::all(ctx.client.clone());
@@ -23,16 +27,24 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, reason: DestroyReason) -> R
         ..Observation::default()
     };
     if let Some(ns) = namespaces.get_opt(&name).await? {
-        if !labels::owned_by(ns.metadata.labels.as_ref(), ns.metadata.annotations.as_ref(), &ctx.settings.instance, &uid) {
+        if !labels::owned_by(
+            ns.metadata.labels.as_ref(),
+            ns.metadata.annotations.as_ref(),
+            &ctx.settings.instance,
+            &uid,
+        ) {
             tracing::warn!(namespace = %name, "namespace is not this preview's; leaving it alone");
         } else {
             if ns.metadata.deletion_timestamp.is_none() {
                 tracing::info!(namespace = %name, reason = reason.describe(), "deleting preview namespace");
-                namespaces.delete(&name, &DeleteParams::foreground()).await?;
+                namespaces.delete(&name, &DeleteParams::default()).await?;
             }
             let ns_uid = ns.uid().unwrap_or_default();
             let gone = await_condition(namespaces.clone(), &name, conditions::is_deleted(&ns_uid));
-            if tokio::time::timeout(ctx.settings.terminate_timeout, gone).await.is_err() {
+            if tokio::time::timeout(ctx.settings.terminate_timeout, gone)
+                .await
+                .is_err()
+            {
                 let stuck = Observation {
                     phase: Phase::Terminating,
                     message: Some(format!(

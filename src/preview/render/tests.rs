@@ -52,25 +52,45 @@ fn labels() -> BTreeMap<String, String> {
 }
 
 fn one(file: &str, source: &str) -> Vec<Template> {
-    vec![Template { file: file.into(), source: source.into() }]
+    vec![Template {
+        file: file.into(),
+        source: source.into(),
+    }]
 }
 
 fn annotation(obj: &RenderedObject, key: &str) -> String {
-    obj.object["metadata"]["annotations"][key].as_str().unwrap().to_owned()
+    obj.object["metadata"]["annotations"][key]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
 fn renders_objects_into_the_namespace_with_labels() {
-    let objects = render(&one("app.yaml", APP), &ctx("Add login", "feature/login"), &labels()).unwrap();
+    let objects = render(
+        &one("app.yaml", APP),
+        &ctx("Add login", "feature/login"),
+        &labels(),
+    )
+    .unwrap();
     assert_eq!(objects.len(), 2);
     let deployment = &objects[0].object;
-    assert_eq!(deployment["metadata"]["namespace"], "octo-org-hello-pr7-abc");
-    assert_eq!(deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"], "previewd");
+    assert_eq!(
+        deployment["metadata"]["namespace"],
+        "octo-org-hello-pr7-abc"
+    );
+    assert_eq!(
+        deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "previewd"
+    );
     assert_eq!(
         deployment["spec"]["template"]["spec"]["containers"][0]["image"],
         "registry.test/hello:0123456789abcdef0123456789abcdef01234567"
     );
-    assert_eq!(annotation(&objects[0], "previewd.dev/summary"), "PR 7 by octocat: Add login");
+    assert_eq!(
+        annotation(&objects[0], "previewd.dev/summary"),
+        "PR 7 by octocat: Add login"
+    );
     assert_eq!(objects[1].file, "app.yaml");
 }
 
@@ -87,7 +107,11 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
     let baseline = render(&one("app.yaml", APP), &ctx("plain", "plain"), &labels()).unwrap();
     for text in hostile {
         let objects = render(&one("app.yaml", APP), &ctx(text, text), &labels()).unwrap();
-        assert_eq!(objects.len(), baseline.len(), "{text:?} changed the set of objects");
+        assert_eq!(
+            objects.len(),
+            baseline.len(),
+            "{text:?} changed the set of objects"
+        );
         assert_eq!(annotation(&objects[0], "previewd.dev/title"), text);
         assert_eq!(annotation(&objects[0], "previewd.dev/branch"), text);
         let kinds: Vec<_> = objects.iter().map(|o| o.object["kind"].clone()).collect();
@@ -112,7 +136,10 @@ fn unknown_variable_names_file_and_line() {
 fn broken_handlebars_names_file_and_line() {
     let source = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{#if number}}x\n";
     let err = render(&one("cm.yaml", source), &ctx("t", "b"), &labels()).unwrap_err();
-    assert!(matches!(err, RenderError::Template { ref file, .. } if file == "cm.yaml"), "{err}");
+    assert!(
+        matches!(err, RenderError::Template { ref file, .. } if file == "cm.yaml"),
+        "{err}"
+    );
     assert!(err.to_string().starts_with("cm.yaml:"), "{err}");
 }
 
@@ -131,12 +158,16 @@ fn invalid_yaml_names_file_and_line() {
 
 #[test]
 fn objects_outside_the_namespace_are_refused() {
-    let other_ns = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: kube-system\n";
+    let other_ns =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: kube-system\n";
     let err = render(&one("cm.yaml", other_ns), &ctx("t", "b"), &labels()).unwrap_err();
     assert!(err.to_string().contains("\"kube-system\""), "{err}");
     let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n";
     let err = render(&one("ns.yaml", namespace), &ctx("t", "b"), &labels()).unwrap_err();
-    assert!(matches!(err, RenderError::Object { document: 1, .. }), "{err}");
+    assert!(
+        matches!(err, RenderError::Object { document: 1, .. }),
+        "{err}"
+    );
     let no_name = "---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
     let err = render(&one("cm.yaml", no_name), &ctx("t", "b"), &labels()).unwrap_err();
     assert!(err.to_string().contains("metadata.name"), "{err}");

@@ -1,0 +1,180 @@
+//! One test's world: a GitHub stand-in, a previewd of its own instance, one repository of its
+//! own, and helpers to send PR events and watch what previewd did.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{Api, Client};
+use previewd::preview::crd::{Phase, PreviewEnvironment};
+use previewd::preview::names::preview_name;
+
+use super::github::{Comment, GitHub, Pull};
+use super::previewd::{Options, Previewd, SECRET};
+use super::webhooks::{Delivery, Payload, Sent, variant};
+
+/// A running scenario.
+pub struct Scenario {
+    /// The GitHub stand-in.
+    pub github: GitHub,
+    /// The previewd under test.
+    pub previewd: Previewd,
+    /// Kubernetes client of the test.
+    pub kube: Client,
+    /// Repository owner.
+    pub owner: String,
+    /// Repository name (unique to the test).
+    pub repo: String,
+}
+
+impl Scenario {
+    /// Starts a stand-in and a previewd serving `owner/<prefix>-<random>`; `adjust` may change
+    /// previewd's options (templates, timeouts, failpoints).
+    pub async fn start(prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
+        let github = GitHub::start().await;
+        let owner = "codertocat".to_owned();
+        let repo = format!(
+            "{prefix}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let mut options = Options::new(&github.url(), &format!("{owner}/{repo}"));
+        adjust(&mut options);
+        let previewd = Previewd::start(options).await;
+        let kube = super::cluster::client().await;
+        Scenario {
+            github,
+            previewd,
+            kube,
+            owner,
+            repo,
+        }
+    }
+
+    /// `owner/repo`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+
+    /// A variant payload moved to this scenario's repository and PR `number`; the stand-in
+    /// learns the PR too, so previewd can comment on it.
+    pub fn payload(&self, variant_name: &str, number: u64) -> Payload {
+        let payload = variant(variant_name)
+            .repo(&self.owner, &self.repo)
+            .number(number);
+        if self.github.pull(&self.owner, &self.repo, number).is_none() {
+            self.github
+                .set_pull(Pull::new(&self.owner, &self.repo, number));
+        }
+        payload
+    }
+
+    /// Sends `payload` signed as GitHub does, with a fresh delivery id.
+    pub async fn send(&self, payload: &Payload) -> Sent {
+        Delivery::new(&self.previewd.webhook_url(), SECRET.as_bytes())
+            .send(payload)
+            .await
+    }
+
+    /// Sends and asserts previewd accepted it (2xx).
+    pub async fn deliver(&self, payload: &Payload) -> Sent {
+        let sent = self.send(payload).await;
+        assert!(
+            (200..300).contains(&sent.status),
+            "delivery refused: {} {}",
+            sent.status,
+            sent.body
+        );
+        sent
+    }
+
+    /// The name of PR `number`'s preview and namespace.
+    pub fn preview_name(&self, number: u64) -> String {
+        preview_name(&self.full_name(), number)
+    }
+
+    /// The PreviewEnvironment of PR `number`, if recorded.
+    pub async fn preview(&self, number: u64) -> Option<PreviewEnvironment> {
+        Api::<PreviewEnvironment>::all(self.kube.clone())
+            .get_opt(&self.preview_name(number))
+            .await
+            .expect("read PreviewEnvironment")
+    }
+
+    /// Waits until PR `number`'s preview reports `phase` (and, if given, `sha` deployed).
+    pub async fn wait_phase(
+        &self,
+        number: u64,
+        phase: Phase,
+        sha: Option<&str>,
+        timeout: Duration,
+    ) -> PreviewEnvironment {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(pe) = self.preview(number).await {
+                let status = pe.status.clone().unwrap_or_default();
+                if status.phase == phase
+                    && sha.is_none_or(|s| status.deployed_sha.as_deref() == Some(s))
+                {
+                    return pe;
+                }
+                last = Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "PR {number} did not reach {phase:?} (sha {sha:?}) in {timeout:?}; last status {last:#?}\nprevewd log:\n{}",
+            self.previewd.logs()
+        );
+    }
+
+    /// Waits until PR `number`'s namespace is gone (404).
+    pub async fn wait_namespace_gone(&self, number: u64, timeout: Duration) {
+        let name = self.preview_name(number);
+        let api = Api::<Namespace>::all(self.kube.clone());
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if api.get_opt(&name).await.expect("read namespace").is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "namespace {name} still exists after {timeout:?}\nprevewd log:\n{}",
+            self.previewd.logs()
+        );
+    }
+
+    /// The `web` Deployment of PR `number`'s preview.
+    pub async fn deployment(&self, number: u64) -> Deployment {
+        Api::<Deployment>::namespaced(self.kube.clone(), &self.preview_name(number))
+            .get("web")
+            .await
+            .expect("read the preview's Deployment")
+    }
+
+    /// Comments on PR `number`.
+    pub fn comments(&self, number: u64) -> Vec<Comment> {
+        self.github.comments(&self.owner, &self.repo, number)
+    }
+
+    /// The one comment previewd wrote on PR `number` (fails if there are more or none).
+    pub fn sticky_comment(&self, number: u64) -> Comment {
+        let mine: Vec<_> = self
+            .comments(number)
+            .into_iter()
+            .filter(|c| c.author == GitHub::LOGIN)
+            .collect();
+        assert_eq!(
+            mine.len(),
+            1,
+            "expected exactly one previewd comment, got {mine:#?}"
+        );
+        mine.into_iter().next().expect("one comment")
+    }
+
+    /// Requests previewd sent that change something on GitHub.
+    pub fn github_writes(&self) -> usize {
+        self.github.writes().len()
+    }
+}
