@@ -375,6 +375,7 @@ healthy() { # all processes alive and the apiserver ready (resuming a paused etc
 
 remove_state() {
 	[[ -e "$state" ]] || return 0
+	rmdir "$state" 2>/dev/null && return 0 # an empty directory (mktemp -d, say)
 	[[ -f "$state/$marker" ]] || die "refusing to remove $state: it was not created by scripts/cluster.sh (no $marker)"
 	rm -rf "$state"
 }
@@ -436,8 +437,8 @@ cmd_up() {
 cmd_down() {
 	lock
 	load_ports
-	if [[ ! -e "$state" ]]; then
-		say "nothing to stop ($state does not exist)"
+	if [[ ! -e "$state" ]] || rmdir "$state" 2>/dev/null; then
+		say "nothing to stop (no instance in $state)"
 		return 0
 	fi
 	[[ -f "$state/$marker" ]] || die "refusing to touch $state: it was not created by scripts/cluster.sh (no $marker)"

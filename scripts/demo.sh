@@ -44,6 +44,9 @@ pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/standin.out" 2>/dev/null && break; sleep 0.1; done
 github=$(sed -n 's/^listening on //p' "$work/standin.out" | head -1)
 echo "GitHub stand-in: $github"
+# The stand-in learns the PR of GitHub's example payloads, so previewd can comment on it.
+curl -sf -X PUT "$github/_standin/pulls/Codertocat/Hello-World/2" -H 'Content-Type: application/json' \
+	-d '{"title": "Update the README with new information.", "head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "branch": "changes"}' >/dev/null
 cat >"$work/config.yaml" <<YAML
 repositories:
   - name: Codertocat/Hello-World
@@ -79,7 +82,7 @@ phase_is() { [[ "$(kubectl get preview "$name" -o jsonpath='{.status.phase}' 2>/
 namespace_gone() { ! kubectl get namespace "$name"; }
 show_comment() { curl -s "$github/_standin/comments" | node -e '
 	let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-		for (const c of JSON.parse(s)) console.log(`--- comment ${c.id} by ${c.user.login} ---\n${c.body}`);
+		for (const c of JSON.parse(s)) console.log(`--- PR comment ${c.id} by ${c.author} ---\n${c.body}`);
 	});'; }
 
 say "GitHub delivers pull_request.opened (Codertocat/Hello-World#2)"
