@@ -36,7 +36,10 @@ fn repo_root() -> PathBuf {
 
 fn previewd_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("own path");
-    exe.parent().and_then(|examples| examples.parent()).expect("target dir").join("previewd")
+    exe.parent()
+        .and_then(|examples| examples.parent())
+        .expect("target dir")
+        .join("previewd")
 }
 
 struct Stats {
@@ -58,7 +61,11 @@ fn ms(d: Duration) -> String {
 async fn wait_comment(gh: &GitHub, number: u64, needle: &str) {
     let start = Instant::now();
     while start.elapsed() < LIMIT {
-        if gh.comments(OWNER, REPO, number).iter().any(|c| c.body.contains(needle)) {
+        if gh
+            .comments(OWNER, REPO, number)
+            .iter()
+            .any(|c| c.body.contains(needle))
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -108,24 +115,43 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let delivery = Delivery::new("http://127.0.0.1:18571/webhooks/github", SECRET.as_bytes());
-    let mut stats = Stats { ready: vec![], gone: vec![] };
+    let mut stats = Stats {
+        ready: vec![],
+        gone: vec![],
+    };
     for number in first..first + prs {
         gh.set_pull(Pull::new(OWNER, REPO, number));
         let start = Instant::now();
-        let sent = delivery.send(&variant("pr-opened").repo(OWNER, REPO).number(number)).await;
+        let sent = delivery
+            .send(&variant("pr-opened").repo(OWNER, REPO).number(number))
+            .await;
         assert_eq!(sent.status, 202, "{}", sent.body);
         wait_comment(gh, number, "Preview ready").await;
         stats.ready.push(start.elapsed());
         let start = Instant::now();
-        delivery.send(&variant("pr-closed-unmerged").repo(OWNER, REPO).number(number)).await;
+        delivery
+            .send(
+                &variant("pr-closed-unmerged")
+                    .repo(OWNER, REPO)
+                    .number(number),
+            )
+            .await;
         wait_comment(gh, number, "Preview destroyed").await;
         stats.gone.push(start.elapsed());
     }
-    let (rss, peak) = (memory_kib(child.id(), "VmRSS:"), memory_kib(child.id(), "VmHWM:"));
+    let (rss, peak) = (
+        memory_kib(child.id(), "VmRSS:"),
+        memory_kib(child.id(), "VmHWM:"),
+    );
     let kube = Client::try_default().await.expect("kube client");
     let previews = Api::<DynamicObject>::all_with(kube, &previewd_resource());
     for number in first..first + prs {
-        let _ = previews.delete(&names::preview_name(&format!("{OWNER}/{REPO}"), number), &DeleteParams::default()).await;
+        let _ = previews
+            .delete(
+                &names::preview_name(&format!("{OWNER}/{REPO}"), number),
+                &DeleteParams::default(),
+            )
+            .await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = child.kill();
@@ -150,39 +176,76 @@ async fn bench_minimal(prs: u64, first: u64) -> Stats {
     let kube = Client::try_default().await.expect("kube client");
     let templates = templates::load(&repo_root().join("templates")).expect("templates");
     let namespaces = Api::<Namespace>::all(kube.clone());
-    let mut stats = Stats { ready: vec![], gone: vec![] };
+    let mut stats = Stats {
+        ready: vec![],
+        gone: vec![],
+    };
     for number in first..first + prs {
         let name = format!("minimal-{}", names::preview_name("bench/app", number));
-        let pull = PullFacts { full_name: "bench/app".into(), number, sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(), ..Default::default() };
+        let pull = PullFacts {
+            full_name: "bench/app".into(),
+            number,
+            sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+            ..Default::default()
+        };
         let values = serde_json::json!({"image": "registry.test/app", "replicas": 2, "port": 8080});
         let start = Instant::now();
-        let context = Context::new(&pull, &name, "{{namespace}}.preview.test", values).expect("context");
+        let context =
+            Context::new(&pull, &name, "{{namespace}}.preview.test", values).expect("context");
         let objects = render(&templates, &context, &Default::default()).expect("render");
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
         let apply = PatchParams::apply("bench-minimal").force();
-        namespaces.patch(&name, &apply, &Patch::Apply(&ns)).await.expect("apply namespace");
+        namespaces
+            .patch(&name, &apply, &Patch::Apply(&ns))
+            .await
+            .expect("apply namespace");
         for object in &objects {
             let api_version = object.object["apiVersion"].as_str().unwrap_or_default();
             let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-            let gvk = kube::core::GroupVersionKind::gvk(group, version, object.object["kind"].as_str().unwrap_or_default());
+            let gvk = kube::core::GroupVersionKind::gvk(
+                group,
+                version,
+                object.object["kind"].as_str().unwrap_or_default(),
+            );
             let (resource, _) = pinned_kind(&kube, &gvk).await.expect("discovery");
             let api = Api::<DynamicObject>::namespaced_with(kube.clone(), &name, &resource);
-            let object_name = object.object["metadata"]["name"].as_str().unwrap_or_default();
-            api.patch(object_name, &apply, &Patch::Apply(&object.object)).await.expect("apply object");
+            let object_name = object.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default();
+            api.patch(object_name, &apply, &Patch::Apply(&object.object))
+                .await
+                .expect("apply object");
         }
         let deployments = Api::<Deployment>::namespaced(kube.clone(), &name);
         let ready = |d: Option<&Deployment>| {
-            d.is_some_and(|d| readiness("Deployment", &serde_json::to_value(d).unwrap_or_default()) == Readiness::Ready)
+            d.is_some_and(|d| {
+                readiness("Deployment", &serde_json::to_value(d).unwrap_or_default())
+                    == Readiness::Ready
+            })
         };
-        tokio::time::timeout(LIMIT, await_condition(deployments, "web", ready)).await.expect("ready in time").expect("watch");
+        tokio::time::timeout(LIMIT, await_condition(deployments, "web", ready))
+            .await
+            .expect("ready in time")
+            .expect("watch");
         stats.ready.push(start.elapsed());
         let start = Instant::now();
-        let uid = namespaces.get(&name).await.expect("namespace").uid().unwrap_or_default();
-        namespaces.delete(&name, &DeleteParams::default()).await.expect("delete namespace");
-        tokio::time::timeout(LIMIT, await_condition(namespaces.clone(), &name, conditions::is_deleted(&uid)))
+        let uid = namespaces
+            .get(&name)
             .await
-            .expect("gone in time")
-            .expect("watch");
+            .expect("namespace")
+            .uid()
+            .unwrap_or_default();
+        namespaces
+            .delete(&name, &DeleteParams::default())
+            .await
+            .expect("delete namespace");
+        tokio::time::timeout(
+            LIMIT,
+            await_condition(namespaces.clone(), &name, conditions::is_deleted(&uid)),
+        )
+        .await
+        .expect("gone in time")
+        .expect("watch");
         stats.gone.push(start.elapsed());
     }
     stats
@@ -190,7 +253,10 @@ async fn bench_minimal(prs: u64, first: u64) -> Stats {
 
 #[tokio::main]
 async fn main() {
-    let prs: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let prs: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10);
     let first = 1000 + u64::from(std::process::id() % 1000) * 100;
     let gh = GitHub::start().await;
     eprintln!("bench: {prs} PRs through previewd, then {prs} through a minimal client");
@@ -202,11 +268,23 @@ async fn main() {
     for (label, samples) in [
         ("previewd: webhook → Ready comment", &previewd.ready),
         ("minimal client: apply → Deployment ready", &minimal.ready),
-        ("previewd: close webhook → destroyed comment (namespace gone)", &previewd.gone),
+        (
+            "previewd: close webhook → destroyed comment (namespace gone)",
+            &previewd.gone,
+        ),
         ("minimal client: delete → namespace gone", &minimal.gone),
     ] {
-        println!("| {label} | {} | {} |", ms(percentile(samples, 0.5)), ms(percentile(samples, 0.9)));
+        println!(
+            "| {label} | {} | {} |",
+            ms(percentile(samples, 0.5)),
+            ms(percentile(samples, 0.9))
+        );
     }
     println!();
-    println!("previewd memory after the run: RSS {} MiB, peak {} MiB; GitHub writes: {writes} ({:.1} per PR)", rss / 1024, peak / 1024, writes as f64 / prs as f64);
+    println!(
+        "previewd memory after the run: RSS {} MiB, peak {} MiB; GitHub writes: {writes} ({:.1} per PR)",
+        rss / 1024,
+        peak / 1024,
+        writes as f64 / prs as f64
+    );
 }

@@ -43,6 +43,17 @@ async fn open_push_late_push_close() {
     );
     let comment = s.sticky_comment(11);
     assert!(comment.body.contains("Preview ready"), "{}", comment.body);
+    let writes: Vec<_> = s
+        .github
+        .writes()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        writes.len(),
+        2,
+        "comment created while deploying, edited once Ready: {writes:#?}"
+    );
     assert!(
         comment.body.contains(&format!("https://{ns}.preview.test")),
         "{}",
@@ -101,6 +112,30 @@ async fn open_push_late_push_close() {
         last.body.contains("Preview destroyed") && last.body.contains("closed"),
         "{}",
         last.body
+    );
+    let writes: Vec<_> = s
+        .github
+        .writes()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {:?}",
+                r.method,
+                r.path,
+                r.body
+                    .as_ref()
+                    .and_then(|b| b["body"].as_str())
+                    .unwrap_or("")
+                    .lines()
+                    .nth(1)
+                    .unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        writes.len(),
+        5,
+        "open: 2, push: 2, close: 1 comment writes: {writes:#?}"
     );
 }
 
@@ -257,4 +292,31 @@ async fn a_crash_after_the_comment_post_leaves_one_comment() {
         s.preview(16).await.unwrap().status.unwrap().comment_id,
         Some(comment.id)
     );
+}
+
+#[tokio::test]
+async fn the_global_cap_holds_previews_until_a_slot_frees() {
+    let s = Scenario::start("cap", |o| o.max_previews = Some(1)).await;
+    s.deliver(&s.payload("pr-opened", 17)).await;
+    s.wait_phase(17, Phase::Ready, None, READY).await;
+    s.deliver(&s.payload("pr-opened", 18)).await;
+    let waiting = s.wait_phase(18, Phase::Pending, None, READY).await;
+    assert!(
+        waiting
+            .status
+            .unwrap()
+            .message
+            .unwrap_or_default()
+            .contains("the cap is 1")
+    );
+    assert!(
+        Api::<Namespace>::all(s.kube.clone())
+            .get_opt(&s.preview_name(18))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.sticky_comment(18).body.contains("the cap is 1"));
+    s.deliver(&s.payload("pr-closed-unmerged", 17)).await;
+    s.wait_phase(18, Phase::Ready, None, READY).await;
 }

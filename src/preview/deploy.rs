@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
 
 use super::controller::{Ctx, Error};
-use super::crd::{Phase, PreviewEnvironment};
+use super::crd::{Desired, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use super::kinds::ServedKind;
 use super::labels;
 use super::readiness::{Readiness, is_workload, readiness};
@@ -80,6 +80,23 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         )
         .await?;
         return Ok(Action::requeue(std::time::Duration::from_secs(60)));
+    }
+
+    if let Some(cap) = ctx.settings.config.max_previews
+        && !pe.status.as_ref().is_some_and(holds_deployment)
+    {
+        let deployed = count_deployed(ctx).await?;
+        if deployed >= cap {
+            publish(
+                pe,
+                ctx,
+                pending(format!(
+                    "waiting: {deployed} previews are deployed, the cap is {cap}"
+                )),
+            )
+            .await?;
+            return Ok(Action::requeue(std::time::Duration::from_secs(10)));
+        }
     }
 
     let pull = PullFacts {
@@ -184,6 +201,30 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     };
     publish(pe, ctx, seen).await?;
     Ok(action)
+}
+
+/// Previews of this installation that hold a deployment (they count against the cap).
+async fn count_deployed(ctx: &Ctx) -> Result<usize, Error> {
+    let selector = format!("{}={}", labels::INSTANCE, ctx.settings.instance);
+    let previews = Api::<PreviewEnvironment>::all(ctx.client.clone())
+        .list(&ListParams::default().labels(&selector))
+        .await?;
+    Ok(previews
+        .items
+        .iter()
+        .filter(|p| {
+            p.spec.desired == Desired::Deployed && p.status.as_ref().is_some_and(holds_deployment)
+        })
+        .count())
+}
+
+/// Whether a preview has objects applied (it counts against the cap until destroyed).
+fn holds_deployment(status: &PreviewEnvironmentStatus) -> bool {
+    status.deployed_sha.is_some()
+        && matches!(
+            status.phase,
+            Phase::Deploying | Phase::Ready | Phase::Failed
+        )
 }
 
 /// The first workload that is not ready decides; all ready means Ready.

@@ -36,8 +36,9 @@ pub struct Observation {
 /// Publishes `seen` for `pe`: edits (or creates) the PR comment if its content changed, then
 /// writes the status if it changed.
 pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> Result<(), Error> {
-    let current = pe.status.clone().unwrap_or_default();
     let name = pe.name_any();
+    let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
+    let mut current = pe.status.clone().unwrap_or_default();
     let sha = seen.deployed_sha.as_deref().unwrap_or(&pe.spec.head_sha);
     let view = CommentView {
         phase: seen.phase,
@@ -51,6 +52,13 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
             .filter(|_| seen.phase != Phase::Deploying),
     };
     let fingerprint = view.fingerprint();
+    if current.commented.as_deref() != Some(fingerprint.as_str()) {
+        // The watch cache can lag behind our own last status write: ask the API server before
+        // saying the same thing on GitHub twice.
+        if let Some(fresh) = api.get_opt(&name).await? {
+            current = fresh.status.unwrap_or_default();
+        }
+    }
     let mut comment_id = current.comment_id;
     if current.commented.as_deref() != Some(fingerprint.as_str()) {
         let body = comment::render(&view, &ctx.settings.instance, Utc::now());
@@ -65,7 +73,6 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         Utc::now(),
     );
     if next != current {
-        let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
         let patch = json!({
             "apiVersion": "previewd.dev/v1alpha1",
             "kind": "PreviewEnvironment",

@@ -24,6 +24,8 @@ pub struct Options {
     pub ready_timeout_secs: u64,
     /// Test-only crash point.
     pub failpoint: Option<String>,
+    /// `maxPreviews` of the configuration file.
+    pub max_previews: Option<usize>,
 }
 
 impl Options {
@@ -37,6 +39,7 @@ impl Options {
             templates: None,
             ready_timeout_secs: 120,
             failpoint: None,
+            max_previews: None,
         }
     }
 }
@@ -70,10 +73,13 @@ impl Previewd {
             .iter()
             .map(|r| serde_json::json!({ "name": r }))
             .collect();
-        let config = serde_json::json!({
+        let mut config = serde_json::json!({
             "repositories": repositories,
             "values": {"image": "registry.test/app", "replicas": 1, "port": 8080},
         });
+        if let Some(cap) = options.max_previews {
+            config["maxPreviews"] = cap.into();
+        }
         std::fs::write(dir.join("config.yaml"), config.to_string()).expect("write config");
         let templates = match &options.templates {
             None => repo_root().join("templates"),

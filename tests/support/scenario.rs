@@ -111,8 +111,9 @@ impl Scenario {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut last = None;
         while tokio::time::Instant::now() < deadline {
-            if let Some(pe) = self.preview(number).await {
-                let status = pe.status.clone().unwrap_or_default();
+            if let Some(pe) = self.preview(number).await
+                && let Some(status) = pe.status.clone()
+            {
                 if status.phase == phase
                     && sha.is_none_or(|s| status.deployed_sha.as_deref() == Some(s))
                 {
