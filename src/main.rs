@@ -80,6 +80,10 @@ struct ServeArgs {
         default_value = "https://api.github.com"
     )]
     github_api_url: String,
+    /// The login previewd's token comments as (default: asked with GET /user; set it for tokens
+    /// that cannot read /user, such as GitHub App installation tokens).
+    #[arg(long, env = "PREVIEWD_GITHUB_LOGIN")]
+    github_login: Option<String>,
     /// Timeout of one GitHub call, in seconds.
     #[arg(long, env = "PREVIEWD_GITHUB_TIMEOUT_SECS", default_value_t = 10)]
     github_timeout_secs: u64,
@@ -96,7 +100,7 @@ struct ServeArgs {
     #[arg(long, env = "PREVIEWD_TERMINATE_TIMEOUT_SECS", default_value_t = 300)]
     terminate_timeout_secs: u64,
     /// Previews reconciled at once.
-    #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4)]
+    #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
     /// Test-only crash point.
     #[arg(long, env = "PREVIEWD_FAILPOINT", hide = true)]
@@ -128,6 +132,9 @@ struct RenderArgs {
     /// Pull request author.
     #[arg(long, default_value = "")]
     author: String,
+    /// GitHub's numeric repository id (only shown in labels).
+    #[arg(long, default_value_t = 0)]
+    repository_id: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -186,14 +193,12 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         &args.templates.preview_host,
         config.values_for(&args.repo),
     )?;
-    let preview_labels = [
-        (labels::MANAGED_BY, labels::MANAGER),
-        (labels::INSTANCE, args.templates.instance.as_str()),
-        (labels::PREVIEW, namespace.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let preview_labels = labels::preview_labels(
+        &args.templates.instance,
+        &namespace,
+        args.repository_id,
+        args.pr,
+    );
     let mut out = String::new();
     for object in render::render(&templates, &context, &preview_labels)? {
         out.push_str(&format!("---\n# Source: {}\n", object.file));
@@ -225,16 +230,41 @@ async fn kube_client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Clien
     Ok(kube::Client::try_from(config)?)
 }
 
+/// Renders every repository's templates for a sample PR and logs what is broken at once, before
+/// the first PR meets it (where it is reported in the PR comment and status as well).
+fn check_templates(templates: &[render::Template], host: &str, config: &FileConfig) {
+    let names: Vec<&str> = config
+        .repositories
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    for name in if names.is_empty() { vec![""] } else { names } {
+        if let Err(error) = render::check(templates, host, config.values_for(name)) {
+            tracing::error!(repository = name, %error, "templates do not render; previews of this repository will fail");
+        }
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.webhook_secret.is_empty() {
         anyhow::bail!("--webhook-secret (PREVIEWD_WEBHOOK_SECRET) must not be empty");
     }
-    let config = load_config(args.templates.config.as_ref())?;
+    if args.github_token.is_empty() {
+        anyhow::bail!("--github-token (PREVIEWD_GITHUB_TOKEN) must not be empty");
+    }
+    let Some(config_path) = args.templates.config.as_ref() else {
+        anyhow::bail!(
+            "--config (PREVIEWD_CONFIG) is required: it lists the repositories previewd serves"
+        );
+    };
+    let config = load_config(Some(config_path))?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
+    check_templates(&templates, &args.templates.preview_host, &config);
     let client = kube_client(args.kubeconfig.as_ref()).await?;
     let github = GitHub::new(
         &args.github_api_url,
         &args.github_token,
+        args.github_login,
         Duration::from_secs(args.github_timeout_secs),
     )?;
     let accepting = Arc::new(AtomicBool::new(true));

@@ -134,8 +134,8 @@ async fn open_push_late_push_close() {
         .collect();
     assert_eq!(
         writes.len(),
-        5,
-        "open: 2, push: 2, close: 1 comment writes: {writes:#?}"
+        6,
+        "open: 2, push: 2, close: 2 (terminating, destroyed) comment writes: {writes:#?}"
     );
 }
 

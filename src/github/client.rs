@@ -82,8 +82,14 @@ pub struct GitHub {
 
 impl GitHub {
     /// A client for `api_url` (api.github.com, a GitHub Enterprise Server `/api/v3`, or a
-    /// stand-in) authenticated with `token`.
-    pub fn new(api_url: &str, token: &str, timeout: Duration) -> Result<Self, GitHubError> {
+    /// stand-in) authenticated with `token`; `login` is the account it writes as, asked of
+    /// GitHub when not given.
+    pub fn new(
+        api_url: &str,
+        token: &str,
+        login: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, GitHubError> {
         let octo = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| GitHubError::Setup(format!("API URL {api_url:?}: {e}")))?
@@ -95,7 +101,7 @@ impl GitHub {
             .map_err(|e| GitHubError::Setup(e.to_string()))?;
         Ok(GitHub {
             octo,
-            login: OnceCell::new(),
+            login: OnceCell::new_with(login),
         })
     }
 

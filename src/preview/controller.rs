@@ -17,10 +17,11 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::crd::{Desired, DestroyReason, PreviewEnvironment};
+use super::deploy;
 use super::kinds::Kinds;
 use super::labels;
 use super::render::Template;
-use super::{deploy, teardown};
+use super::teardown::{self, Teardown};
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
 
@@ -85,12 +86,7 @@ pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync
     let selector = labels::instance_selector(&ctx.settings.instance);
     let owned = watcher::Config::default().labels(&selector);
     let previews = Api::<PreviewEnvironment>::all(client.clone());
-    let mine = watcher::Config::default().labels(&format!(
-        "{}={}",
-        labels::INSTANCE,
-        ctx.settings.instance
-    ));
-    Controller::new(previews, mine)
+    Controller::new(previews, owned.clone())
         .watches(
             Api::<Namespace>::all(client.clone()),
             owned.clone(),
@@ -110,11 +106,7 @@ pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(error) = result {
-                tracing::debug!(%error, "reconcile did not finish");
-            }
-        })
+        .for_each(|_| async {})
         .await;
 }
 
@@ -135,14 +127,22 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
         match event {
             Event::Apply(pe) => match pe.spec.desired {
                 Desired::Deployed => deploy::run(&pe, &ctx).await,
-                Desired::Destroyed(reason) => teardown::run(&pe, &ctx, reason).await,
+                Desired::Destroyed(reason) => match teardown::run(&pe, &ctx, reason).await? {
+                    Teardown::Gone => Ok(Action::await_change()),
+                    // The namespace watch wakes us when it is gone; the requeue bounds the wait.
+                    Teardown::Terminating => Ok(Action::requeue(Duration::from_secs(10))),
+                },
             },
             Event::Cleanup(pe) => {
                 let reason = match pe.spec.desired {
                     Desired::Destroyed(reason) => reason,
                     Desired::Deployed => DestroyReason::Deleted,
                 };
-                teardown::run(&pe, &ctx, reason).await
+                // The finalizer is released only once the namespace is confirmed gone.
+                match teardown::run(&pe, &ctx, reason).await? {
+                    Teardown::Gone => Ok(Action::await_change()),
+                    Teardown::Terminating => Err(Error::StillTerminating(pe.name_any())),
+                }
             }
         }
     })
@@ -156,10 +156,15 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
 }
 
 fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> Action {
-    tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");
     let delay = match error {
-        Error::StillTerminating(_) => Duration::from_secs(5),
+        Error::StillTerminating(_) => {
+            tracing::debug!(preview = %pe.name_any(), %error, "waiting for the namespace to go");
+            return Action::requeue(Duration::from_secs(5));
+        }
+        // GitHub is slow to forgive: give it room.
+        Error::GitHub(_) => Duration::from_secs(30),
         _ => Duration::from_secs(10),
     };
+    tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");
     Action::requeue(delay)
 }

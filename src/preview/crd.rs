@@ -168,7 +168,7 @@ pub enum Phase {
     Ready,
     /// Rendering, applying or becoming ready failed; the message says why.
     Failed,
-    /// The namespace is being deleted.
+    /// The namespace is being deleted; the API server has not confirmed it gone yet.
     Terminating,
     /// The namespace is gone; the preview stays destroyed until its reason is cleared.
     Destroyed,

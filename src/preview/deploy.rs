@@ -9,15 +9,17 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::controller::{Ctx, Error};
 use super::crd::{Desired, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use super::kinds::ServedKind;
 use super::labels;
+use super::labels::FIELD_MANAGER;
+use super::policy::{Admission, Facts, admit, needs_count};
 use super::readiness::{Readiness, is_workload, readiness};
 use super::render::{self, Context, PullFacts, RenderedObject};
-use super::report::{FIELD_MANAGER, Observation, publish};
+use super::report::{Observation, publish};
 
 /// Drives `pe` towards `Deployed`.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
@@ -44,10 +46,10 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         ..base.clone()
     };
 
-    if let Some(ns) = Api::<Namespace>::all(ctx.client.clone())
+    let existing = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(&name)
-        .await?
-    {
+        .await?;
+    if let Some(ns) = &existing {
         if ns.metadata.deletion_timestamp.is_some() {
             publish(
                 pe,
@@ -72,44 +74,50 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
             return Ok(Action::requeue(std::time::Duration::from_secs(300)));
         }
     }
-    if ctx.settings.config.paused {
-        publish(
-            pe,
-            ctx,
-            pending("previewd is paused: nothing new is deployed".into()),
-        )
-        .await?;
-        return Ok(Action::requeue(std::time::Duration::from_secs(60)));
-    }
-
-    if let Some(cap) = ctx.settings.config.max_previews
-        && !pe.status.as_ref().is_some_and(holds_deployment)
-    {
-        let deployed = count_deployed(ctx).await?;
-        if deployed >= cap {
-            publish(
-                pe,
-                ctx,
-                pending(format!(
-                    "waiting: {deployed} previews are deployed, the cap is {cap}"
-                )),
-            )
-            .await?;
+    let running_sha = pe
+        .status
+        .as_ref()
+        .filter(|s| holds_deployment(s))
+        .and_then(|s| s.deployed_sha.as_deref());
+    let config = &ctx.settings.config;
+    let deployed = match needs_count(config.max_previews, running_sha) {
+        true => Some(count_deployed(ctx).await?),
+        false => None,
+    };
+    let facts = Facts {
+        paused: config.paused,
+        cap: config.max_previews,
+        head_sha: &pe.spec.head_sha,
+        running_sha,
+        deployed,
+    };
+    match admit(&facts) {
+        Admission::Proceed => {}
+        Admission::Wait(why) => {
+            publish(pe, ctx, pending(why)).await?;
             return Ok(Action::requeue(std::time::Duration::from_secs(10)));
+        }
+        Admission::Hold(why) => {
+            let current = pe.status.clone().unwrap_or_default();
+            let held = Observation {
+                phase: current.phase,
+                message: Some(why),
+                url: current.url,
+                ..base.clone()
+            };
+            publish(pe, ctx, held).await?;
+            return Ok(Action::requeue(std::time::Duration::from_secs(60)));
         }
     }
 
-    let pull = PullFacts {
-        full_name: pe.spec.repository.full_name.clone(),
-        number: pe.spec.number,
-        sha: pe.spec.head_sha.clone(),
-        branch: pe.spec.branch.clone(),
-        base_branch: pe.spec.base_branch.clone(),
-        title: pe.spec.title.clone(),
-        author: pe.spec.author.clone(),
-    };
+    let pull = PullFacts::from(&pe.spec);
     let values = ctx.settings.config.values_for(&pull.full_name);
-    let preview_labels = labels::preview_labels(pe, &name, &ctx.settings.instance);
+    let preview_labels = labels::preview_labels(
+        &ctx.settings.instance,
+        &name,
+        pe.spec.repository.id,
+        pe.spec.number,
+    );
     let rendered =
         Context::new(&pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
             render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
@@ -121,7 +129,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
             return Ok(Action::await_change());
         }
     };
-    let kinds = match resolve_all(ctx, &objects).await {
+    let kinds = match resolve_all(ctx, &objects).await? {
         Ok(kinds) => kinds,
         Err(why) => {
             publish(pe, ctx, failed(why)).await?;
@@ -135,7 +143,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         Some(at) if !generation_changed => at,
         _ => Utc::now(),
     };
-    apply_namespace(pe, ctx, &name, &uid, &preview_labels).await?;
+    apply_namespace(pe, ctx, existing.as_ref(), &name, &uid, &preview_labels).await?;
     let mut applied = Vec::with_capacity(objects.len());
     for (object, kind) in objects.iter().zip(&kinds) {
         match apply_object(ctx, &name, object, kind).await {
@@ -205,7 +213,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
 
 /// Previews of this installation that hold a deployment (they count against the cap).
 async fn count_deployed(ctx: &Ctx) -> Result<usize, Error> {
-    let selector = format!("{}={}", labels::INSTANCE, ctx.settings.instance);
+    let selector = labels::instance_selector(&ctx.settings.instance);
     let previews = Api::<PreviewEnvironment>::all(ctx.client.clone())
         .list(&ListParams::default().labels(&selector))
         .await?;
@@ -252,51 +260,88 @@ fn judge(applied: &[DynamicObject]) -> Readiness {
 
 /// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind
 /// refuses the whole set.
-async fn resolve_all(ctx: &Ctx, objects: &[RenderedObject]) -> Result<Vec<ServedKind>, String> {
+async fn resolve_all(
+    ctx: &Ctx,
+    objects: &[RenderedObject],
+) -> Result<Result<Vec<ServedKind>, String>, Error> {
     let mut kinds = Vec::with_capacity(objects.len());
     for object in objects {
         let api_version = object.object["apiVersion"].as_str().unwrap_or_default();
         let kind = object.object["kind"].as_str().unwrap_or_default();
         let shown = format!("{}: {kind} {}", object.file, object_name(&object.object));
-        let served = ctx.kinds.resolve(api_version, kind).await.map_err(|e| {
-            format!(
-                "{shown}: {api_version} {kind} is not served by the API server ({})",
-                api_message(&e)
-            )
-        })?;
+        let served = match ctx.kinds.resolve(api_version, kind).await {
+            Ok(served) => served,
+            Err(e) if is_not_served(&e) => {
+                return Ok(Err(format!(
+                    "{shown}: {api_version} {kind} is not served by the API server"
+                )));
+            }
+            // Anything else may pass (API server restarting): retried, not reported as final.
+            Err(e) => return Err(e.into()),
+        };
         if !served.namespaced {
-            return Err(format!(
+            return Ok(Err(format!(
                 "{shown}: {kind} is cluster-scoped; templates may only create namespaced objects in the preview namespace"
-            ));
+            )));
         }
         kinds.push(served);
     }
-    Ok(kinds)
+    Ok(Ok(kinds))
 }
 
+/// Whether discovery positively said the kind does not exist.
+fn is_not_served(error: &kube::Error) -> bool {
+    use kube::error::DiscoveryError;
+    match error {
+        kube::Error::Api(status) => status.code == 404,
+        kube::Error::Discovery(
+            DiscoveryError::MissingKind(_)
+            | DiscoveryError::MissingApiGroup(_)
+            | DiscoveryError::MissingResource(_),
+        ) => true,
+        _ => false,
+    }
+}
+
+/// Creates the namespace, or updates the one checked as this preview's. Either way the API
+/// server refuses (409) if someone else's namespace appeared or changed since the check, so a
+/// namespace is never adopted by accident.
 async fn apply_namespace(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
+    checked: Option<&Namespace>,
     name: &str,
     uid: &str,
     preview_labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), Error> {
-    let namespace = json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": name,
-            "labels": preview_labels,
-            "annotations": labels::namespace_annotations(pe, uid),
-        }
-    });
-    Api::<Namespace>::all(ctx.client.clone())
-        .patch(
+    let namespace = Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_owned()),
+            labels: Some(preview_labels.clone()),
+            annotations: Some(labels::namespace_annotations(pe, uid)),
+            resource_version: checked.and_then(|ns| ns.metadata.resource_version.clone()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let api = Api::<Namespace>::all(ctx.client.clone());
+    if namespace.metadata.resource_version.is_none() {
+        let params = kube::api::PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        api.create(&params, &namespace).await?;
+    } else {
+        let mut applied = serde_json::to_value(&namespace).unwrap_or_default();
+        applied["apiVersion"] = "v1".into();
+        applied["kind"] = "Namespace".into();
+        api.patch(
             name,
             &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&namespace),
+            &Patch::Apply(&applied),
         )
         .await?;
+    }
     Ok(())
 }
 

@@ -24,6 +24,12 @@ pub fn decide(existing: Option<&PreviewEnvironmentSpec>, event: &PullRequestEven
     {
         return Decision::Ignore("older than the recorded state of this pull request");
     }
+    if event.fork && !matches!(event.action, PullAction::Closed { .. }) {
+        // Code from a fork never runs by itself: a maintainer approves an exact SHA.
+        return Decision::Ignore(
+            "pull request from a fork: it deploys only when a maintainer approves its SHA",
+        );
+    }
     let desired = match (event.action, existing.map(|s| &s.desired)) {
         (PullAction::Closed { .. }, None) => {
             return Decision::Ignore("closed pull request without a preview");
@@ -145,6 +151,26 @@ mod tests {
         let e = event(PullAction::Opened, "a", 1);
         let first = record(None, &e);
         assert_eq!(record(Some(&first), &e), first);
+    }
+
+    #[test]
+    fn fork_pull_requests_never_deploy_by_themselves() {
+        let mut opened = event(PullAction::Opened, "a", 1);
+        opened.fork = true;
+        assert!(matches!(decide(None, &opened), Decision::Ignore(_)));
+        let mut pushed = event(PullAction::Synchronize, "b", 2);
+        pushed.fork = true;
+        let recorded = record(None, &event(PullAction::Opened, "a", 1));
+        assert!(matches!(
+            decide(Some(&recorded), &pushed),
+            Decision::Ignore(_)
+        ));
+        let mut closed = event(PullAction::Closed { merged: false }, "b", 3);
+        closed.fork = true;
+        assert_eq!(
+            record(Some(&recorded), &closed).desired,
+            Desired::Destroyed(DestroyReason::Closed)
+        );
     }
 
     #[test]

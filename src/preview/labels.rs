@@ -1,4 +1,5 @@
-//! Ownership labels and annotations, and the check that an object is this preview's (pure).
+//! Ownership: labels, annotations, the field manager, and the check that an object is this
+//! preview's (pure).
 
 use std::collections::BTreeMap;
 
@@ -30,18 +31,22 @@ pub fn instance_selector(instance: &str) -> String {
     format!("{MANAGED_BY}={MANAGER},{INSTANCE}={instance}")
 }
 
-/// Labels on a preview's namespace and on every object applied into it.
+/// Field manager of everything previewd's controller applies.
+pub const FIELD_MANAGER: &str = "previewd";
+
+/// Labels on a PreviewEnvironment, its namespace and every object applied into it.
 pub fn preview_labels(
-    pe: &PreviewEnvironment,
-    name: &str,
     instance: &str,
+    name: &str,
+    repository_id: u64,
+    number: u64,
 ) -> BTreeMap<String, String> {
     BTreeMap::from([
         (MANAGED_BY.to_owned(), MANAGER.to_owned()),
         (INSTANCE.to_owned(), instance.to_owned()),
         (PREVIEW.to_owned(), name.to_owned()),
-        (REPOSITORY_ID.to_owned(), pe.spec.repository.id.to_string()),
-        (PULL_REQUEST.to_owned(), pe.spec.number.to_string()),
+        (REPOSITORY_ID.to_owned(), repository_id.to_string()),
+        (PULL_REQUEST.to_owned(), number.to_string()),
     ])
 }
 

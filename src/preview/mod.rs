@@ -7,6 +7,7 @@ pub mod intent;
 pub mod kinds;
 pub mod labels;
 pub mod names;
+pub mod policy;
 pub mod readiness;
 pub mod render;
 pub mod report;

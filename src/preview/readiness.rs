@@ -71,12 +71,13 @@ fn deployment(object: &Value) -> Readiness {
         .pointer("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(1);
+    // Conditions describe the observed generation only: judge nothing older.
+    if !generation_observed(object) {
+        return Readiness::Waiting("rollout not yet observed by the deployment controller".into());
+    }
     if condition_is(object, "Progressing", "False") {
         let why = condition_text(object, "Progressing").unwrap_or_default();
         return Readiness::Failed(format!("rollout stopped: {why}"));
-    }
-    if !generation_observed(object) {
-        return Readiness::Waiting("rollout not yet observed by the deployment controller".into());
     }
     let updated = int(object, "/status/updatedReplicas");
     let available = int(object, "/status/availableReplicas");
@@ -181,6 +182,12 @@ mod tests {
         assert!(why.contains("exceeded quota"), "{why}");
         d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
             "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
+        d["metadata"]["generation"] = json!(2);
+        assert!(
+            matches!(readiness("Deployment", &d), Readiness::Waiting(_)),
+            "a stale condition decides nothing"
+        );
+        d["metadata"]["generation"] = json!(1);
         assert!(
             matches!(readiness("Deployment", &d), Readiness::Failed(m) if m.contains("ProgressDeadlineExceeded"))
         );

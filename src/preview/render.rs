@@ -39,6 +39,20 @@ pub struct PullFacts {
     pub author: String,
 }
 
+impl From<&super::crd::PreviewEnvironmentSpec> for PullFacts {
+    fn from(spec: &super::crd::PreviewEnvironmentSpec) -> Self {
+        PullFacts {
+            full_name: spec.repository.full_name.clone(),
+            number: spec.number,
+            sha: spec.head_sha.clone(),
+            branch: spec.branch.clone(),
+            base_branch: spec.base_branch.clone(),
+            title: spec.title.clone(),
+            author: spec.author.clone(),
+        }
+    }
+}
+
 /// Everything a template can refer to.
 #[derive(Clone, Debug, Serialize)]
 pub struct Context {
@@ -270,6 +284,26 @@ pub fn render(
         }
     }
     Ok(objects)
+}
+
+/// Renders the templates for a sample pull request, so that a broken template or host pattern
+/// stops startup instead of failing the first preview. Returns how many objects they make.
+pub fn check(
+    templates: &[Template],
+    host_pattern: &str,
+    values: Value,
+) -> Result<usize, RenderError> {
+    let sample = PullFacts {
+        full_name: "example/repository".into(),
+        number: 1,
+        sha: "0".repeat(40),
+        branch: "feature".into(),
+        base_branch: "main".into(),
+        title: "Sample".into(),
+        author: "octocat".into(),
+    };
+    let ctx = Context::new(&sample, "example-repository-pr1", host_pattern, values)?;
+    Ok(render(templates, &ctx, &BTreeMap::new())?.len())
 }
 
 fn parse_documents(file: &str, text: &str) -> Result<Vec<Value>, RenderError> {

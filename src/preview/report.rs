@@ -9,10 +9,8 @@ use serde_json::json;
 
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use super::labels::FIELD_MANAGER;
 use crate::github::comment::{self, CommentView};
-
-/// Field manager of everything previewd applies.
-pub const FIELD_MANAGER: &str = "previewd";
 
 /// What a reconcile found; turned into status and comment.
 #[derive(Clone, Debug, Default)]
@@ -60,16 +58,25 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         }
     }
     let mut comment_id = current.comment_id;
-    if current.commented.as_deref() != Some(fingerprint.as_str()) {
+    let mut commented = current.commented.clone();
+    let mut github_failure = None;
+    if commented.as_deref() != Some(fingerprint.as_str()) {
         let body = comment::render(&view, &ctx.settings.instance, Utc::now());
-        comment_id = Some(upsert_comment(pe, ctx, current.comment_id, &body).await?);
+        match upsert_comment(pe, ctx, current.comment_id, &body).await {
+            Ok(id) => {
+                comment_id = Some(id);
+                commented = Some(fingerprint);
+            }
+            // The status still tells the truth; the comment follows on a later attempt.
+            Err(e) => github_failure = Some(e),
+        }
     }
     let next = next_status(
         &current,
         pe.metadata.generation,
         seen,
         comment_id,
-        fingerprint,
+        commented,
         Utc::now(),
     );
     if next != current {
@@ -85,7 +92,10 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         )
         .await?;
     }
-    Ok(())
+    match github_failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Edits the known comment, or finds this installation's comment by its marker, or creates it.
@@ -141,7 +151,7 @@ fn next_status(
     generation: Option<i64>,
     seen: Observation,
     comment_id: Option<u64>,
-    commented: String,
+    commented: Option<String>,
     now: DateTime<Utc>,
 ) -> PreviewEnvironmentStatus {
     let phase_changed = current.phase != seen.phase || current.last_transition_at.is_none();
@@ -170,7 +180,7 @@ fn next_status(
         message: seen.message,
         conditions: vec![condition],
         comment_id,
-        commented: Some(commented),
+        commented,
         applied_kinds: seen.applied_kinds,
         deploy_started_at: seen.deploy_started_at,
         ready_at: if ready && phase_changed {

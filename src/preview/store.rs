@@ -2,8 +2,6 @@
 //! PreviewEnvironment, decides (pure), and writes the new spec with optimistic concurrency, so
 //! concurrent or repeated deliveries settle on the newest state and repeats change nothing.
 
-use std::collections::BTreeMap;
-
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
@@ -61,7 +59,6 @@ pub async fn record_pull_request(
             }
             Some(mut existing) => {
                 existing.spec = spec;
-                existing.status = None;
                 api.replace(
                     &name,
                     &PostParams {
@@ -76,7 +73,12 @@ pub async fn record_pull_request(
                 let mut fresh = PreviewEnvironment::new(&name, spec);
                 fresh.metadata = ObjectMeta {
                     name: Some(name.clone()),
-                    labels: Some(record_labels(instance, event)),
+                    labels: Some(labels::preview_labels(
+                        instance,
+                        &name,
+                        event.repository_id,
+                        event.number,
+                    )),
                     ..ObjectMeta::default()
                 };
                 api.create(
@@ -101,16 +103,4 @@ pub async fn record_pull_request(
             Err(e) => return Err(e),
         }
     }
-}
-
-fn record_labels(instance: &str, event: &PullRequestEvent) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (labels::MANAGED_BY.to_owned(), labels::MANAGER.to_owned()),
-        (labels::INSTANCE.to_owned(), instance.to_owned()),
-        (
-            labels::REPOSITORY_ID.to_owned(),
-            event.repository_id.to_string(),
-        ),
-        (labels::PULL_REQUEST.to_owned(), event.number.to_string()),
-    ])
 }

@@ -1,10 +1,10 @@
-//! Ending a preview: delete its namespace (only if it is this preview's), wait until the API
-//! server confirms it is gone, then say so in the PR comment and status.
+//! Ending a preview: delete its namespace (only if it is this preview's), report Terminating
+//! until the API server confirms it is gone (the namespace watch wakes the controller), then say
+//! Destroyed in the PR comment and status. Never waits inside a reconcile.
 
+use chrono::Utc;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::DeleteParams;
-use kube::runtime::controller::Action;
-use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, ResourceExt};
 
 use super::controller::{Ctx, Error};
@@ -12,12 +12,21 @@ use super::crd::{DestroyReason, Phase, PreviewEnvironment};
 use super::labels;
 use super::report::{Observation, publish};
 
-/// Drives `pe` to `Destroyed` for `reason`; returns only once the namespace is gone (or stuck).
+/// Where a teardown stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Teardown {
+    /// The namespace is gone and that was reported.
+    Gone,
+    /// The namespace is still terminating.
+    Terminating,
+}
+
+/// Drives `pe` to `Destroyed` for `reason`.
 pub async fn run(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     reason: DestroyReason,
-) -> Result<Action, Error> {
+) -> Result<Teardown, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let namespaces = Api::<Namespace>::all(ctx.client.clone());
@@ -27,36 +36,38 @@ pub async fn run(
         ..Observation::default()
     };
     if let Some(ns) = namespaces.get_opt(&name).await? {
-        if !labels::owned_by(
+        if labels::owned_by(
             ns.metadata.labels.as_ref(),
             ns.metadata.annotations.as_ref(),
             &ctx.settings.instance,
             &uid,
         ) {
-            tracing::warn!(namespace = %name, "namespace is not this preview's; leaving it alone");
-        } else {
-            if ns.metadata.deletion_timestamp.is_none() {
-                tracing::info!(namespace = %name, reason = reason.describe(), "deleting preview namespace");
-                namespaces.delete(&name, &DeleteParams::default()).await?;
-            }
-            let ns_uid = ns.uid().unwrap_or_default();
-            let gone = await_condition(namespaces.clone(), &name, conditions::is_deleted(&ns_uid));
-            if tokio::time::timeout(ctx.settings.terminate_timeout, gone)
-                .await
-                .is_err()
-            {
-                let stuck = Observation {
-                    phase: Phase::Terminating,
-                    message: Some(format!(
-                        "namespace {name} is still terminating after {}s; check its remaining objects and finalizers",
-                        ctx.settings.terminate_timeout.as_secs()
-                    )),
-                    ..base
-                };
-                publish(pe, ctx, stuck).await?;
-                return Err(Error::StillTerminating(name));
-            }
+            let since = match &ns.metadata.deletion_timestamp {
+                Some(at) => {
+                    chrono::DateTime::from_timestamp(at.0.as_second(), 0).unwrap_or_else(Utc::now)
+                }
+                None => {
+                    tracing::info!(namespace = %name, reason = reason.describe(), "deleting preview namespace");
+                    namespaces.delete(&name, &DeleteParams::default()).await?;
+                    Utc::now()
+                }
+            };
+            let waited = (Utc::now() - since).to_std().unwrap_or_default();
+            let stuck = (waited > ctx.settings.terminate_timeout).then(|| {
+                format!(
+                    "namespace {name} is still terminating after {}s; check its remaining objects and finalizers",
+                    ctx.settings.terminate_timeout.as_secs()
+                )
+            });
+            let terminating = Observation {
+                phase: Phase::Terminating,
+                message: stuck,
+                ..base
+            };
+            publish(pe, ctx, terminating).await?;
+            return Ok(Teardown::Terminating);
         }
+        tracing::warn!(namespace = %name, "namespace is not this preview's; leaving it alone");
     }
     let destroyed = Observation {
         phase: Phase::Destroyed,
@@ -64,5 +75,5 @@ pub async fn run(
         ..base
     };
     publish(pe, ctx, destroyed).await?;
-    Ok(Action::await_change())
+    Ok(Teardown::Gone)
 }
