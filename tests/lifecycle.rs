@@ -320,3 +320,53 @@ async fn the_global_cap_holds_previews_until_a_slot_frees() {
     s.deliver(&s.payload("pr-closed-unmerged", 17)).await;
     s.wait_phase(18, Phase::Ready, None, READY).await;
 }
+
+#[tokio::test]
+async fn same_second_deliveries_that_disagree_are_settled_by_github() {
+    let s = Scenario::start("tie", |_| {}).await;
+    s.deliver(&s.payload("pr-opened", 19)).await;
+    s.wait_phase(19, Phase::Ready, Some(OLD_SHA), READY).await;
+    s.github
+        .update_pull(&s.owner, &s.repo, 19, |p| p.head_sha = NEW_SHA.into());
+    let second = "2019-05-15T15:20:50Z";
+    s.deliver(&s.payload("pr-synchronize-new-sha", 19).updated_at(second))
+        .await;
+    s.wait_phase(19, Phase::Ready, Some(NEW_SHA), READY).await;
+    assert!(
+        s.github
+            .requests_to("GET", &format!("/repos/{}/pulls/19", s.full_name()))
+            .is_empty()
+    );
+
+    // Same second, older head: only GitHub can tell which came last, and it says NEW_SHA.
+    let late = s
+        .payload("pr-synchronize-new-sha", 19)
+        .head_sha(OLD_SHA)
+        .updated_at(second);
+    s.deliver(&late).await;
+    let path = format!("/repos/{}/pulls/19", s.full_name());
+    s.github
+        .wait_for("previewd asks GitHub for the PR", READY, |gh| {
+            gh.requests_to("GET", &path).first().cloned()
+        })
+        .await;
+    let deadline = tokio::time::Instant::now() + READY;
+    loop {
+        let pe = s.preview(19).await.unwrap();
+        if !pe.spec.confirm_with_github {
+            assert_eq!(pe.spec.head_sha, NEW_SHA);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never settled:\n{}",
+            s.previewd.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.wait_phase(19, Phase::Ready, Some(NEW_SHA), READY).await;
+    assert_eq!(
+        image(&s.deployment(19).await),
+        format!("registry.test/app:{NEW_SHA}")
+    );
+}

@@ -74,6 +74,34 @@ pub struct Login {
     pub login: String,
 }
 
+/// A pull request as previewd needs to see it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PullRequest {
+    /// `open` or `closed`.
+    pub state: String,
+    /// Closed by a merge.
+    #[serde(default)]
+    pub merged: bool,
+    /// Title.
+    pub title: String,
+    /// Last update.
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Head branch and commit.
+    pub head: BranchRef,
+    /// Base branch.
+    pub base: BranchRef,
+}
+
+/// A branch and its commit.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BranchRef {
+    /// Branch name.
+    #[serde(rename = "ref")]
+    pub name: String,
+    /// Commit.
+    pub sha: String,
+}
+
 /// previewd's GitHub client.
 pub struct GitHub {
     octo: Octocrab,
@@ -118,6 +146,14 @@ impl GitHub {
             })
             .await
             .map(String::as_str)
+    }
+
+    /// A pull request as GitHub reports it now.
+    pub async fn get_pull(&self, full_name: &str, number: u64) -> Result<PullRequest, GitHubError> {
+        self.octo
+            .get(format!("/repos/{full_name}/pulls/{number}"), None::<&()>)
+            .await
+            .map_err(|e| GitHubError::from_octocrab("get pull request", e))
     }
 
     /// Every comment on an issue or pull request, following pagination.

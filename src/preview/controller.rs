@@ -17,11 +17,11 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::crd::{Desired, DestroyReason, PreviewEnvironment};
-use super::deploy;
 use super::kinds::Kinds;
 use super::labels;
 use super::render::Template;
 use super::teardown::{self, Teardown};
+use super::{confirm, deploy};
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
 
@@ -125,6 +125,7 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
     let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.repository.full_name, pr = pe.spec.number);
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {
+            Event::Apply(pe) if pe.spec.confirm_with_github => confirm::run(&pe, &ctx).await,
             Event::Apply(pe) => match pe.spec.desired {
                 Desired::Deployed => deploy::run(&pe, &ctx).await,
                 Desired::Destroyed(reason) => match teardown::run(&pe, &ctx, reason).await? {

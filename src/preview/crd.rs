@@ -57,6 +57,10 @@ pub struct PreviewEnvironmentSpec {
     /// Whether the preview should exist, and if not, why.
     #[schemars(with = "DesiredRecord")]
     pub desired: Desired,
+    /// Two deliveries carried the same `updated_at` but disagreed (GitHub's timestamps have
+    /// one-second resolution): the controller asks GitHub for the PR before acting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_with_github: bool,
 }
 
 /// The repository a preview belongs to.

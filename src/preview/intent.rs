@@ -4,6 +4,8 @@
 //! `updated_at`) changes nothing. A destroyed preview stays destroyed until its reason is cleared
 //! by the matching counter-event: a reopen clears a close or a merge.
 
+use chrono::{DateTime, Utc};
+
 use super::crd::{Desired, DestroyReason, PreviewEnvironmentSpec, Repository};
 use crate::github::webhook::{PullAction, PullRequestEvent};
 
@@ -41,7 +43,7 @@ pub fn decide(existing: Option<&PreviewEnvironmentSpec>, event: &PullRequestEven
         (_, None) if event.open => Desired::Deployed,
         (_, None) => return Decision::Ignore("pull request is not open"),
     };
-    Decision::Record(PreviewEnvironmentSpec {
+    let mut spec = PreviewEnvironmentSpec {
         repository: Repository {
             id: event.repository_id,
             full_name: event.full_name.clone(),
@@ -56,13 +58,65 @@ pub fn decide(existing: Option<&PreviewEnvironmentSpec>, event: &PullRequestEven
         fork: event.fork,
         pr_updated_at: event.updated_at.or(existing.and_then(|s| s.pr_updated_at)),
         desired,
-    })
+        confirm_with_github: existing.is_some_and(|s| s.confirm_with_github),
+    };
+    if let Some(recorded) = existing
+        && recorded.pr_updated_at.is_some()
+        && recorded.pr_updated_at == event.updated_at
+        && (recorded.head_sha != spec.head_sha || recorded.desired != spec.desired)
+    {
+        // Same second, different story: only GitHub knows which came last.
+        spec.confirm_with_github = true;
+    }
+    Decision::Record(spec)
+}
+
+/// A pull request as GitHub reports it now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurrentPull {
+    /// Open, or closed.
+    pub open: bool,
+    /// Closed by a merge.
+    pub merged: bool,
+    /// Head commit.
+    pub head_sha: String,
+    /// Head branch.
+    pub branch: String,
+    /// Base branch.
+    pub base_branch: String,
+    /// Title.
+    pub title: String,
+    /// `updated_at`.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The recorded spec settled by what GitHub reports now. A close GitHub reports destroys; an open
+/// PR clears only a close or a merge (the reasons a reopen clears).
+pub fn settle(recorded: &PreviewEnvironmentSpec, pull: &CurrentPull) -> PreviewEnvironmentSpec {
+    let desired = match (&recorded.desired, pull.open) {
+        (_, false) if pull.merged => Desired::Destroyed(DestroyReason::Merged),
+        (_, false) => Desired::Destroyed(DestroyReason::Closed),
+        (Desired::Destroyed(DestroyReason::Closed | DestroyReason::Merged), true) => {
+            Desired::Deployed
+        }
+        (other, true) => other.clone(),
+    };
+    PreviewEnvironmentSpec {
+        head_sha: pull.head_sha.clone(),
+        branch: pull.branch.clone(),
+        base_branch: pull.base_branch.clone(),
+        title: pull.title.clone(),
+        pr_updated_at: pull.updated_at.or(recorded.pr_updated_at),
+        desired,
+        confirm_with_github: false,
+        ..recorded.clone()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, TimeZone, Utc};
+    use chrono::TimeZone;
 
     fn at(second: u32) -> Option<DateTime<Utc>> {
         Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, second).unwrap())
@@ -170,6 +224,39 @@ mod tests {
         assert_eq!(
             record(Some(&recorded), &closed).desired,
             Desired::Destroyed(DestroyReason::Closed)
+        );
+    }
+
+    #[test]
+    fn same_second_disagreements_are_settled_by_github() {
+        let pushed = record(None, &event(PullAction::Synchronize, "new", 5));
+        let late = record(Some(&pushed), &event(PullAction::Synchronize, "old", 5));
+        assert!(late.confirm_with_github);
+        let repeat = record(Some(&pushed), &event(PullAction::Synchronize, "new", 5));
+        assert!(!repeat.confirm_with_github);
+        let now = CurrentPull {
+            open: true,
+            merged: false,
+            head_sha: "new".into(),
+            branch: "b".into(),
+            base_branch: "main".into(),
+            title: "t".into(),
+            updated_at: at(5),
+        };
+        let settled = settle(&late, &now);
+        assert_eq!(
+            (settled.head_sha.as_str(), settled.confirm_with_github),
+            ("new", false)
+        );
+        assert_eq!(settled.desired, Desired::Deployed);
+        let closed = CurrentPull {
+            open: false,
+            merged: true,
+            ..now
+        };
+        assert_eq!(
+            settle(&late, &closed).desired,
+            Desired::Destroyed(DestroyReason::Merged)
         );
     }
 

@@ -1,5 +1,6 @@
 //! The preview itself: its resource, names, rendering, policy and the controller that runs it.
 
+pub mod confirm;
 pub mod controller;
 pub mod crd;
 pub mod deploy;
