@@ -88,13 +88,13 @@ show_comment() { curl -s "$github/_standin/comments" | node -e '
 say "GitHub delivers pull_request.opened (Codertocat/Hello-World#2)"
 scripts/webhook.sh "$webhook" "$secret" pull_request opened 0
 wait_for 120 "preview Ready" phase_is Ready
-kubectl get previews
+kubectl get previews -l previewd.dev/instance=demo
 kubectl get deployments,pods,services,ingresses -n "$name"
 show_comment
 
 say "GitHub delivers pull_request.closed"
 scripts/webhook.sh "$webhook" "$secret" pull_request closed 0
 wait_for 120 "namespace $name gone" namespace_gone
-kubectl get previews
+kubectl get previews -l previewd.dev/instance=demo
 show_comment
 say "Done: opened -> Ready with one comment -> closed -> namespace gone"

@@ -18,7 +18,7 @@ process.stdout.write(JSON.stringify(matching[index]));
 
 signature=$(openssl dgst -sha256 -hmac "$secret" -hex <"$body" | sed 's/^.*= //')
 delivery=$(cat /proc/sys/kernel/random/uuid)
-curl -sS -o /dev/stderr -w '%{http_code}\n' -X POST "$url" \
+curl -sS --fail-with-body -w 'HTTP %{http_code}\n' -X POST "$url" \
 	-H "Content-Type: application/json" \
 	-H "User-Agent: GitHub-Hookshot/4f3a2c1" \
 	-H "X-GitHub-Event: $event" \

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use support::github::{Chaos, Fault, GitHub, Pull, User, admin_routes};
+use support::github::{Chaos, Fault, GitHub, Pull, Targeted, User, admin_routes};
 
 // ---------------------------------------------------------------------------------------------
 // The schema check.

@@ -179,3 +179,21 @@ impl Scenario {
         self.github.writes().len()
     }
 }
+
+impl Drop for Scenario {
+    /// Leaves the shared cluster as the test found it: the scenario's namespaces and
+    /// PreviewEnvironments go (their finalizer is lifted, since their previewd is gone).
+    fn drop(&mut self) {
+        // Stop previewd first, so it does not recreate what is being cleaned up.
+        self.previewd.kill();
+        let selector = format!("previewd.dev/instance={}", self.previewd.instance());
+        let _ = super::cluster::kubectl(&["delete", "namespaces", "-l", &selector, "--wait=false"]);
+        let names =
+            super::cluster::kubectl(&["get", "previewenvironments", "-l", &selector, "-o", "name"]);
+        for name in String::from_utf8_lossy(&names.stdout).lines() {
+            let lift = r#"{"metadata":{"finalizers":null}}"#;
+            let _ = super::cluster::kubectl(&["patch", name, "--type=merge", "-p", lift]);
+            let _ = super::cluster::kubectl(&["delete", name, "--wait=false"]);
+        }
+    }
+}

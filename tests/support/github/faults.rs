@@ -44,8 +44,7 @@ impl Fault {
         FaultRule {
             fault: self,
             remaining: n,
-            method: None,
-            path_prefix: None,
+            target: Target::default(),
         }
     }
 
@@ -113,29 +112,14 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// A fault for the next N requests, optionally only those matching a method and path prefix.
-#[derive(Clone, Debug, Serialize)]
-pub struct FaultRule {
-    fault: Fault,
-    remaining: usize,
+/// Which requests a fault applies to: all, or those with a method and/or path prefix.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Target {
     method: Option<String>,
     path_prefix: Option<String>,
 }
 
-impl FaultRule {
-    /// Only requests with this method (`"GET"`, `"POST"`...) whose path starts with `prefix`.
-    pub fn on(mut self, method: &str, prefix: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self.path_prefix = Some(prefix.to_owned());
-        self
-    }
-
-    /// Only requests whose path starts with `prefix`, any method.
-    pub fn on_path(mut self, prefix: &str) -> Self {
-        self.path_prefix = Some(prefix.to_owned());
-        self
-    }
-
+impl Target {
     fn matches(&self, method: &str, path: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m == method)
             && self
@@ -145,14 +129,59 @@ impl FaultRule {
     }
 }
 
+/// Narrowing a fault to some requests.
+pub trait Targeted: Sized {
+    /// The requests it applies to.
+    fn target(&mut self) -> &mut Target;
+
+    /// Only requests with this method (`"GET"`, `"POST"`...) whose path starts with `prefix`.
+    fn on(mut self, method: &str, prefix: &str) -> Self {
+        self.target().method = Some(method.to_ascii_uppercase());
+        self.target().path_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Only requests whose path starts with `prefix`, any method.
+    fn on_path(mut self, prefix: &str) -> Self {
+        self.target().path_prefix = Some(prefix.to_owned());
+        self
+    }
+}
+
+/// A fault for the next N requests, optionally only those matching a method and path prefix.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultRule {
+    fault: Fault,
+    remaining: usize,
+    #[serde(flatten)]
+    target: Target,
+}
+
+impl Targeted for FaultRule {
+    fn target(&mut self) -> &mut Target {
+        &mut self.target
+    }
+}
+
+impl FaultRule {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.target.matches(method, path)
+    }
+}
+
 /// Fail a fraction `p` of the matching requests with one of `faults`, chosen by a seeded RNG.
 #[derive(Clone, Debug)]
 pub struct Chaos {
     p: f64,
     faults: Vec<Fault>,
     rng: XorShift64,
-    method: Option<String>,
-    path_prefix: Option<String>,
+    target: Target,
+}
+
+impl Targeted for Chaos {
+    fn target(&mut self) -> &mut Target {
+        &mut self.target
+    }
 }
 
 impl Chaos {
@@ -170,31 +199,12 @@ impl Chaos {
             p,
             faults,
             rng: XorShift64::new(seed),
-            method: None,
-            path_prefix: None,
+            target: Target::default(),
         }
     }
 
-    /// Only requests with this method whose path starts with `prefix`.
-    pub fn on(mut self, method: &str, prefix: &str) -> Self {
-        self.method = Some(method.to_ascii_uppercase());
-        self.path_prefix = Some(prefix.to_owned());
-        self
-    }
-
-    /// Only requests whose path starts with `prefix`.
-    pub fn on_path(mut self, prefix: &str) -> Self {
-        self.path_prefix = Some(prefix.to_owned());
-        self
-    }
-
     fn pick(&mut self, method: &str, path: &str) -> Option<Fault> {
-        let matches = self.method.as_deref().is_none_or(|m| m == method)
-            && self
-                .path_prefix
-                .as_deref()
-                .is_none_or(|p| path.starts_with(p));
-        if !matches || self.rng.next_f64() >= self.p {
+        if !self.target.matches(method, path) || self.rng.next_f64() >= self.p {
             return None;
         }
         let index = (self.rng.next_u64() % self.faults.len() as u64) as usize;

@@ -38,7 +38,7 @@ use serde_json::Value;
 #[allow(unused_imports)]
 pub use admin::admin_routes;
 #[allow(unused_imports)]
-pub use faults::{Chaos, Fault, FaultRule, XorShift64};
+pub use faults::{Chaos, Fault, FaultRule, Target, Targeted, XorShift64};
 #[allow(unused_imports)]
 pub use objects::{fake_sha, repo_id, user_id};
 #[allow(unused_imports)]
