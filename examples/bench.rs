@@ -42,7 +42,9 @@ fn previewd_binary() -> PathBuf {
         .join("previewd")
 }
 
+#[derive(Default)]
 struct Stats {
+    answered: Vec<Duration>,
     ready: Vec<Duration>,
     gone: Vec<Duration>,
 }
@@ -115,10 +117,7 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let delivery = Delivery::new("http://127.0.0.1:18571/webhooks/github", SECRET.as_bytes());
-    let mut stats = Stats {
-        ready: vec![],
-        gone: vec![],
-    };
+    let mut stats = Stats::default();
     for number in first..first + prs {
         gh.set_pull(Pull::new(OWNER, REPO, number));
         let start = Instant::now();
@@ -126,6 +125,7 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
             .send(&variant("pr-opened").repo(OWNER, REPO).number(number))
             .await;
         assert_eq!(sent.status, 202, "{}", sent.body);
+        stats.answered.push(start.elapsed());
         wait_comment(gh, number, "Preview ready").await;
         stats.ready.push(start.elapsed());
         let start = Instant::now();
@@ -176,10 +176,7 @@ async fn bench_minimal(prs: u64, first: u64) -> Stats {
     let kube = Client::try_default().await.expect("kube client");
     let templates = templates::load(&repo_root().join("templates")).expect("templates");
     let namespaces = Api::<Namespace>::all(kube.clone());
-    let mut stats = Stats {
-        ready: vec![],
-        gone: vec![],
-    };
+    let mut stats = Stats::default();
     for number in first..first + prs {
         let name = format!("minimal-{}", names::preview_name("bench/app", number));
         let pull = PullFacts {
@@ -266,6 +263,10 @@ async fn main() {
     println!("| {prs} PRs, one after another | median | p90 |");
     println!("|---|---|---|");
     for (label, samples) in [
+        (
+            "previewd: webhook answered (202, intent recorded)",
+            &previewd.answered,
+        ),
         ("previewd: webhook → Ready comment", &previewd.ready),
         ("minimal client: apply → Deployment ready", &minimal.ready),
         (

@@ -69,10 +69,10 @@ struct ServeArgs {
     listen: SocketAddr,
     /// The secret configured on the GitHub webhook.
     #[arg(long, env = "PREVIEWD_WEBHOOK_SECRET", hide_env_values = true)]
-    webhook_secret: String,
+    webhook_secret: Option<String>,
     /// GitHub token previewd comments with.
     #[arg(long, env = "PREVIEWD_GITHUB_TOKEN", hide_env_values = true)]
-    github_token: String,
+    github_token: Option<String>,
     /// GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(
         long,
@@ -230,6 +230,14 @@ async fn kube_client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Clien
     Ok(kube::Client::try_from(config)?)
 }
 
+/// A setting that must be given and not be empty; the error names the flag and its variable.
+fn required<'a>(value: Option<&'a str>, flag: &str, env: &str) -> anyhow::Result<&'a str> {
+    match value {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => anyhow::bail!("{flag} ({env}) is required and must not be empty"),
+    }
+}
+
 /// Renders every repository's templates for a sample PR and logs what is broken at once, before
 /// the first PR meets it (where it is reported in the PR comment and status as well).
 fn check_templates(templates: &[render::Template], host: &str, config: &FileConfig) {
@@ -246,12 +254,16 @@ fn check_templates(templates: &[render::Template], host: &str, config: &FileConf
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if args.webhook_secret.is_empty() {
-        anyhow::bail!("--webhook-secret (PREVIEWD_WEBHOOK_SECRET) must not be empty");
-    }
-    if args.github_token.is_empty() {
-        anyhow::bail!("--github-token (PREVIEWD_GITHUB_TOKEN) must not be empty");
-    }
+    let secret = required(
+        args.webhook_secret.as_deref(),
+        "--webhook-secret",
+        "PREVIEWD_WEBHOOK_SECRET",
+    )?;
+    let token = required(
+        args.github_token.as_deref(),
+        "--github-token",
+        "PREVIEWD_GITHUB_TOKEN",
+    )?;
     let Some(config_path) = args.templates.config.as_ref() else {
         anyhow::bail!(
             "--config (PREVIEWD_CONFIG) is required: it lists the repositories previewd serves"
@@ -263,13 +275,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let client = kube_client(args.kubeconfig.as_ref()).await?;
     let github = GitHub::new(
         &args.github_api_url,
-        &args.github_token,
+        token,
         args.github_login,
         Duration::from_secs(args.github_timeout_secs),
     )?;
     let accepting = Arc::new(AtomicBool::new(true));
     let state = AppState {
-        secret: args.webhook_secret.as_bytes().into(),
+        secret: secret.as_bytes().into(),
         client: client.clone(),
         instance: args.templates.instance.as_str().into(),
         config: Arc::new(config.clone()),

@@ -60,24 +60,41 @@ async fn ready_is_said_only_after_delayed_pods_are_ready() {
     s.deliver(&s.payload("pr-opened", 21)).await;
     s.wait_phase(21, Phase::Deploying, None, BOUND).await;
     assert!(!s.sticky_comment(21).body.contains("Preview ready"));
-    s.wait_phase(21, Phase::Ready, None, BOUND).await;
+    let ready = s.wait_phase(21, Phase::Ready, None, BOUND).await;
     assert!(
         sent_at.elapsed() >= Duration::from_secs(6),
         "Ready before the pods could be"
     );
+    let ready_at = ready
+        .status
+        .and_then(|st| st.ready_at)
+        .expect("status.readyAt of a Ready preview");
     let pods = Api::<Pod>::namespaced(s.kube.clone(), &s.preview_name(21))
         .list(&ListParams::default())
         .await
         .unwrap();
     assert_eq!(pods.items.len(), 2);
     for pod in pods {
-        let ready = pod
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let condition = pod
             .status
             .and_then(|st| st.conditions)
             .unwrap_or_default()
             .into_iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True");
-        assert!(ready, "pod not ready while the preview says Ready");
+            .find(|c| c.type_ == "Ready" && c.status == "True");
+        let Some(condition) = condition else {
+            panic!("pod {name} not ready while the preview says Ready");
+        };
+        let pod_ready = condition
+            .last_transition_time
+            .expect("the Ready condition's lastTransitionTime")
+            .0
+            .as_second();
+        // The API server keeps seconds: compare at that precision.
+        assert!(
+            ready_at.timestamp() >= pod_ready,
+            "readyAt {ready_at} is before pod {name} became Ready (unix second {pod_ready})"
+        );
     }
     assert!(s.sticky_comment(21).body.contains("Preview ready"));
 }

@@ -35,6 +35,7 @@ pub async fn run(
         deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
         ..Observation::default()
     };
+    let mut note = String::new();
     if let Some(ns) = namespaces.get_opt(&name).await? {
         if labels::owned_by(
             ns.metadata.labels.as_ref(),
@@ -68,10 +69,11 @@ pub async fn run(
             return Ok(Teardown::Terminating);
         }
         tracing::warn!(namespace = %name, "namespace is not this preview's; leaving it alone");
+        note = format!("; namespace {name} was never this preview's and was left alone");
     }
     let destroyed = Observation {
         phase: Phase::Destroyed,
-        message: Some(format!("destroyed because {}", reason.describe())),
+        message: Some(format!("destroyed because {}{note}", reason.describe())),
         ..base
     };
     publish(pe, ctx, destroyed).await?;

@@ -205,6 +205,27 @@ impl Previewd {
         self.spawn().await;
     }
 
+    /// Replaces its template files with `files` `(name, source)` (nothing else is left in its
+    /// templates directory) and restarts it, since templates are loaded at startup.
+    pub async fn replace_templates(&mut self, files: Vec<(String, String)>) {
+        self.kill();
+        let t = self.dir.join("templates");
+        if t.exists() {
+            std::fs::remove_dir_all(&t).expect("remove old templates");
+        }
+        std::fs::create_dir_all(&t).expect("create templates dir");
+        for (name, source) in &files {
+            std::fs::write(t.join(name), source).expect("write template");
+        }
+        std::fs::write(
+            self.dir.join("templates-dir"),
+            t.to_string_lossy().as_bytes(),
+        )
+        .expect("note templates dir");
+        self.options.templates = Some(files);
+        self.spawn().await;
+    }
+
     /// Everything it logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.join("previewd.log")).unwrap_or_default()

@@ -100,7 +100,9 @@ impl Scenario {
             .expect("read PreviewEnvironment")
     }
 
-    /// Waits until PR `number`'s preview reports `phase` (and, if given, `sha` deployed).
+    /// Waits until PR `number`'s preview reports `phase` (and, if given, `sha` deployed) in a
+    /// status written for its latest spec (`status.observedGeneration == metadata.generation`),
+    /// so a status from before the last spec change never matches.
     pub async fn wait_phase(
         &self,
         number: u64,
@@ -114,17 +116,20 @@ impl Scenario {
             if let Some(pe) = self.preview(number).await
                 && let Some(status) = pe.status.clone()
             {
-                if status.phase == phase
+                let current = status.observed_generation.is_some()
+                    && status.observed_generation == pe.metadata.generation;
+                if current
+                    && status.phase == phase
                     && sha.is_none_or(|s| status.deployed_sha.as_deref() == Some(s))
                 {
                     return pe;
                 }
-                last = Some(status);
+                last = Some((pe.metadata.generation, status));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!(
-            "PR {number} did not reach {phase:?} (sha {sha:?}) in {timeout:?}; last status {last:#?}\nprevewd log:\n{}",
+            "PR {number} did not reach {phase:?} (sha {sha:?}) in {timeout:?}; last (generation, status) {last:#?}\nprevewd log:\n{}",
             self.previewd.logs()
         );
     }
@@ -142,6 +147,32 @@ impl Scenario {
         }
         panic!(
             "namespace {name} still exists after {timeout:?}\nprevewd log:\n{}",
+            self.previewd.logs()
+        );
+    }
+
+    /// PR `number`'s namespace, if the API server has it (terminating or not).
+    pub async fn namespace(&self, number: u64) -> Option<Namespace> {
+        Api::<Namespace>::all(self.kube.clone())
+            .get_opt(&self.preview_name(number))
+            .await
+            .expect("read namespace")
+    }
+
+    /// Waits until PR `number`'s PreviewEnvironment is gone (404).
+    pub async fn wait_preview_gone(&self, number: u64, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            match self.preview(number).await {
+                None => return,
+                Some(pe) => last = Some(pe),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "PreviewEnvironment {} still exists after {timeout:?}: {last:#?}\nprevewd log:\n{}",
+            self.preview_name(number),
             self.previewd.logs()
         );
     }

@@ -1,0 +1,244 @@
+//! The `previewd` command line as a user meets it: `render`, `crd`, `--version`, and `serve`
+//! refusing to start on a missing or invalid setting. No cluster needed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use previewd::preview::names::preview_name;
+use serde::Deserialize;
+use serde_json::Value;
+
+const SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with no `PREVIEWD_*` setting inherited from the test's environment, run from the
+/// crate root (so `templates/` and `examples/` resolve as in the README).
+fn previewd() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_previewd"));
+    command.current_dir(root());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PREVIEWD_") {
+            command.env_remove(&key);
+        }
+    }
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// Runs `command`, killing it if it has not exited within `timeout`.
+fn run(mut command: Command, timeout: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start previewd");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("poll previewd").is_some() {
+            break;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect previewd's output");
+            panic!(
+                "previewd did not exit within {timeout:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("collect previewd's output")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// Every YAML document of `text`, as JSON values (empty documents skipped).
+fn documents(text: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|doc| Value::deserialize(doc).unwrap_or_else(|e| panic!("not YAML: {e}\n{text}")))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn render_args<'a>(command: &'a mut Command, title: &str) -> &'a mut Command {
+    command.args([
+        "render",
+        "--config",
+        "examples/previewd.yaml",
+        "--repo",
+        "Codertocat/Hello-World",
+        "--pr",
+        "2",
+        "--sha",
+        SHA,
+        "--branch",
+        "changes",
+        "--title",
+        title,
+    ])
+}
+
+#[test]
+fn render_keeps_a_hostile_title_as_data() {
+    let title = "{{values.image}} }} {{#each x}}{{/each}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: evil}\n\"double\" 'single' \\ `tick` #not-a-comment: yes\n";
+    let mut command = previewd();
+    render_args(&mut command, title);
+    let out = run(command, Duration::from_secs(20));
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        out.status,
+        text(&out.stderr)
+    );
+    let objects = documents(&stdout);
+    let kinds: Vec<&str> = objects
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds.len(), 3, "{stdout}");
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["Deployment", "Ingress", "Service"], "{stdout}");
+    let namespace = preview_name("Codertocat/Hello-World", 2);
+    for object in &objects {
+        assert_eq!(
+            object["metadata"]["namespace"].as_str(),
+            Some(namespace.as_str()),
+            "{object:#}"
+        );
+    }
+    let deployment = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("a Deployment");
+    assert_eq!(
+        deployment["metadata"]["annotations"]["previewd.dev/title"].as_str(),
+        Some(title),
+        "{stdout}"
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str(),
+        Some(format!("ghcr.io/codertocat/hello-world:{SHA}").as_str())
+    );
+}
+
+fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "previewd-cli-{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+#[test]
+fn render_names_the_broken_template_file_and_line_on_one_line() {
+    let dir = temp_dir("broken");
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"{{nope}}\"}\n",
+    )
+    .unwrap();
+    let mut command = previewd();
+    render_args(&mut command, "A title").args(["--templates-dir".as_ref(), dir.as_os_str()]);
+    let out = run(command, Duration::from_secs(20));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr:?}"
+    );
+    assert!(stderr.starts_with("previewd:"), "{stderr:?}");
+    assert!(stderr.contains("broken.yaml:3:"), "{stderr:?}");
+    assert!(out.stdout.is_empty(), "printed objects anyway");
+}
+
+#[test]
+fn serve_without_the_webhook_secret_names_it() {
+    let mut command = previewd();
+    command.args(["serve", "--config", "examples/previewd.yaml"]);
+    command.env("PREVIEWD_GITHUB_TOKEN", "a-token");
+    command.env("PREVIEWD_LISTEN", "127.0.0.1:0");
+    let started = Instant::now();
+    let out = run(command, Duration::from_secs(20));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "started without a secret: {stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "slow to refuse");
+    assert!(stderr.contains("--webhook-secret"), "{stderr}");
+}
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn serve_with_an_invalid_repository_name_names_the_setting_on_one_line() {
+    let dir = temp_dir("config");
+    let config = write_config(&dir, "repositories: [{name: nope}]\n");
+    let mut command = previewd();
+    command
+        .arg("serve")
+        .env("PREVIEWD_WEBHOOK_SECRET", "a-secret")
+        .env("PREVIEWD_GITHUB_TOKEN", "a-token")
+        .env("PREVIEWD_GITHUB_LOGIN", "previewd-bot")
+        .env("PREVIEWD_GITHUB_API_URL", "http://127.0.0.1:9")
+        .env("PREVIEWD_LISTEN", "127.0.0.1:0")
+        .env("PREVIEWD_CONFIG", &config);
+    // Only the setting is wrong: a real kubeconfig when the test has one.
+    if let Some(kubeconfig) = std::env::var_os("KUBECONFIG") {
+        command.env("KUBECONFIG", kubeconfig);
+    }
+    let out = run(command, Duration::from_secs(20));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "started with a bad config: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr:?}"
+    );
+    assert!(stderr.contains("repositories[0].name"), "{stderr:?}");
+}
+
+#[test]
+fn crd_prints_a_cluster_scoped_definition_with_short_names() {
+    let mut command = previewd();
+    command.arg("crd");
+    let out = run(command, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let docs = documents(&text(&out.stdout));
+    assert_eq!(docs.len(), 1);
+    let crd = &docs[0];
+    assert_eq!(crd["apiVersion"], "apiextensions.k8s.io/v1");
+    assert_eq!(crd["kind"], "CustomResourceDefinition");
+    assert_eq!(crd["metadata"]["name"], "previewenvironments.previewd.dev");
+    assert_eq!(crd["spec"]["scope"], "Cluster");
+    let short: Vec<&str> = crd["spec"]["names"]["shortNames"]
+        .as_array()
+        .expect("shortNames")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(short.contains(&"previews"), "{short:?}");
+}
+
+#[test]
+fn version_prints_name_and_version() {
+    let mut command = previewd();
+    command.arg("--version");
+    let out = run(command, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "previewd 0.1.0");
+}
