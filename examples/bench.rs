@@ -20,6 +20,7 @@ use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::discovery::pinned_kind;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client, ResourceExt};
+use previewd::preview::crd::PreviewEnvironment;
 use previewd::preview::readiness::{Readiness, readiness};
 use previewd::preview::render::{Context, PullFacts, render};
 use previewd::preview::{names, templates};
@@ -144,7 +145,7 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
         memory_kib(child.id(), "VmHWM:"),
     );
     let kube = Client::try_default().await.expect("kube client");
-    let previews = Api::<DynamicObject>::all_with(kube, &previewd_resource());
+    let previews = Api::<PreviewEnvironment>::all(kube);
     for number in first..first + prs {
         let _ = previews
             .delete(
@@ -158,16 +159,6 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     (stats, rss, peak)
-}
-
-fn previewd_resource() -> kube::discovery::ApiResource {
-    kube::discovery::ApiResource {
-        group: "previewd.dev".into(),
-        version: "v1alpha1".into(),
-        api_version: "previewd.dev/v1alpha1".into(),
-        kind: "PreviewEnvironment".into(),
-        plural: "previewenvironments".into(),
-    }
 }
 
 /// The same Kubernetes work with no previewd: render, apply namespace and objects, watch the

@@ -8,6 +8,7 @@ use kube::{Api, ResourceExt};
 use super::controller::{Ctx, Error};
 use super::crd::PreviewEnvironment;
 use super::intent::{CurrentPull, settle};
+use super::labels::FIELD_MANAGER;
 
 /// Rewrites `pe`'s spec from GitHub's current view of the PR; the write wakes the controller.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
@@ -29,7 +30,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     settled.metadata.managed_fields = None;
     tracing::info!(sha = %settled.spec.head_sha, desired = ?settled.spec.desired, "settled by GitHub's current state");
     let params = PostParams {
-        field_manager: Some("previewd".into()),
+        field_manager: Some(FIELD_MANAGER.into()),
         ..Default::default()
     };
     Api::<PreviewEnvironment>::all(ctx.client.clone())

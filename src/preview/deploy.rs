@@ -26,14 +26,12 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let base = Observation {
-        namespace: Some(name.clone()),
-        deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
         applied_kinds: pe
             .status
             .as_ref()
             .map(|s| s.applied_kinds.clone())
             .unwrap_or_default(),
-        ..Observation::default()
+        ..Observation::carried_over(pe)
     };
     let pending = |message: String| Observation {
         phase: Phase::Pending,
@@ -332,13 +330,10 @@ async fn apply_namespace(
         };
         api.create(&params, &namespace).await?;
     } else {
-        let mut applied = serde_json::to_value(&namespace).unwrap_or_default();
-        applied["apiVersion"] = "v1".into();
-        applied["kind"] = "Namespace".into();
         api.patch(
             name,
             &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&applied),
+            &Patch::Apply(&namespace),
         )
         .await?;
     }

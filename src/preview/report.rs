@@ -31,6 +31,17 @@ pub struct Observation {
     pub deploy_started_at: Option<DateTime<Utc>>,
 }
 
+impl Observation {
+    /// What a reconcile starts from: the preview's namespace and the SHA it last deployed.
+    pub fn carried_over(pe: &PreviewEnvironment) -> Self {
+        Observation {
+            namespace: Some(pe.name_any()),
+            deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
+            ..Observation::default()
+        }
+    }
+}
+
 /// Publishes `seen` for `pe`: edits (or creates) the PR comment if its content changed, then
 /// writes the status if it changed.
 pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> Result<(), Error> {

@@ -35,6 +35,10 @@ pub async fn record_pull_request(
 ) -> Result<Outcome, kube::Error> {
     let api = Api::<PreviewEnvironment>::all(client.clone());
     let name = names::preview_name(&event.full_name, event.number);
+    let params = PostParams {
+        field_manager: Some(WEBHOOK_MANAGER.into()),
+        ..Default::default()
+    };
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -59,15 +63,7 @@ pub async fn record_pull_request(
             }
             Some(mut existing) => {
                 existing.spec = spec;
-                api.replace(
-                    &name,
-                    &PostParams {
-                        field_manager: Some(WEBHOOK_MANAGER.into()),
-                        ..Default::default()
-                    },
-                    &existing,
-                )
-                .await
+                api.replace(&name, &params, &existing).await
             }
             None => {
                 let mut fresh = PreviewEnvironment::new(&name, spec);
@@ -81,14 +77,7 @@ pub async fn record_pull_request(
                     )),
                     ..ObjectMeta::default()
                 };
-                api.create(
-                    &PostParams {
-                        field_manager: Some(WEBHOOK_MANAGER.into()),
-                        ..Default::default()
-                    },
-                    &fresh,
-                )
-                .await
+                api.create(&params, &fresh).await
             }
         };
         match written {

@@ -30,11 +30,7 @@ pub async fn run(
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let namespaces = Api::<Namespace>::all(ctx.client.clone());
-    let base = Observation {
-        namespace: Some(name.clone()),
-        deployed_sha: pe.status.as_ref().and_then(|s| s.deployed_sha.clone()),
-        ..Observation::default()
-    };
+    let base = Observation::carried_over(pe);
     let mut note = String::new();
     if let Some(ns) = namespaces.get_opt(&name).await? {
         if labels::owned_by(
