@@ -11,11 +11,13 @@ use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
 use previewd::config::FileConfig;
 use previewd::github::client::GitHub;
+use previewd::github::permissions::Permissions;
 use previewd::http::{AppState, router};
 use previewd::preview::controller::{self, Ctx, Settings};
 use previewd::preview::crd::PreviewEnvironment;
 use previewd::preview::kinds::Kinds;
 use previewd::preview::render::{self, Context, PullFacts};
+use previewd::preview::slots::Slots;
 use previewd::preview::{labels, names, templates};
 use previewd::telemetry;
 
@@ -287,10 +289,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config: Arc::new(config.clone()),
         accepting: accepting.clone(),
     };
+    let (queue, woken) = Slots::new();
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         github,
         kinds: Kinds::new(client),
+        permissions: Permissions::default(),
+        queue,
         settings: Settings {
             instance: args.templates.instance,
             templates,
@@ -312,7 +317,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let server = axum::serve(listener, router(state, args.max_body_bytes))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let controller = tokio::spawn(controller::run(ctx, stopped(stop_rx)));
+    let controller = tokio::spawn(controller::run(ctx, woken, stopped(stop_rx)));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new webhooks, finishing in-flight work");

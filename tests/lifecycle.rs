@@ -307,7 +307,7 @@ async fn the_global_cap_holds_previews_until_a_slot_frees() {
             .unwrap()
             .message
             .unwrap_or_default()
-            .contains("the cap is 1")
+            .contains("1 of 1 previews are deployed")
     );
     assert!(
         Api::<Namespace>::all(s.kube.clone())
@@ -316,7 +316,11 @@ async fn the_global_cap_holds_previews_until_a_slot_frees() {
             .unwrap()
             .is_none()
     );
-    assert!(s.sticky_comment(18).body.contains("the cap is 1"));
+    assert!(
+        s.sticky_comment(18)
+            .body
+            .contains("1 of 1 previews are deployed")
+    );
     s.deliver(&s.payload("pr-closed-unmerged", 17)).await;
     s.wait_phase(18, Phase::Ready, None, READY).await;
 }

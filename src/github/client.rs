@@ -77,6 +77,17 @@ pub struct Login {
 /// A pull request as previewd needs to see it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PullRequest {
+    /// Web address.
+    #[serde(default)]
+    pub html_url: String,
+    /// Draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Labels.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    /// Author.
+    pub user: Option<Login>,
     /// `open` or `closed`.
     pub state: String,
     /// Closed by a merge.
@@ -100,6 +111,22 @@ pub struct BranchRef {
     pub name: String,
     /// Commit.
     pub sha: String,
+    /// The repository the branch lives in (`None` when it was deleted).
+    pub repo: Option<RepositoryRef>,
+}
+
+/// A repository reference.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RepositoryRef {
+    /// GitHub's numeric id.
+    pub id: u64,
+}
+
+/// A label.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Label {
+    /// Its name.
+    pub name: String,
 }
 
 /// previewd's GitHub client.
@@ -210,6 +237,46 @@ impl GitHub {
             .patch(route, Some(&serde_json::json!({ "body": body })))
             .await
             .map_err(|e| GitHubError::from_octocrab("update comment", e))?;
+        Ok(())
+    }
+
+    /// The user's permission on the repository as GitHub's collaborator API reports it
+    /// (`admin`, `write`, `read` or `none`); `None` when GitHub knows no such user.
+    pub async fn permission(
+        &self,
+        full_name: &str,
+        login: &str,
+    ) -> Result<Option<String>, GitHubError> {
+        #[derive(Deserialize)]
+        struct Permission {
+            permission: String,
+        }
+        let route = format!("/repos/{full_name}/collaborators/{login}/permission");
+        match self.octo.get::<Permission, _, _>(route, None::<&()>).await {
+            Ok(answer) => Ok(Some(answer.permission)),
+            Err(e) => match GitHubError::from_octocrab("get collaborator permission", e) {
+                e if e.is_not_found() => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Adds a reaction (`eyes`, `rocket`, `confused`, `-1`, ...) to an issue comment; adding
+    /// one that is already there changes nothing.
+    pub async fn react(
+        &self,
+        full_name: &str,
+        comment_id: u64,
+        content: &str,
+    ) -> Result<(), GitHubError> {
+        #[derive(Deserialize)]
+        struct Reaction {}
+        let route = format!("/repos/{full_name}/issues/comments/{comment_id}/reactions");
+        let _: Reaction = self
+            .octo
+            .post(route, Some(&serde_json::json!({ "content": content })))
+            .await
+            .map_err(|e| GitHubError::from_octocrab("react to comment", e))?;
         Ok(())
     }
 }

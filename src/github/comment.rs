@@ -29,6 +29,10 @@ pub struct CommentView<'a> {
     pub namespace: &'a str,
     /// Failure reason, what is awaited, or why it was destroyed.
     pub message: Option<&'a str>,
+    /// When the preview expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The answer to the last command.
+    pub notice: Option<&'a str>,
 }
 
 impl CommentView<'_> {
@@ -36,12 +40,14 @@ impl CommentView<'_> {
     /// rewrites nothing.
     pub fn fingerprint(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}",
             self.phase.as_str(),
             self.url.unwrap_or(""),
             self.sha,
             self.namespace,
-            self.message.unwrap_or("")
+            self.message.unwrap_or(""),
+            self.expires_at.map(|at| at.timestamp()).unwrap_or_default(),
+            self.notice.unwrap_or("")
         )
     }
 }
@@ -65,6 +71,12 @@ pub fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> Stri
     body.push_str(&format!("| Commit | `{short_sha}` |\n"));
     body.push_str(&format!("| Namespace | `{}` |\n", view.namespace));
     body.push_str(&format!("| Phase | {} |\n", view.phase.as_str()));
+    if let Some(expires) = view.expires_at {
+        body.push_str(&format!(
+            "| Expires | {} (idle; `/preview extend 24h` or `/preview pin` keeps it) |\n",
+            expires.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ));
+    }
     body.push_str(&format!(
         "| Updated | {} |\n",
         at.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -80,6 +92,13 @@ pub fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> Stri
             message.replace("```", "'''")
         ));
     }
+    if let Some(notice) = view.notice.filter(|n| !n.is_empty()) {
+        body.push('\n');
+        for line in notice.lines() {
+            body.push_str(&format!("> {line}\n"));
+        }
+    }
+    body.push_str("\n<sub>Steer this preview with `/preview help`.</sub>\n");
     body
 }
 
@@ -95,6 +114,8 @@ mod tests {
             sha: "0123456789abcdef",
             namespace: "o-r-pr1-abc",
             message,
+            expires_at: None,
+            notice: None,
         }
     }
 
@@ -143,6 +164,20 @@ mod tests {
             "previewd-bot",
             &m
         ));
+    }
+
+    #[test]
+    fn expiry_and_the_last_answer_are_shown() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
+        let v = CommentView {
+            expires_at: Some(at),
+            notice: Some("@alice `/preview pin`: pinned\nsecond line"),
+            ..view(Phase::Ready, None)
+        };
+        let body = render(&v, "default", at);
+        assert!(body.contains("| Expires | 2026-11-28T08:00:00Z"), "{body}");
+        assert!(body.contains("> @alice `/preview pin`: pinned\n> second line\n"));
+        assert_ne!(v.fingerprint(), view(Phase::Ready, None).fingerprint());
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Everything that speaks GitHub: webhooks in, REST calls out.
 
 pub mod client;
+pub mod command;
 pub mod comment;
+pub mod permissions;
 pub mod webhook;

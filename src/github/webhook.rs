@@ -5,6 +5,8 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
+use super::command::{self, Command};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The `X-Hub-Signature-256` value GitHub sends for `body` signed with `secret`.
@@ -34,6 +36,8 @@ pub enum WebhookEvent {
     Ping,
     /// Something happened to a pull request.
     PullRequest(PullRequestEvent),
+    /// A comment on a pull request that carries a `/preview` command.
+    Command(CommandEvent),
     /// An event or action previewd does not act on (answered 2xx, nothing recorded).
     Ignored {
         /// `X-GitHub-Event`.
@@ -61,6 +65,12 @@ pub enum PullAction {
     Edited,
     /// A draft became ready for review.
     ReadyForReview,
+    /// Turned back into a draft.
+    ConvertedToDraft,
+    /// A label was added (the event's `label`).
+    Labeled,
+    /// A label was removed (the event's `label`).
+    Unlabeled,
 }
 
 /// The facts of a `pull_request` delivery that previewd records.
@@ -92,6 +102,37 @@ pub struct PullRequestEvent {
     pub updated_at: Option<DateTime<Utc>>,
     /// The PR's web address.
     pub html_url: String,
+    /// Whether the PR is a draft.
+    pub draft: bool,
+    /// The PR's labels after the event.
+    pub labels: Vec<String>,
+    /// The label added or removed (`labeled`, `unlabeled`).
+    pub label: Option<String>,
+}
+
+/// A `/preview` command in a new comment on a pull request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandEvent {
+    /// GitHub's repository id.
+    pub repository_id: u64,
+    /// `owner/name`.
+    pub full_name: String,
+    /// PR number.
+    pub number: u64,
+    /// Whether the PR is open.
+    pub open: bool,
+    /// PR title.
+    pub title: String,
+    /// PR author.
+    pub author: String,
+    /// The PR's web address.
+    pub html_url: String,
+    /// The comment's id.
+    pub comment_id: u64,
+    /// Who wrote the comment (the payload's `author_association` is not trusted).
+    pub login: String,
+    /// The command.
+    pub command: Command,
 }
 
 /// Why a signed delivery could not be read.
@@ -117,6 +158,39 @@ struct PullRequestPayload {
     number: u64,
     pull_request: PullRequestBody,
     repository: RepositoryBody,
+    #[serde(default)]
+    label: Option<LabelBody>,
+}
+
+#[derive(Deserialize)]
+struct LabelBody {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct CommentPayload {
+    issue: IssueBody,
+    comment: CommentBody,
+    repository: RepositoryBody,
+}
+
+#[derive(Deserialize)]
+struct IssueBody {
+    number: u64,
+    state: String,
+    title: String,
+    html_url: String,
+    user: Option<UserBody>,
+    /// Present only when the issue is a pull request.
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct CommentBody {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    user: Option<UserBody>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +200,10 @@ struct PullRequestBody {
     html_url: String,
     #[serde(default)]
     merged: Option<bool>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    labels: Vec<LabelBody>,
     updated_at: Option<DateTime<Utc>>,
     user: Option<UserBody>,
     head: BranchBody,
@@ -172,6 +250,24 @@ pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
                 action, payload,
             )))
         }
+        "issue_comment" => {
+            let ActionOnly { action } = serde_json::from_slice(body).map_err(malformed)?;
+            if action.as_deref() != Some("created") {
+                // Edited and deleted comments run nothing.
+                return Ok(WebhookEvent::Ignored {
+                    event: event.to_owned(),
+                    action,
+                });
+            }
+            let payload: CommentPayload = serde_json::from_slice(body).map_err(malformed)?;
+            Ok(command_event(payload).map_or(
+                WebhookEvent::Ignored {
+                    event: event.to_owned(),
+                    action,
+                },
+                WebhookEvent::Command,
+            ))
+        }
         _ => {
             let action = serde_json::from_slice::<ActionOnly>(body)
                 .ok()
@@ -191,6 +287,9 @@ fn pull_action(action: &str, body: &[u8]) -> Option<PullAction> {
         "synchronize" => PullAction::Synchronize,
         "edited" => PullAction::Edited,
         "ready_for_review" => PullAction::ReadyForReview,
+        "converted_to_draft" => PullAction::ConvertedToDraft,
+        "labeled" => PullAction::Labeled,
+        "unlabeled" => PullAction::Unlabeled,
         "closed" => {
             #[derive(Deserialize)]
             struct Merged {
@@ -237,7 +336,30 @@ fn pull_request_event(action: PullAction, payload: PullRequestPayload) -> PullRe
         open: pr.state == "open",
         updated_at: pr.updated_at,
         html_url: pr.html_url,
+        draft: pr.draft,
+        labels: pr.labels.into_iter().map(|l| l.name).collect(),
+        label: payload.label.map(|l| l.name),
     }
+}
+
+/// The command of a comment on a pull request; `None` for plain issues and for comments that
+/// carry no command.
+fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
+    let issue = payload.issue;
+    issue.pull_request.as_ref()?;
+    let command = command::parse(payload.comment.body.as_deref()?)?;
+    Some(CommandEvent {
+        repository_id: payload.repository.id,
+        full_name: payload.repository.full_name,
+        number: issue.number,
+        open: issue.state == "open",
+        title: issue.title,
+        author: issue.user.map(|u| u.login).unwrap_or_default(),
+        html_url: issue.html_url,
+        comment_id: payload.comment.id,
+        login: payload.comment.user?.login,
+        command,
+    })
 }
 
 #[cfg(test)]
@@ -320,6 +442,74 @@ mod tests {
             WebhookEvent::Ignored { .. }
         ));
         assert_eq!(parse("ping", b"{}").unwrap(), WebhookEvent::Ping);
+    }
+
+    fn comment_payload(action: &str, body: &str, on_pull_request: bool) -> Vec<u8> {
+        let mut issue = json!({
+            "number": 5, "state": "open", "title": "t",
+            "html_url": "https://github.test/o/r/pull/5", "user": {"login": "octocat"}
+        });
+        if on_pull_request {
+            issue["pull_request"] = json!({"url": "https://api.github.test/repos/o/r/pulls/5"});
+        }
+        json!({
+            "action": action,
+            "issue": issue,
+            "comment": {"id": 77, "body": body, "user": {"login": "maintainer"},
+                        "author_association": "OWNER"},
+            "repository": {"id": 1, "full_name": "o/r"}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn commands_come_only_from_new_comments_on_pull_requests() {
+        let WebhookEvent::Command(c) = parse(
+            "issue_comment",
+            &comment_payload("created", "/preview extend 24h", true),
+        )
+        .unwrap() else {
+            panic!("not a command");
+        };
+        assert_eq!(
+            (c.number, c.comment_id, c.login.as_str(), c.open),
+            (5, 77, "maintainer", true)
+        );
+        assert_eq!(c.command, Command::Extend { seconds: 86_400 });
+        for (action, body, on_pr) in [
+            ("edited", "/preview destroy", true),
+            ("deleted", "/preview destroy", true),
+            ("created", "/preview destroy", false),
+            ("created", "looks good to me", true),
+            ("created", "> /preview destroy", true),
+        ] {
+            assert!(
+                matches!(
+                    parse("issue_comment", &comment_payload(action, body, on_pr)).unwrap(),
+                    WebhookEvent::Ignored { .. }
+                ),
+                "{action} {body:?} {on_pr}"
+            );
+        }
+    }
+
+    #[test]
+    fn label_and_draft_facts_are_read() {
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&pull_payload("labeled")).unwrap();
+        payload["label"] = json!({"name": "preview"});
+        payload["pull_request"]["labels"] = json!([{"name": "preview"}, {"name": "bug"}]);
+        payload["pull_request"]["draft"] = json!(true);
+        let WebhookEvent::PullRequest(e) =
+            parse("pull_request", payload.to_string().as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.action, PullAction::Labeled);
+        assert_eq!(e.label.as_deref(), Some("preview"));
+        assert_eq!(e.labels, ["preview", "bug"]);
+        assert!(e.draft);
     }
 
     #[test]

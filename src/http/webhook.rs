@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::github::webhook::{WebhookEvent, parse, signature_is_valid};
-use crate::preview::store::{Outcome, record_pull_request};
+use crate::preview::store::{Outcome, record_command, record_pull_request};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -48,32 +48,53 @@ pub async fn receive(
                 (StatusCode::ACCEPTED, format!("ignored: {event} {}\n", action.unwrap_or_default()))
             }
             WebhookEvent::PullRequest(pr) => {
-                let span = tracing::info_span!("pull_request", repository = %pr.full_name, pr = pr.number);
-                async {
-                    if app.config.repository(&pr.full_name).is_none() {
-                        tracing::info!("repository not served; ignored");
-                        return (StatusCode::ACCEPTED, "ignored: repository not served\n".into());
-                    }
-                    match record_pull_request(&app.client, &app.instance, &pr).await {
-                        Ok(Outcome::Recorded { name, changed }) => {
-                            tracing::info!(preview = %name, changed, action = ?pr.action, "recorded");
-                            (StatusCode::ACCEPTED, format!("recorded: {name}\n"))
-                        }
-                        Ok(Outcome::Ignored(why)) => {
-                            tracing::info!(why, "nothing to record");
-                            (StatusCode::ACCEPTED, format!("ignored: {why}\n"))
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "could not record the delivery");
-                            (StatusCode::SERVICE_UNAVAILABLE, "could not record the delivery; redeliver it\n".into())
-                        }
-                    }
+                let span = tracing::info_span!("pull_request", repository = %pr.full_name, pr = pr.number, action = ?pr.action);
+                let Some(repo) = app.config.repository(&pr.full_name) else {
+                    return not_served();
+                };
+                let recorded = record_pull_request(&app.client, &app.instance, &pr, repo.label.as_deref());
+                answer(recorded.instrument(span).await)
+            }
+            WebhookEvent::Command(command) => {
+                let span = tracing::info_span!("command", repository = %command.full_name, pr = command.number, comment = command.comment_id, login = %command.login);
+                if app.config.repository(&command.full_name).is_none() {
+                    return not_served();
                 }
-                .instrument(span)
-                .await
+                let recorded = record_command(&app.client, &app.instance, &command);
+                answer(recorded.instrument(span).await)
             }
         }
     }
     .instrument(span)
     .await
+}
+
+fn not_served() -> (StatusCode, String) {
+    tracing::info!("repository not served; ignored");
+    (
+        StatusCode::ACCEPTED,
+        "ignored: repository not served\n".into(),
+    )
+}
+
+/// The answer to a delivery once recording was tried: 202, or 503 so that GitHub's redelivery
+/// (or the resync) brings it back.
+fn answer(recorded: Result<Outcome, kube::Error>) -> (StatusCode, String) {
+    match recorded {
+        Ok(Outcome::Recorded { name, changed }) => {
+            tracing::info!(preview = %name, changed, "recorded");
+            (StatusCode::ACCEPTED, format!("recorded: {name}\n"))
+        }
+        Ok(Outcome::Ignored(why)) => {
+            tracing::info!(why, "nothing to record");
+            (StatusCode::ACCEPTED, format!("ignored: {why}\n"))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not record the delivery");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not record the delivery; redeliver it\n".into(),
+            )
+        }
+    }
 }

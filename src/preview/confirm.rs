@@ -1,14 +1,12 @@
 //! Settling a same-second disagreement between deliveries by asking GitHub for the pull request.
 //! A GitHub error changes nothing (and never deletes anything): the reconcile is retried.
 
-use kube::api::PostParams;
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
 
 use super::controller::{Ctx, Error};
 use super::crd::PreviewEnvironment;
 use super::intent::{CurrentPull, settle};
-use super::labels::FIELD_MANAGER;
+use super::rewrite::replace_spec;
 
 /// Rewrites `pe`'s spec from GitHub's current view of the PR; the write wakes the controller.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
@@ -16,6 +14,11 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         .github
         .get_pull(&pe.spec.repository.full_name, pe.spec.number)
         .await?;
+    let fork = pull
+        .head
+        .repo
+        .as_ref()
+        .is_none_or(|head| head.id != pe.spec.repository.id);
     let current = CurrentPull {
         open: pull.state == "open",
         merged: pull.merged,
@@ -24,17 +27,14 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         base_branch: pull.base.name,
         title: pull.title,
         updated_at: pull.updated_at,
+        fork,
+        draft: pull.draft,
+        labels: pull.labels.into_iter().map(|l| l.name).collect(),
+        author: pull.user.map(|u| u.login).unwrap_or_default(),
+        html_url: pull.html_url,
     };
-    let mut settled = pe.clone();
-    settled.spec = settle(&pe.spec, &current);
-    settled.metadata.managed_fields = None;
-    tracing::info!(sha = %settled.spec.head_sha, desired = ?settled.spec.desired, "settled by GitHub's current state");
-    let params = PostParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        ..Default::default()
-    };
-    Api::<PreviewEnvironment>::all(ctx.client.clone())
-        .replace(&pe.name_any(), &params, &settled)
-        .await?;
+    let settled = settle(&pe.spec, &current, chrono::Utc::now());
+    tracing::info!(sha = %settled.head_sha, desired = ?settled.desired, "settled by GitHub's current state");
+    replace_spec(ctx, pe, settled).await?;
     Ok(Action::await_change())
 }

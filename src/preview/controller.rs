@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
+use tokio::sync::mpsc;
+
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
@@ -17,13 +20,18 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::crd::{Desired, DestroyReason, PreviewEnvironment};
+use super::expiry::expires_at;
 use super::kinds::Kinds;
 use super::labels;
 use super::render::Template;
+use super::report::holds_deployment;
+use super::rewrite::replace_spec;
+use super::slots::Slots;
 use super::teardown::{self, Teardown};
-use super::{confirm, deploy};
+use super::{commands, confirm, deploy};
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
+use crate::github::permissions::Permissions;
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
 pub const FINALIZER: &str = "previewd.dev/teardown";
@@ -58,6 +66,10 @@ pub struct Ctx {
     pub settings: Settings,
     /// Discovery cache.
     pub kinds: Kinds,
+    /// Who may run commands (cached answers from GitHub).
+    pub permissions: Permissions,
+    /// The caps' queue.
+    pub queue: Slots,
 }
 
 /// Why a reconcile did not finish.
@@ -80,13 +92,24 @@ pub enum Error {
     Finalizer(String),
 }
 
-/// Runs the controller until `shutdown` resolves.
-pub async fn run(ctx: Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+/// Runs the controller until `shutdown` resolves; `woken` names previews to look at again
+/// (waiting ones, when a slot frees).
+pub async fn run(
+    ctx: Arc<Ctx>,
+    woken: mpsc::UnboundedReceiver<ObjectRef<PreviewEnvironment>>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
     let client = ctx.client.clone();
     let selector = labels::instance_selector(&ctx.settings.instance);
     let owned = watcher::Config::default().labels(&selector);
     let previews = Api::<PreviewEnvironment>::all(client.clone());
-    Controller::new(previews, owned.clone())
+    let controller = Controller::new(previews, owned.clone());
+    ctx.queue.attach(controller.store());
+    let woken = futures::stream::unfold(woken, |mut rx| async move {
+        rx.recv().await.map(|next| (next, rx))
+    });
+    controller
+        .reconcile_on(woken)
         .watches(
             Api::<Namespace>::all(client.clone()),
             owned.clone(),
@@ -126,13 +149,23 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {
             Event::Apply(pe) if pe.spec.confirm_with_github => confirm::run(&pe, &ctx).await,
+            Event::Apply(pe) if !pe.spec.commands.is_empty() => commands::run(&pe, &ctx).await,
+            Event::Apply(pe) if expired(&pe, &ctx) => {
+                tracing::info!("idle past its time to live: expiring");
+                let mut spec = pe.spec.clone();
+                spec.desired = Desired::Destroyed(DestroyReason::Expired);
+                replace_spec(&ctx, &pe, spec).await?;
+                Ok(Action::await_change())
+            }
             Event::Apply(pe) => match pe.spec.desired {
                 Desired::Deployed => deploy::run(&pe, &ctx).await,
-                Desired::Destroyed(reason) => match teardown::run(&pe, &ctx, reason).await? {
-                    Teardown::Gone => Ok(Action::await_change()),
-                    // The namespace watch wakes us when it is gone; the requeue bounds the wait.
-                    Teardown::Terminating => Ok(Action::requeue(Duration::from_secs(10))),
-                },
+                Desired::Destroyed(reason) => {
+                    match teardown::run(&pe, &ctx, &destroyed(reason)).await? {
+                        Teardown::Gone => Ok(Action::await_change()),
+                        // The namespace watch wakes us when it is gone; the requeue bounds the wait.
+                        Teardown::Terminating => Ok(Action::requeue(Duration::from_secs(10))),
+                    }
+                }
             },
             Event::Cleanup(pe) => {
                 let reason = match pe.spec.desired {
@@ -140,7 +173,7 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
                     Desired::Deployed => DestroyReason::Deleted,
                 };
                 // The finalizer is released only once the namespace is confirmed gone.
-                match teardown::run(&pe, &ctx, reason).await? {
+                match teardown::run(&pe, &ctx, &destroyed(reason)).await? {
                     Teardown::Gone => Ok(Action::await_change()),
                     Teardown::Terminating => Err(Error::StillTerminating(pe.name_any())),
                 }
@@ -154,6 +187,23 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
         | kube::runtime::finalizer::Error::CleanupFailed(inner) => inner,
         other => Error::Finalizer(other.to_string()),
     })
+}
+
+/// Whether a deployed preview is idle past its time to live.
+fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
+    let deployed =
+        pe.spec.desired == Desired::Deployed && pe.status.as_ref().is_some_and(holds_deployment);
+    let ttl = ctx
+        .settings
+        .config
+        .repository(&pe.spec.repository.full_name)
+        .and_then(|r| r.ttl.0);
+    deployed && expires_at(&pe.spec, ttl).is_some_and(|at| at <= Utc::now())
+}
+
+/// The status message of a preview destroyed for `reason`.
+fn destroyed(reason: DestroyReason) -> String {
+    format!("destroyed because {}", reason.describe())
 }
 
 fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> Action {

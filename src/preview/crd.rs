@@ -8,6 +8,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::github::command::Command;
+
 /// API group of previewd's resources.
 pub const GROUP: &str = "previewd.dev";
 
@@ -58,9 +60,63 @@ pub struct PreviewEnvironmentSpec {
     #[schemars(with = "DesiredRecord")]
     pub desired: Desired,
     /// Two deliveries carried the same `updated_at` but disagreed (GitHub's timestamps have
-    /// one-second resolution): the controller asks GitHub for the PR before acting.
+    /// one-second resolution), or a command arrived for a pull request previewd had not seen:
+    /// the controller asks GitHub for the PR before acting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confirm_with_github: bool,
+    /// Whether the pull request is a draft.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
+    /// The pull request's labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// A maintainer asked for this preview (`/preview deploy`): it deploys whatever the
+    /// repository's automatic policy (auto-deploy, label, drafts, branches) says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requested: bool,
+    /// The fork commit a maintainer approved; a fork's preview runs only this SHA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_sha: Option<String>,
+    /// Last push (or open, reopen, deploy command): the time to live counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<DateTime<Utc>>,
+    /// `/preview extend` moved the expiry to at least this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_until: Option<DateTime<Utc>>,
+    /// `/preview pin`: the preview never expires.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// Bumped by `/preview redeploy`: workloads restart with fresh pods.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redeploys: u32,
+    /// Commands recorded from PR comments, not yet run (the controller authorizes and runs them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<PendingCommand>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A command from a PR comment, recorded by the webhook for the controller to run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingCommand {
+    /// The comment's id: a command runs once per comment.
+    pub comment_id: u64,
+    /// Who wrote it (authorized by the controller, never by the payload's claims).
+    pub login: String,
+    /// What it asks.
+    #[schemars(schema_with = "any_object")]
+    pub command: Command,
+}
+
+/// An object the API server stores as given (the command's own serde shape).
+fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true
+    })
 }
 
 /// The repository a preview belongs to.
@@ -147,6 +203,12 @@ pub enum DestroyReason {
     Merged,
     /// The PreviewEnvironment itself was deleted (nothing clears it: the record is gone).
     Deleted,
+    /// `/preview destroy` (cleared by `/preview deploy`).
+    Requested,
+    /// Idle past its time to live (cleared by `/preview deploy`).
+    Expired,
+    /// Label mode: the label was removed (cleared by adding it back or `/preview deploy`).
+    LabelRemoved,
 }
 
 impl DestroyReason {
@@ -156,7 +218,19 @@ impl DestroyReason {
             DestroyReason::Closed => "the pull request was closed",
             DestroyReason::Merged => "the pull request was merged",
             DestroyReason::Deleted => "its PreviewEnvironment was deleted",
+            DestroyReason::Requested => "a maintainer asked for it (`/preview destroy`)",
+            DestroyReason::Expired => "it was idle past its time to live",
+            DestroyReason::LabelRemoved => "the preview label was removed",
         }
+    }
+
+    /// Whether a maintainer's `/preview deploy` clears this reason (a closed pull request
+    /// cannot be deployed, and a deleted record is gone).
+    pub fn cleared_by_deploy_command(self) -> bool {
+        matches!(
+            self,
+            DestroyReason::Requested | DestroyReason::Expired | DestroyReason::LabelRemoved
+        )
     }
 }
 
@@ -235,6 +309,31 @@ pub struct PreviewEnvironmentStatus {
     /// The spec generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Ids of the command comments already taken (newest last, bounded): a redelivered
+    /// comment runs nothing, also after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processed_commands: Vec<u64>,
+    /// The answer to the last command, shown in the PR comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// Accepted commands whose 🚀 (or 😕) waits for the preview to get there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting: Vec<AwaitedCommand>,
+    /// Since when the preview waits in the queue for a free slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_at: Option<DateTime<Utc>>,
+}
+
+/// A command that is done when the preview reaches a phase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwaitedCommand {
+    /// The command comment's id (where the reaction goes).
+    pub comment_id: u64,
+    /// Done at this phase (`Ready` or `Destroyed`); a `Failed` preview fails a deploy.
+    pub until: Phase,
+    /// Judged only from this spec generation on (the one the command wrote).
+    pub generation: i64,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! readiness from what the API server returned.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::Namespace;
@@ -12,20 +13,35 @@ use kube::{Api, ResourceExt};
 use serde_json::Value;
 
 use super::controller::{Ctx, Error};
-use super::crd::{Desired, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use super::crd::{Phase, PreviewEnvironment};
+use super::eligibility::{Gate, gate};
+use super::expiry::expires_at;
 use super::kinds::ServedKind;
-use super::labels;
 use super::labels::FIELD_MANAGER;
-use super::policy::{Admission, Facts, admit, needs_count};
+use super::policy::{Admission, Facts, admit, needs_slot};
 use super::readiness::{Readiness, is_workload, readiness};
 use super::render::{self, Context, PullFacts, RenderedObject};
-use super::report::{Observation, publish};
+use super::report::{Observation, holds_deployment, publish};
+use super::teardown::{self, Teardown};
+use super::{labels, restart};
+use crate::config::RepositoryConfig;
 
 /// Drives `pe` towards `Deployed`.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
+    let config = &ctx.settings.config;
+    let fallback;
+    let repository = match config.repository(&pe.spec.repository.full_name) {
+        Some(repository) => repository,
+        None => {
+            fallback = RepositoryConfig::named(&pe.spec.repository.full_name);
+            &fallback
+        }
+    };
+    let expires = expires_at(&pe.spec, repository.ttl.0);
     let base = Observation {
+        expires_at: expires,
         applied_kinds: pe
             .status
             .as_ref()
@@ -47,6 +63,42 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let existing = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(&name)
         .await?;
+    let running_sha = pe
+        .status
+        .as_ref()
+        .filter(|s| holds_deployment(s))
+        .and_then(|s| s.deployed_sha.as_deref());
+    if let Gate::Closed(closed) = gate(&pe.spec, repository) {
+        if running_sha.is_some() && closed.keep_running {
+            return hold(pe, ctx, &base, closed.reason).await;
+        }
+        let ours = existing.as_ref().is_some_and(|ns| {
+            labels::owned_by(
+                ns.metadata.labels.as_ref(),
+                ns.metadata.annotations.as_ref(),
+                &ctx.settings.instance,
+                &uid,
+            )
+        });
+        let was_deployed = ours
+            || pe
+                .status
+                .as_ref()
+                .is_some_and(|s| holds_deployment(s) || s.phase == Phase::Destroyed);
+        if was_deployed {
+            let because = format!("not deployed: {}", closed.reason);
+            return Ok(match teardown::run(pe, ctx, &because).await? {
+                Teardown::Gone => Action::await_change(),
+                Teardown::Terminating => Action::requeue(Duration::from_secs(10)),
+            });
+        }
+        let waiting = Observation {
+            quiet: !closed.announce,
+            ..pending(closed.reason)
+        };
+        publish(pe, ctx, waiting).await?;
+        return Ok(Action::await_change());
+    }
     if let Some(ns) = &existing {
         if ns.metadata.deletion_timestamp.is_some() {
             publish(
@@ -57,7 +109,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                 )),
             )
             .await?;
-            return Ok(Action::requeue(std::time::Duration::from_secs(2)));
+            return Ok(Action::requeue(Duration::from_secs(2)));
         }
         if !labels::owned_by(
             ns.metadata.labels.as_ref(),
@@ -69,43 +121,47 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                 "namespace {name} already exists and does not belong to this preview; previewd will not touch it"
             );
             publish(pe, ctx, failed(why)).await?;
-            return Ok(Action::requeue(std::time::Duration::from_secs(300)));
+            return Ok(Action::requeue(Duration::from_secs(300)));
         }
     }
-    let running_sha = pe
+    // Wake up in time to expire it.
+    let requeue = |after: Duration| {
+        let until_expiry = expires
+            .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
+            .unwrap_or(after);
+        Action::requeue(after.min(until_expiry))
+    };
+    let queued_since = pe
         .status
         .as_ref()
-        .filter(|s| holds_deployment(s))
-        .and_then(|s| s.deployed_sha.as_deref());
-    let config = &ctx.settings.config;
-    let deployed = match needs_count(config.max_previews, running_sha) {
-        true => Some(count_deployed(ctx).await?),
+        .and_then(|s| s.queued_at)
+        .unwrap_or_else(Utc::now);
+    let slot = match needs_slot(running_sha) {
+        true => Some(ctx.queue.claim(pe, queued_since, config).await),
         false => None,
     };
     let facts = Facts {
         paused: config.paused,
-        cap: config.max_previews,
         head_sha: &pe.spec.head_sha,
         running_sha,
-        deployed,
+        slot,
     };
     match admit(&facts) {
         Admission::Proceed => {}
         Admission::Wait(why) => {
             publish(pe, ctx, pending(why)).await?;
-            return Ok(Action::requeue(std::time::Duration::from_secs(10)));
+            return Ok(Action::requeue(Duration::from_secs(10)));
         }
-        Admission::Hold(why) => {
-            let current = pe.status.clone().unwrap_or_default();
-            let held = Observation {
-                phase: current.phase,
-                message: Some(why),
-                url: current.url,
-                ..base.clone()
+        Admission::Queue(why) => {
+            let queued = Observation {
+                queued_at: Some(queued_since),
+                ..pending(why)
             };
-            publish(pe, ctx, held).await?;
-            return Ok(Action::requeue(std::time::Duration::from_secs(60)));
+            publish(pe, ctx, queued).await?;
+            // Woken when a slot frees; the requeue is a backstop.
+            return Ok(Action::requeue(Duration::from_secs(60)));
         }
+        Admission::Hold(why) => return hold(pe, ctx, &base, why).await,
     }
 
     let pull = PullFacts::from(&pe.spec);
@@ -120,13 +176,14 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         Context::new(&pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
             render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
         });
-    let (context, objects) = match rendered {
+    let (context, mut objects) = match rendered {
         Ok(ok) => ok,
         Err(e) => {
             publish(pe, ctx, failed(e.to_string())).await?;
             return Ok(Action::await_change());
         }
     };
+    restart::stamp(&mut objects, pe.spec.redeploys);
     let kinds = match resolve_all(ctx, &objects).await? {
         Ok(kinds) => kinds,
         Err(why) => {
@@ -155,7 +212,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                     api_message(&e)
                 );
                 publish(pe, ctx, failed(why)).await?;
-                return Ok(Action::requeue(std::time::Duration::from_secs(60)));
+                return Ok(Action::requeue(Duration::from_secs(60)));
             }
         }
     }
@@ -179,12 +236,12 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let action = match verdict {
         Readiness::Ready => {
             seen.phase = Phase::Ready;
-            Action::requeue(std::time::Duration::from_secs(600))
+            requeue(Duration::from_secs(600))
         }
         Readiness::Failed(why) => {
             seen.phase = Phase::Failed;
             seen.message = Some(why);
-            Action::requeue(std::time::Duration::from_secs(300))
+            requeue(Duration::from_secs(300))
         }
         Readiness::Waiting(what) if elapsed >= ctx.settings.ready_timeout => {
             seen.phase = Phase::Failed;
@@ -192,7 +249,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                 "not ready after {}s: {what}",
                 ctx.settings.ready_timeout.as_secs()
             ));
-            Action::requeue(std::time::Duration::from_secs(300))
+            requeue(Duration::from_secs(300))
         }
         Readiness::Waiting(what) => {
             seen.phase = Phase::Deploying;
@@ -201,7 +258,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                 ctx.settings
                     .ready_timeout
                     .saturating_sub(elapsed)
-                    .min(std::time::Duration::from_secs(30)),
+                    .min(Duration::from_secs(30)),
             )
         }
     };
@@ -209,28 +266,22 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     Ok(action)
 }
 
-/// Previews of this installation that hold a deployment (they count against the cap).
-async fn count_deployed(ctx: &Ctx) -> Result<usize, Error> {
-    let selector = labels::instance_selector(&ctx.settings.instance);
-    let previews = Api::<PreviewEnvironment>::all(ctx.client.clone())
-        .list(&ListParams::default().labels(&selector))
-        .await?;
-    Ok(previews
-        .items
-        .iter()
-        .filter(|p| {
-            p.spec.desired == Desired::Deployed && p.status.as_ref().is_some_and(holds_deployment)
-        })
-        .count())
-}
-
-/// Whether a preview has objects applied (it counts against the cap until destroyed).
-fn holds_deployment(status: &PreviewEnvironmentStatus) -> bool {
-    status.deployed_sha.is_some()
-        && matches!(
-            status.phase,
-            Phase::Deploying | Phase::Ready | Phase::Failed
-        )
+/// Keeps what runs running and says why nothing new is deployed.
+async fn hold(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    base: &Observation,
+    why: String,
+) -> Result<Action, Error> {
+    let current = pe.status.clone().unwrap_or_default();
+    let held = Observation {
+        phase: current.phase,
+        message: Some(why),
+        url: current.url,
+        ..base.clone()
+    };
+    publish(pe, ctx, held).await?;
+    Ok(Action::requeue(Duration::from_secs(60)))
 }
 
 /// The first workload that is not ready decides; all ready means Ready.

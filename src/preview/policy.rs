@@ -1,4 +1,6 @@
-//! Whether a preview may deploy now (pure): the pause switch and the global cap.
+//! Whether a preview may deploy now (pure): the pause switch and the queue's verdict.
+
+use super::queue::Slot;
 
 /// What the controller may do with a preview that should be deployed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -7,6 +9,8 @@ pub enum Admission {
     Proceed,
     /// Do not apply; the preview is Pending for this reason.
     Wait(String),
+    /// Wait in the queue for a free slot (the reason shows the place).
+    Queue(String),
     /// Do not apply; what runs keeps running, and the status says why nothing new is.
     Hold(String),
 }
@@ -16,23 +20,21 @@ pub enum Admission {
 pub struct Facts<'a> {
     /// The configuration's pause switch.
     pub paused: bool,
-    /// The configuration's global cap.
-    pub cap: Option<usize>,
     /// The SHA the preview should run.
     pub head_sha: &'a str,
     /// The SHA it runs, if it holds a deployment.
     pub running_sha: Option<&'a str>,
-    /// How many previews hold a deployment (asked only when [`needs_count`] says so).
-    pub deployed: Option<usize>,
+    /// The queue's verdict (asked only when [`needs_slot`] says so).
+    pub slot: Option<Slot>,
 }
 
-/// Whether the decision needs the number of deployed previews (a list call).
-pub fn needs_count(cap: Option<usize>, running_sha: Option<&str>) -> bool {
-    cap.is_some() && running_sha.is_none()
+/// Whether the decision needs a slot from the queue: only a first deployment takes one.
+pub fn needs_slot(running_sha: Option<&str>) -> bool {
+    running_sha.is_none()
 }
 
 /// Decides. Pausing stops anything new (a first deploy or a new SHA) but leaves running previews
-/// alone; the cap stops only first deploys.
+/// alone; the caps stop only first deploys.
 pub fn admit(facts: &Facts<'_>) -> Admission {
     if facts.paused {
         return match facts.running_sha {
@@ -45,12 +47,25 @@ pub fn admit(facts: &Facts<'_>) -> Admission {
             None => Admission::Wait("previewd is paused: nothing new is deployed".into()),
         };
     }
-    match (facts.cap, facts.running_sha, facts.deployed) {
-        (Some(cap), None, Some(deployed)) if deployed >= cap => Admission::Wait(format!(
-            "waiting: {deployed} previews are deployed, the cap is {cap}"
+    match &facts.slot {
+        Some(Slot::Queued { place, full }) => Admission::Queue(format!(
+            "queued: {} in line for a slot ({full}); the preview deploys when one is destroyed",
+            ordinal(*place)
         )),
         _ => Admission::Proceed,
     }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `21st`.
+pub fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 fn short(sha: &str) -> &str {
@@ -61,32 +76,26 @@ fn short(sha: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn facts(
-        paused: bool,
-        cap: Option<usize>,
-        running: Option<&'static str>,
-        deployed: Option<usize>,
-    ) -> Facts<'static> {
+    fn facts(paused: bool, running: Option<&'static str>, slot: Option<Slot>) -> Facts<'static> {
         Facts {
             paused,
-            cap,
             head_sha: "bbbbbbbbbb",
             running_sha: running,
-            deployed,
+            slot,
         }
     }
 
     #[test]
     fn pause_stops_only_what_is_new() {
         assert!(matches!(
-            admit(&facts(true, None, None, None)),
+            admit(&facts(true, None, None)),
             Admission::Wait(_)
         ));
         assert_eq!(
-            admit(&facts(true, None, Some("bbbbbbbbbb"), None)),
+            admit(&facts(true, Some("bbbbbbbbbb"), None)),
             Admission::Proceed
         );
-        let Admission::Hold(why) = admit(&facts(true, None, Some("aaaaaaaaaa"), None)) else {
+        let Admission::Hold(why) = admit(&facts(true, Some("aaaaaaaaaa"), None)) else {
             panic!()
         };
         assert_eq!(
@@ -96,22 +105,37 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_stops_first_deploys_only() {
-        assert!(needs_count(Some(2), None));
-        assert!(!needs_count(Some(2), Some("a")));
-        assert!(!needs_count(None, None));
-        let Admission::Wait(why) = admit(&facts(false, Some(2), None, Some(2))) else {
-            panic!()
+    fn a_queued_preview_shows_its_place() {
+        assert!(needs_slot(None));
+        assert!(!needs_slot(Some("a")));
+        let queued = Slot::Queued {
+            place: 2,
+            full: "1 of 1 previews of o/r are deployed".into(),
         };
-        assert_eq!(why, "waiting: 2 previews are deployed, the cap is 2");
         assert_eq!(
-            admit(&facts(false, Some(2), None, Some(1))),
-            Admission::Proceed
+            admit(&facts(false, None, Some(queued))),
+            Admission::Queue(
+                "queued: 2nd in line for a slot (1 of 1 previews of o/r are deployed); the preview deploys when one is destroyed".into()
+            )
         );
         assert_eq!(
-            admit(&facts(false, Some(2), Some("a"), Some(5))),
+            admit(&facts(false, None, Some(Slot::Free))),
             Admission::Proceed
         );
-        assert_eq!(admit(&facts(false, None, None, None)), Admission::Proceed);
+    }
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+                "111th"
+            ]
+        );
     }
 }

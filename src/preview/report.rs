@@ -7,6 +7,7 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 
+use super::commands::settle_awaiting;
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use super::labels::FIELD_MANAGER;
@@ -29,6 +30,12 @@ pub struct Observation {
     pub applied_kinds: Vec<String>,
     /// Start of the current deployment attempt.
     pub deploy_started_at: Option<DateTime<Utc>>,
+    /// When the preview expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Since when it waits in the queue, if it does.
+    pub queued_at: Option<DateTime<Utc>>,
+    /// Post no new PR comment for this (an existing one is still edited).
+    pub quiet: bool,
 }
 
 impl Observation {
@@ -48,19 +55,7 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
     let name = pe.name_any();
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let mut current = pe.status.clone().unwrap_or_default();
-    let sha = seen.deployed_sha.as_deref().unwrap_or(&pe.spec.head_sha);
-    let view = CommentView {
-        phase: seen.phase,
-        url: seen.url.as_deref(),
-        sha,
-        namespace: &name,
-        // Progress while deploying changes often; the comment shows it only in its phase.
-        message: seen
-            .message
-            .as_deref()
-            .filter(|_| seen.phase != Phase::Deploying),
-    };
-    let fingerprint = view.fingerprint();
+    let fingerprint = view_of(pe, &seen, &current).fingerprint();
     if current.commented.as_deref() != Some(fingerprint.as_str()) {
         // The watch cache can lag behind our own last status write: ask the API server before
         // saying the same thing on GitHub twice.
@@ -71,7 +66,9 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
     let mut comment_id = current.comment_id;
     let mut commented = current.commented.clone();
     let mut github_failure = None;
-    if commented.as_deref() != Some(fingerprint.as_str()) {
+    let silent = seen.quiet && comment_id.is_none() && current.notice.is_none();
+    if commented.as_deref() != Some(fingerprint.as_str()) && !silent {
+        let view = view_of(pe, &seen, &current);
         let body = comment::render(&view, &ctx.settings.instance, Utc::now());
         match upsert_comment(pe, ctx, current.comment_id, &body).await {
             Ok(id) => {
@@ -82,7 +79,9 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
             Err(e) => github_failure = Some(e),
         }
     }
-    let next = next_status(
+    let awaiting = settle_awaiting(pe, ctx, &current.awaiting, seen.phase).await;
+    let released = holds_deployment(&current) && !holds_phase(seen.phase);
+    let mut next = next_status(
         &current,
         pe.metadata.generation,
         seen,
@@ -90,6 +89,7 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         commented,
         Utc::now(),
     );
+    next.awaiting = awaiting;
     if next != current {
         let patch = json!({
             "apiVersion": "previewd.dev/v1alpha1",
@@ -103,10 +103,48 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         )
         .await?;
     }
+    if released {
+        // A slot is free: the first in the queue may take it.
+        ctx.queue.wake();
+    }
     match github_failure {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// What the comment shows for `seen`.
+fn view_of<'a>(
+    pe: &'a PreviewEnvironment,
+    seen: &'a Observation,
+    current: &'a PreviewEnvironmentStatus,
+) -> CommentView<'a> {
+    CommentView {
+        phase: seen.phase,
+        url: seen.url.as_deref(),
+        sha: seen.deployed_sha.as_deref().unwrap_or(&pe.spec.head_sha),
+        namespace: pe.metadata.name.as_deref().unwrap_or_default(),
+        // Progress while deploying changes often; the comment shows it only in its phase.
+        message: seen
+            .message
+            .as_deref()
+            .filter(|_| seen.phase != Phase::Deploying),
+        expires_at: seen.expires_at.filter(|_| holds_phase(seen.phase)),
+        notice: current.notice.as_deref(),
+    }
+}
+
+/// Whether a preview has objects applied (it counts against the caps until its namespace is
+/// gone).
+pub fn holds_deployment(status: &PreviewEnvironmentStatus) -> bool {
+    status.deployed_sha.is_some() && holds_phase(status.phase)
+}
+
+fn holds_phase(phase: Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Deploying | Phase::Ready | Phase::Failed | Phase::Terminating
+    )
 }
 
 /// Edits the known comment, or finds this installation's comment by its marker, or creates it.
@@ -205,6 +243,10 @@ fn next_status(
             current.last_transition_at
         },
         observed_generation: generation,
+        processed_commands: current.processed_commands.clone(),
+        notice: current.notice.clone(),
+        awaiting: current.awaiting.clone(),
+        queued_at: seen.queued_at,
     }
 }
 

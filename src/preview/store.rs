@@ -2,13 +2,14 @@
 //! PreviewEnvironment, decides (pure), and writes the new spec with optimistic concurrency, so
 //! concurrent or repeated deliveries settle on the newest state and repeats change nothing.
 
+use chrono::Utc;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
 use super::crd::PreviewEnvironment;
-use super::intent::{Decision, decide};
+use super::intent::{Decision, decide, with_command};
 use super::{labels, names};
-use crate::github::webhook::PullRequestEvent;
+use crate::github::webhook::{CommandEvent, PullRequestEvent};
 
 /// Field manager of the webhook side.
 const WEBHOOK_MANAGER: &str = "previewd-webhook";
@@ -27,14 +28,63 @@ pub enum Outcome {
     Ignored(&'static str),
 }
 
-/// Records the desired state after `event` for this installation.
+/// Records the desired state after `event` for this installation; `mode_label` is the
+/// repository's label-mode label, if any.
 pub async fn record_pull_request(
     client: &Client,
     instance: &str,
     event: &PullRequestEvent,
+    mode_label: Option<&str>,
+) -> Result<Outcome, kube::Error> {
+    let key = Key {
+        repository_id: event.repository_id,
+        full_name: &event.full_name,
+        number: event.number,
+    };
+    record(client, instance, key, |existing| {
+        decide(existing.map(|e| &e.spec), event, mode_label, Utc::now())
+    })
+    .await
+}
+
+/// Records a command from a PR comment for the controller to authorize and run.
+pub async fn record_command(
+    client: &Client,
+    instance: &str,
+    event: &CommandEvent,
+) -> Result<Outcome, kube::Error> {
+    let key = Key {
+        repository_id: event.repository_id,
+        full_name: &event.full_name,
+        number: event.number,
+    };
+    record(client, instance, key, |existing| {
+        let processed = existing
+            .and_then(|e| e.status.as_ref())
+            .map(|s| s.processed_commands.as_slice())
+            .unwrap_or_default();
+        with_command(existing.map(|e| &e.spec), processed, event)
+    })
+    .await
+}
+
+/// Which pull request a record is about.
+struct Key<'a> {
+    repository_id: u64,
+    full_name: &'a str,
+    number: u64,
+}
+
+/// Reads the record, decides, and writes with optimistic concurrency, deciding again on what
+/// a concurrent writer wrote.
+async fn record(
+    client: &Client,
+    instance: &str,
+    key: Key<'_>,
+    decide: impl Fn(Option<&PreviewEnvironment>) -> Decision,
 ) -> Result<Outcome, kube::Error> {
     let api = Api::<PreviewEnvironment>::all(client.clone());
-    let name = names::preview_name(&event.full_name, event.number);
+    let name = names::preview_name(key.full_name, key.number);
     let params = PostParams {
         field_manager: Some(WEBHOOK_MANAGER.into()),
         ..Default::default()
@@ -50,8 +100,8 @@ pub async fn record_pull_request(
                 "recorded by another previewd installation",
             ));
         }
-        let spec = match decide(existing.as_ref().map(|e| &e.spec), event) {
-            Decision::Record(spec) => spec,
+        let spec = match decide(existing.as_ref()) {
+            Decision::Record(spec) => *spec,
             Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
         };
         let written = match existing {
@@ -72,8 +122,8 @@ pub async fn record_pull_request(
                     labels: Some(labels::preview_labels(
                         instance,
                         &name,
-                        event.repository_id,
-                        event.number,
+                        key.repository_id,
+                        key.number,
                     )),
                     ..ObjectMeta::default()
                 };

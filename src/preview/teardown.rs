@@ -8,7 +8,7 @@ use kube::api::DeleteParams;
 use kube::{Api, ResourceExt};
 
 use super::controller::{Ctx, Error};
-use super::crd::{DestroyReason, Phase, PreviewEnvironment};
+use super::crd::{Phase, PreviewEnvironment};
 use super::labels;
 use super::report::{Observation, publish};
 
@@ -21,12 +21,8 @@ pub enum Teardown {
     Terminating,
 }
 
-/// Drives `pe` to `Destroyed` for `reason`.
-pub async fn run(
-    pe: &PreviewEnvironment,
-    ctx: &Ctx,
-    reason: DestroyReason,
-) -> Result<Teardown, Error> {
+/// Drives `pe` to `Destroyed`; `because` is the status message once it is (why it went).
+pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, because: &str) -> Result<Teardown, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let namespaces = Api::<Namespace>::all(ctx.client.clone());
@@ -44,7 +40,7 @@ pub async fn run(
                     chrono::DateTime::from_timestamp(at.0.as_second(), 0).unwrap_or_else(Utc::now)
                 }
                 None => {
-                    tracing::info!(namespace = %name, reason = reason.describe(), "deleting preview namespace");
+                    tracing::info!(namespace = %name, because, "deleting preview namespace");
                     namespaces.delete(&name, &DeleteParams::default()).await?;
                     Utc::now()
                 }
@@ -69,7 +65,7 @@ pub async fn run(
     }
     let destroyed = Observation {
         phase: Phase::Destroyed,
-        message: Some(format!("destroyed because {}{note}", reason.describe())),
+        message: Some(format!("{because}{note}")),
         ..base
     };
     publish(pe, ctx, destroyed).await?;

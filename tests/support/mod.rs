@@ -5,4 +5,5 @@ pub mod cluster;
 pub mod github;
 pub mod previewd;
 pub mod scenario;
+pub mod steering;
 pub mod webhooks;

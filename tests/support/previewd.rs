@@ -26,6 +26,8 @@ pub struct Options {
     pub failpoint: Option<String>,
     /// `maxPreviews` of the configuration file.
     pub max_previews: Option<usize>,
+    /// Policy settings every repository entry gets (`label`, `ttl`, `maxPreviews`, ...).
+    pub repository_settings: serde_json::Value,
 }
 
 impl Options {
@@ -40,6 +42,7 @@ impl Options {
             ready_timeout_secs: 120,
             failpoint: None,
             max_previews: None,
+            repository_settings: serde_json::json!({}),
         }
     }
 }
@@ -71,7 +74,11 @@ impl Previewd {
         let repositories: Vec<_> = options
             .repositories
             .iter()
-            .map(|r| serde_json::json!({ "name": r }))
+            .map(|r| {
+                let mut entry = options.repository_settings.clone();
+                entry["name"] = r.as_str().into();
+                entry
+            })
             .collect();
         let mut config = serde_json::json!({
             "repositories": repositories,

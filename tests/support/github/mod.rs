@@ -15,10 +15,19 @@
 //! App installation token gets 403 there). Register more with `add_user` / `add_token`.
 //! Every API request needs a known token (`Authorization: Bearer <t>` or `token <t>`): none
 //! gives 401 "Requires authentication", an unknown one 401 "Bad credentials".
+//!
+//! Endpoints: `GET /user`; issue comments (list, create, get, update, delete) and their
+//! reactions (list, create); `GET .../collaborators/{username}/permission` (roles from
+//! `set_permission`); pull requests (get, list). `openapi` checks bodies against GitHub's
+//! OpenAPI description, which the tests do for every answer.
 
 mod admin;
 mod faults;
+mod layer;
 mod objects;
+pub mod openapi;
+mod pull;
+mod recorded;
 mod routes;
 mod state;
 
@@ -27,11 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State as AxumState};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use serde_json::Value;
 
 // Re-exported for the test files and the example; each uses only some.
@@ -40,12 +45,15 @@ pub use admin::admin_routes;
 #[allow(unused_imports)]
 pub use faults::{Chaos, Fault, FaultRule, Target, Targeted, XorShift64};
 #[allow(unused_imports)]
-pub use objects::{fake_sha, repo_id, user_id};
+pub use objects::{fake_sha, label, label_id, repo_id, user_id};
 #[allow(unused_imports)]
-pub use state::{Comment, Pull, Recorded, User};
+pub use pull::Pull;
+#[allow(unused_imports)]
+pub use recorded::Recorded;
+#[allow(unused_imports)]
+pub use state::{Comment, REACTIONS, ROLES, Reaction, User};
 
 use objects::Urls;
-use routes::Caller;
 use state::State;
 
 /// A running stand-in; clones share the same server and state.
@@ -85,7 +93,7 @@ impl GitHub {
         github.add_token(GitHub::TOKEN, GitHub::LOGIN);
 
         let api = routes::router()
-            .layer(middleware::from_fn_with_state(github.clone(), layer))
+            .layer(middleware::from_fn_with_state(github.clone(), layer::layer))
             .with_state(github.clone());
         let app = extra(github.clone()).merge(api);
         tokio::spawn(async move {
@@ -142,11 +150,31 @@ impl GitHub {
         self.with(|s| s.user(login))
     }
 
+    // ---- repository roles ----
+
+    /// Gives `login` (registered as a plain user if unknown) `role` on `owner/repo`: one of
+    /// `ROLES` (`admin`, `maintain`, `write`, `triage`, `read`, `none`). Without one, the owner
+    /// is `admin` and every other known user `read`; an unknown login gets 404.
+    pub fn set_permission(&self, owner: &str, repo: &str, login: &str, role: &str) {
+        assert!(
+            ROLES.contains(&role),
+            "{role:?} is not a repository role; use one of {ROLES:?}"
+        );
+        self.with(|s| {
+            s.user(login);
+            s.roles
+                .insert(state::role_key(owner, repo, login), role.to_owned());
+        });
+    }
+
     // ---- pull requests ----
 
-    /// Creates or replaces a pull request.
+    /// Creates or replaces a pull request (registering its owner, author and fork owner).
     pub fn set_pull(&self, pull: Pull) {
         self.with(|s| {
+            for login in pull.logins() {
+                s.user(login);
+            }
             s.pulls
                 .insert((pull.owner.clone(), pull.repo.clone(), pull.number), pull);
         });
@@ -226,6 +254,17 @@ impl GitHub {
         self.with(|s| s.comments.get(&id).cloned())
     }
 
+    /// Reactions to comment `comment_id` as (login, content), oldest first.
+    pub fn reactions(&self, comment_id: u64) -> Vec<(String, String)> {
+        self.with(|s| {
+            s.reactions
+                .iter()
+                .filter(|r| r.comment_id == comment_id)
+                .map(|r| (r.login.clone(), r.content.clone()))
+                .collect()
+        })
+    }
+
     // ---- the request log ----
 
     /// Every API request so far, in arrival order.
@@ -233,7 +272,7 @@ impl GitHub {
         self.with(|s| s.requests.clone())
     }
 
-    /// POST, PATCH, PUT and DELETE requests, in order.
+    /// POST, PATCH, PUT and DELETE requests (reactions included), in order.
     pub fn writes(&self) -> Vec<Recorded> {
         self.requests()
             .into_iter()
@@ -302,190 +341,4 @@ impl GitHub {
     pub fn set_rate_limit_remaining(&self, remaining: u64) {
         self.with(|s| s.rate.remaining = remaining.min(s.rate.limit));
     }
-}
-
-/// Wraps every API request: record, rate limit, fault, authenticate, handle, ETag, headers.
-async fn layer(AxumState(gh): AxumState<GitHub>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    let bytes = to_bytes(body, 16 << 20).await.unwrap_or_default();
-    let method = parts.method.to_string();
-    let path = parts.uri.path().to_owned();
-
-    let (seq, request_id, fault, exhausted, caller) = gh.with(|s| {
-        let seq = s.requests.len() as u64;
-        let request_id = format!(
-            "{:04X}:{:04X}:{:06X}:{:07X}:{:08X}",
-            gh.addr.port(),
-            seq,
-            seq * 7919,
-            seq * 104_729,
-            seq
-        );
-        let fault = s.faults.pick(&method, &path);
-        let exhausted = s.rate.remaining == 0;
-        s.rate.remaining = s.rate.remaining.saturating_sub(1);
-        let caller = token(&parts.headers).map(|t| s.caller(&t).ok_or(()));
-        s.requests.push(Recorded {
-            seq,
-            method: method.clone(),
-            path: path.clone(),
-            query: parts.uri.query().map(str::to_owned),
-            headers: header_map(&parts.headers),
-            body: parse_body(&bytes),
-            status: None,
-            fault: fault.clone(),
-            request_id: request_id.clone(),
-        });
-        (seq, request_id, fault, exhausted, caller)
-    });
-
-    let mut response = match (&fault, exhausted, caller) {
-        (_, true, _) => primary_limit_exceeded(),
-        (Some(Fault::Hang(duration)), ..) => {
-            tokio::time::sleep(*duration).await;
-            Fault::Hang(*duration).response(&request_id)
-        }
-        (Some(f), ..) if !f.applies_request() => f.response(&request_id),
-        (_, _, None) => requires_authentication(),
-        (_, _, Some(Err(()))) => objects::bad_credentials(),
-        (_, _, Some(Ok(user))) => {
-            parts.extensions.insert(Caller(user));
-            let response = next
-                .run(Request::from_parts(parts.clone(), Body::from(bytes)))
-                .await;
-            match &fault {
-                Some(Fault::Slow(duration)) => {
-                    tokio::time::sleep(*duration).await;
-                    response
-                }
-                Some(Fault::Truncated) => truncate(response).await,
-                _ => response,
-            }
-        }
-    };
-
-    if parts.method == Method::GET && response.status() == StatusCode::OK && fault.is_none() {
-        response = with_etag(response, &parts.headers).await;
-    }
-    let not_modified = response.status() == StatusCode::NOT_MODIFIED;
-    gh.with(|s| {
-        if not_modified {
-            // GitHub: a 304 does not count against the primary rate limit.
-            s.rate.remaining = (s.rate.remaining + 1).min(s.rate.limit);
-        }
-        add_common_headers(response.headers_mut(), s, &request_id);
-        if let Some(recorded) = s.requests.get_mut(seq as usize) {
-            recorded.status = Some(response.status().as_u16());
-        }
-    });
-    response
-}
-
-fn token(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    ["bearer", "token"]
-        .contains(&scheme.to_ascii_lowercase().as_str())
-        .then(|| token.trim().to_owned())
-}
-
-fn header_map(headers: &HeaderMap) -> std::collections::BTreeMap<String, String> {
-    let mut map = std::collections::BTreeMap::<String, String>::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        map.entry(name.as_str().to_owned())
-            .and_modify(|v| *v = format!("{v}, {value}"))
-            .or_insert(value);
-    }
-    map
-}
-
-fn parse_body(bytes: &[u8]) -> Option<Value> {
-    if bytes.is_empty() {
-        return None;
-    }
-    Some(
-        serde_json::from_slice(bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
-    )
-}
-
-fn requires_authentication() -> Response {
-    let body = objects::error(
-        "Requires authentication",
-        "https://docs.github.com/rest",
-        401,
-    );
-    objects::json_response(StatusCode::UNAUTHORIZED, &body)
-}
-
-fn primary_limit_exceeded() -> Response {
-    let body = objects::error(
-        "API rate limit exceeded for user. (But here's the good news: Authenticated requests get a higher \
-         rate limit. Check out the documentation for more details.)",
-        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit",
-        403,
-    );
-    objects::json_response(StatusCode::FORBIDDEN, &body)
-}
-
-async fn truncate(response: Response) -> Response {
-    let (parts, body) = response.into_parts();
-    let bytes = to_bytes(body, 16 << 20).await.unwrap_or_default();
-    let mut response = Response::from_parts(parts, Body::from(bytes.slice(..bytes.len() / 2)));
-    response.headers_mut().remove(header::CONTENT_LENGTH);
-    response
-}
-
-/// A weak ETag over the body; `If-None-Match` with the same tag gets 304 and no body.
-async fn with_etag(response: Response, request_headers: &HeaderMap) -> Response {
-    let (mut parts, body) = response.into_parts();
-    let bytes = to_bytes(body, 16 << 20).await.unwrap_or_default();
-    let etag = format!(
-        "W/\"{:016x}{:016x}\"",
-        objects::fnv1a(&String::from_utf8_lossy(&bytes)),
-        bytes.len()
-    );
-    let matches = request_headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        parts.headers.insert(header::ETAG, value);
-    }
-    if matches {
-        parts.status = StatusCode::NOT_MODIFIED;
-        parts.headers.remove(header::CONTENT_TYPE);
-        parts.headers.remove(header::LINK);
-        return Response::from_parts(parts, Body::empty());
-    }
-    parts.headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=60, s-maxage=60"),
-    );
-    parts.headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Authorization, Cookie, X-GitHub-OTP"),
-    );
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-fn add_common_headers(headers: &mut HeaderMap, s: &State, request_id: &str) {
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    };
-    set("x-ratelimit-limit", s.rate.limit.to_string());
-    set("x-ratelimit-remaining", s.rate.remaining.to_string());
-    set("x-ratelimit-reset", s.rate.reset.to_string());
-    set("x-ratelimit-used", s.rate.used().to_string());
-    set("x-ratelimit-resource", "core".to_owned());
-    set("x-github-request-id", request_id.to_owned());
-    set("x-github-api-version-selected", "2022-11-28".to_owned());
-    set("x-github-media-type", "github.v3; format=json".to_owned());
-    set("server", "github.com".to_owned());
 }

@@ -9,7 +9,13 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::state::{Comment, Pull, User};
+use super::state::{ROLES, User};
+
+mod comments;
+mod pulls;
+
+pub use comments::{comment, reaction};
+pub use pulls::{PullContext, label, label_id, pull_request, pull_request_simple};
 
 /// Where API and web addresses point.
 #[derive(Clone, Debug)]
@@ -91,7 +97,13 @@ pub fn unicorn_page(request_id: &str) -> String {
 
 /// A `simple-user`.
 pub fn simple_user(urls: &Urls, user: &User) -> Value {
-    let api = format!("{}/users/{}", urls.api, user.login);
+    // GitHub percent-encodes logins in addresses (`dependabot%5Bbot%5D`) and shows an app's
+    // bot account at its app's page.
+    let api = format!("{}/users/{}", urls.api, path_segment(&user.login));
+    let html_url = match user.login.strip_suffix("[bot]") {
+        Some(app) if user.kind == "Bot" => format!("{}/apps/{}", urls.web, path_segment(app)),
+        _ => format!("{}/{}", urls.web, path_segment(&user.login)),
+    };
     json!({
         "login": user.login,
         "id": user.id,
@@ -99,7 +111,7 @@ pub fn simple_user(urls: &Urls, user: &User) -> Value {
         "avatar_url": format!("https://avatars.githubusercontent.com/u/{}?v=4", user.id),
         "gravatar_id": "",
         "url": api,
-        "html_url": format!("{}/{}", urls.web, user.login),
+        "html_url": html_url,
         "followers_url": format!("{api}/followers"),
         "following_url": format!("{api}/following{{/other_user}}"),
         "gists_url": format!("{api}/gists{{/gist_id}}"),
@@ -222,155 +234,44 @@ pub fn repository(
     value
 }
 
-/// Everything a pull request object is built from besides the `Pull` itself.
-pub struct PullContext<'a> {
-    /// Addresses.
-    pub urls: &'a Urls,
-    /// The base repository's owner.
-    pub owner: &'a User,
-    /// The PR's author.
-    pub author: &'a User,
-    /// Owner of the head repository: `owner` unless the PR comes from a fork.
-    pub head_owner: &'a User,
-}
-
-/// A `pull-request-simple`: one item of `GET /repos/{owner}/{repo}/pulls`.
-pub fn pull_request_simple(ctx: &PullContext<'_>, pull: &Pull) -> Value {
-    let urls = ctx.urls;
-    let full_name = format!("{}/{}", pull.owner, pull.repo);
-    let api = format!("{}/repos/{full_name}", urls.api);
-    let url = format!("{api}/pulls/{}", pull.number);
-    let html_url = format!("{}/{full_name}/pull/{}", urls.web, pull.number);
-    let issue_url = format!("{api}/issues/{}", pull.number);
-    let comments_url = format!("{issue_url}/comments");
-    let review_comments_url = format!("{url}/comments");
-    let commits_url = format!("{url}/commits");
-    let statuses_url = format!("{api}/statuses/{}", pull.head_sha);
-    let closed_at = (!pull.open).then(|| timestamp(pull.updated_at));
-    let merged_at = pull.merged.then(|| timestamp(pull.updated_at));
-    let fork = pull.fork_owner.is_some();
-    let labels: Vec<Value> = pull.labels.iter().map(|name| label(&api, name)).collect();
-    let head = json!({
-        "label": format!("{}:{}", ctx.head_owner.login, pull.branch),
-        "ref": pull.branch,
-        "sha": pull.head_sha,
-        "user": simple_user(urls, ctx.head_owner),
-        "repo": repository(urls, ctx.head_owner, &pull.repo, fork, &pull.base_branch),
-    });
-    let base = json!({
-        "label": format!("{}:{}", pull.owner, pull.base_branch),
-        "ref": pull.base_branch,
-        "sha": pull.base_sha,
-        "user": simple_user(urls, ctx.owner),
-        "repo": repository(urls, ctx.owner, &pull.repo, false, &pull.base_branch),
-    });
-    let links = json!({
-        "self": {"href": url},
-        "html": {"href": html_url},
-        "issue": {"href": issue_url},
-        "comments": {"href": comments_url},
-        "review_comments": {"href": review_comments_url},
-        "review_comment": {"href": format!("{api}/pulls/comments{{/number}}")},
-        "commits": {"href": commits_url},
-        "statuses": {"href": statuses_url},
-    });
-    json!({
-        "url": url,
-        "id": stable_id(&format!("pull:{full_name}#{}", pull.number)),
-        "node_id": format!("PR_{:x}", stable_id(&format!("pull:{full_name}#{}", pull.number))),
-        "html_url": html_url,
-        "diff_url": format!("{html_url}.diff"),
-        "patch_url": format!("{html_url}.patch"),
-        "issue_url": issue_url,
-        "number": pull.number,
-        "state": if pull.open { "open" } else { "closed" },
-        "locked": false,
-        "title": pull.title,
-        "user": simple_user(urls, ctx.author),
-        "body": pull.body,
-        "created_at": timestamp(pull.created_at),
-        "updated_at": timestamp(pull.updated_at),
-        "closed_at": closed_at,
-        "merged_at": merged_at,
-        "merge_commit_sha": pull.merged.then(|| fake_sha(&format!("merge:{full_name}#{}", pull.number))),
-        "assignee": null,
-        "assignees": [],
-        "requested_reviewers": [],
-        "requested_teams": [],
-        "labels": labels,
-        "milestone": null,
-        "draft": pull.draft,
-        "commits_url": commits_url,
-        "review_comments_url": review_comments_url,
-        "review_comment_url": format!("{api}/pulls/comments{{/number}}"),
-        "comments_url": comments_url,
-        "statuses_url": statuses_url,
-        "head": head,
-        "base": base,
-        "_links": links,
-        "author_association": association(ctx.author, &pull.owner),
-        "auto_merge": null,
-        "active_lock_reason": null,
-    })
-}
-
-/// A `pull-request`: what `GET /repos/{owner}/{repo}/pulls/{number}` returns.
-pub fn pull_request(ctx: &PullContext<'_>, pull: &Pull) -> Value {
-    let mut value = pull_request_simple(ctx, pull);
-    let extra = json!({
-        "merged": pull.merged,
-        "mergeable": if pull.open { json!(true) } else { Value::Null },
-        "rebaseable": if pull.open { json!(true) } else { Value::Null },
-        "mergeable_state": if pull.open { "clean" } else { "unknown" },
-        "merged_by": if pull.merged { simple_user(ctx.urls, ctx.owner) } else { Value::Null },
-        "comments": 0,
-        "review_comments": 0,
-        "maintainer_can_modify": pull.fork_owner.is_some(),
-        "commits": 1,
-        "additions": 1,
-        "deletions": 0,
-        "changed_files": 1,
-    });
-    merge(&mut value, extra);
-    value
-}
-
-/// An `issue-comment`.
-pub fn comment(urls: &Urls, comment: &Comment, author: &User) -> Value {
-    let full_name = format!("{}/{}", comment.owner, comment.repo);
-    let url = format!(
-        "{}/repos/{full_name}/issues/comments/{}",
-        urls.api, comment.id
+/// A `repository-collaborator-permission`: `user`'s `role` (one of `state::ROLES`) on a
+/// repository. `permission` is the legacy base role: maintain reads as write, triage as read.
+pub fn collaborator_permission(urls: &Urls, user: &User, role: &str) -> Value {
+    // ROLES lists the strongest first.
+    let position = |r: &str| ROLES.iter().position(|x| *x == r).unwrap_or(ROLES.len());
+    let at_least = |r: &str| position(role) <= position(r);
+    let permission = match role {
+        "maintain" => "write",
+        "triage" => "read",
+        other => other,
+    };
+    let mut collaborator = simple_user(urls, user);
+    merge(
+        &mut collaborator,
+        json!({
+            "email": null,
+            "name": null,
+            "role_name": role,
+            "permissions": {
+                "admin": at_least("admin"), "maintain": at_least("maintain"),
+                "push": at_least("write"), "triage": at_least("triage"), "pull": at_least("read"),
+            },
+        }),
     );
-    json!({
-        "id": comment.id,
-        "node_id": format!("IC_{:x}", comment.id),
-        "url": url,
-        "html_url": format!("{}/{full_name}/pull/{}#issuecomment-{}", urls.web, comment.number, comment.id),
-        "issue_url": format!("{}/repos/{full_name}/issues/{}", urls.api, comment.number),
-        "body": comment.body,
-        "user": simple_user(urls, author),
-        "created_at": timestamp(comment.created_at),
-        "updated_at": timestamp(comment.updated_at),
-        "author_association": association(author, &comment.owner),
-        "performed_via_github_app": null,
-        "reactions": {
-            "url": format!("{url}/reactions"), "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
-            "confused": 0, "heart": 0, "hooray": 0, "eyes": 0, "rocket": 0,
-        },
-    })
+    json!({"permission": permission, "role_name": role, "user": collaborator})
 }
 
-fn label(repo_api: &str, name: &str) -> Value {
-    json!({
-        "id": stable_id(&format!("label:{repo_api}:{name}")),
-        "node_id": format!("LA_{:x}", stable_id(&format!("label:{repo_api}:{name}"))),
-        "url": format!("{repo_api}/labels/{name}"),
-        "name": name,
-        "description": null,
-        "color": "ededed",
-        "default": false,
-    })
+/// `text` as one URL path segment: everything but RFC 3986's unreserved characters
+/// percent-encoded (a label named `good first issue` → `good%20first%20issue`).
+pub fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn association(user: &User, repo_owner: &str) -> String {

@@ -1,5 +1,6 @@
-//! What the stand-in knows: users and tokens, pull requests, comments, the request log, the
-//! rate limit and the fault plan. Plain data; the handlers and the public API lock it briefly.
+//! What the stand-in knows: users and tokens, repository roles, pull requests, comments and
+//! their reactions, the request log, the rate limit and the fault plan. Plain data; the
+//! handlers and the public API lock it briefly.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,8 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::faults::{Fault, Faults};
+use super::faults::Faults;
 use super::objects::{self, PullContext, Urls};
+use super::pull::Pull;
+use super::recorded::Recorded;
 
 /// A GitHub account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,130 +54,6 @@ impl User {
     }
 }
 
-/// A pull request, as a test sets it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Pull {
-    /// Base repository owner.
-    pub owner: String,
-    /// Base repository name (a fork keeps the same name).
-    pub repo: String,
-    /// Number.
-    pub number: u64,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub body: Option<String>,
-    /// Head commit.
-    pub head_sha: String,
-    /// Head branch.
-    pub branch: String,
-    /// Base branch.
-    pub base_branch: String,
-    /// Base commit.
-    pub base_sha: String,
-    /// `state: open` (else closed).
-    pub open: bool,
-    /// Closed by a merge.
-    pub merged: bool,
-    /// Draft.
-    pub draft: bool,
-    /// Owner of the fork the head lives in; `None` for a same-repository PR.
-    pub fork_owner: Option<String>,
-    /// Author login.
-    pub author: String,
-    /// Label names.
-    pub labels: Vec<String>,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last update; `GitHub::update_pull` moves it to now.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Pull {
-    /// An open same-repository PR by `octocat` from branch `feature-<n>` into `main`, with
-    /// stable SHAs derived from the repository and number.
-    pub fn new(owner: &str, repo: &str, number: u64) -> Self {
-        let now = now();
-        let key = format!("{owner}/{repo}#{number}");
-        Pull {
-            owner: owner.to_owned(),
-            repo: repo.to_owned(),
-            number,
-            title: format!("Change number {number}"),
-            body: Some("Please pull these awesome changes".to_owned()),
-            head_sha: objects::fake_sha(&format!("head:{key}")),
-            branch: format!("feature-{number}"),
-            base_branch: "main".to_owned(),
-            base_sha: objects::fake_sha(&format!("base:{key}")),
-            open: true,
-            merged: false,
-            draft: false,
-            fork_owner: None,
-            author: "octocat".to_owned(),
-            labels: Vec::new(),
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    /// Sets the title.
-    pub fn title(mut self, title: &str) -> Self {
-        self.title = title.to_owned();
-        self
-    }
-
-    /// Sets the head commit and branch.
-    pub fn head(mut self, sha: &str, branch: &str) -> Self {
-        self.head_sha = sha.to_owned();
-        self.branch = branch.to_owned();
-        self
-    }
-
-    /// Closed without a merge.
-    pub fn closed(mut self) -> Self {
-        self.open = false;
-        self.merged = false;
-        self
-    }
-
-    /// Closed by a merge.
-    pub fn merged(mut self) -> Self {
-        self.open = false;
-        self.merged = true;
-        self
-    }
-
-    /// From a fork owned by `owner` (who also becomes the author).
-    pub fn fork(mut self, owner: &str) -> Self {
-        self.fork_owner = Some(owner.to_owned());
-        self.author = owner.to_owned();
-        self
-    }
-
-    /// Written by `login`.
-    pub fn author(mut self, login: &str) -> Self {
-        self.author = login.to_owned();
-        self
-    }
-
-    /// A draft.
-    pub fn draft(mut self) -> Self {
-        self.draft = true;
-        self
-    }
-
-    /// Adds a label.
-    pub fn label(mut self, name: &str) -> Self {
-        self.labels.push(name.to_owned());
-        self
-    }
-
-    /// `owner/repo`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.owner, self.repo)
-    }
-}
-
 /// An issue comment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comment {
@@ -196,50 +75,28 @@ pub struct Comment {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One request as the stand-in received it.
-#[derive(Clone, Debug, Serialize)]
-pub struct Recorded {
-    /// Position in the log, from 0.
-    pub seq: u64,
-    /// `GET`, `POST`...
-    pub method: String,
-    /// Path without the query.
-    pub path: String,
-    /// Raw query string, if any.
-    pub query: Option<String>,
-    /// All headers, names lower-cased (repeated headers joined with `, `).
-    pub headers: BTreeMap<String, String>,
-    /// The body parsed as JSON; a body that is not JSON is kept as a JSON string.
-    pub body: Option<Value>,
-    /// The status answered; `None` while in flight or if the client went away first.
-    pub status: Option<u16>,
-    /// The fault injected into this request, if any.
-    pub fault: Option<Fault>,
-    /// `x-github-request-id` of the answer.
-    pub request_id: String,
+/// A reaction to an issue comment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reaction {
+    /// Id (increases with every reaction created).
+    pub id: u64,
+    /// The comment reacted to.
+    pub comment_id: u64,
+    /// Who reacted.
+    pub login: String,
+    /// `+1`, `-1`, `laugh`, `confused`, `heart`, `hooray`, `rocket` or `eyes`.
+    pub content: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
-impl Recorded {
-    /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
+/// The reaction contents GitHub accepts, in the order of its `reactions` rollup.
+pub const REACTIONS: [&str; 8] = [
+    "+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket",
+];
 
-    /// POST, PATCH, PUT or DELETE.
-    pub fn is_write(&self) -> bool {
-        matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
-    }
-
-    /// A query parameter's value.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        query_pairs(self.query.as_deref())
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    }
-}
+/// Repository roles, strongest first: what `GitHub::set_permission` takes and `role_name` says.
+pub const ROLES: [&str; 6] = ["admin", "maintain", "write", "triage", "read", "none"];
 
 /// The primary rate limit (`core` resource).
 #[derive(Debug)]
@@ -264,6 +121,10 @@ pub(super) struct State {
     pub pulls: BTreeMap<(String, String, u64), Pull>,
     pub comments: BTreeMap<u64, Comment>,
     pub next_comment_id: u64,
+    pub reactions: Vec<Reaction>,
+    pub next_reaction_id: u64,
+    /// (owner, repo, login), lower-cased as GitHub compares them → role.
+    pub roles: BTreeMap<(String, String, String), String>,
     pub requests: Vec<Recorded>,
     pub faults: Faults,
     pub rate: RateLimit,
@@ -279,6 +140,9 @@ impl State {
             comments: BTreeMap::new(),
             // Real comment ids are large; starting high catches 32-bit truncation.
             next_comment_id: 2_000_000_001,
+            reactions: Vec::new(),
+            next_reaction_id: 300_000_001,
+            roles: BTreeMap::new(),
             requests: Vec::new(),
             faults: Faults::default(),
             rate: RateLimit {
@@ -289,19 +153,43 @@ impl State {
         }
     }
 
-    /// The user with this login, registered on first sight as a plain user.
+    /// The user with this login (compared as GitHub does, ignoring case), registered on first
+    /// sight as a plain user.
     pub fn user(&mut self, login: &str) -> User {
+        if let Some(user) = self.known_user(login) {
+            return user;
+        }
+        let user = User::new(login);
+        self.users.insert(login.to_owned(), user.clone());
+        user
+    }
+
+    /// A registered user, by login compared as GitHub does (case-insensitively).
+    pub fn known_user(&self, login: &str) -> Option<User> {
         self.users
-            .entry(login.to_owned())
-            .or_insert_with(|| User::new(login))
-            .clone()
+            .values()
+            .find(|u| u.login.eq_ignore_ascii_case(login))
+            .cloned()
+    }
+
+    /// The role `login` has on `owner/repo`: the owner is `admin`, a role set by the test is
+    /// that role, any other known user `read` (public repositories); `None` for an unknown login.
+    pub fn role(&mut self, owner: &str, repo: &str, login: &str) -> Option<(User, String)> {
+        if login.eq_ignore_ascii_case(owner) {
+            return Some((self.user(owner), "admin".to_owned()));
+        }
+        let user = self.known_user(login)?;
+        let role = self
+            .roles
+            .get(&role_key(owner, repo, login))
+            .map_or("read", String::as_str);
+        Some((user, role.to_owned()))
     }
 
     pub fn caller(&self, token: &str) -> Option<User> {
         self.tokens
             .get(token)
-            .and_then(|login| self.users.get(login))
-            .cloned()
+            .and_then(|login| self.known_user(login))
     }
 
     pub fn pull(&self, owner: &str, repo: &str, number: u64) -> Option<&Pull> {
@@ -330,7 +218,41 @@ impl State {
 
     pub fn comment_json(&mut self, comment: &Comment) -> Value {
         let author = self.user(&comment.author);
-        objects::comment(&self.urls, comment, &author)
+        let counts = REACTIONS.map(|content| {
+            let n = self
+                .reactions
+                .iter()
+                .filter(|r| r.comment_id == comment.id && r.content == content)
+                .count();
+            (content, n)
+        });
+        objects::comment(&self.urls, comment, &author, &counts)
+    }
+
+    pub fn reaction_json(&mut self, reaction: &Reaction) -> Value {
+        let user = self.user(&reaction.login);
+        objects::reaction(&self.urls, reaction, &user)
+    }
+
+    /// Adds `login`'s reaction unless they already reacted so; returns it and whether it is new.
+    pub fn react(&mut self, comment_id: u64, login: &str, content: &str) -> (Reaction, bool) {
+        if let Some(existing) = self
+            .reactions
+            .iter()
+            .find(|r| r.comment_id == comment_id && r.login == login && r.content == content)
+        {
+            return (existing.clone(), false);
+        }
+        let reaction = Reaction {
+            id: self.next_reaction_id,
+            comment_id,
+            login: login.to_owned(),
+            content: content.to_owned(),
+            created_at: now(),
+        };
+        self.next_reaction_id += 1;
+        self.reactions.push(reaction.clone());
+        (reaction, true)
     }
 
     pub fn add_comment(
@@ -364,46 +286,24 @@ impl State {
             .get(&id)
             .filter(|c| c.owner == owner && c.repo == repo)
     }
+
+    /// Deletes a comment and its reactions.
+    pub fn remove_comment(&mut self, id: u64) {
+        self.comments.remove(&id);
+        self.reactions.retain(|r| r.comment_id != id);
+    }
+}
+
+/// The key of `State::roles`.
+pub fn role_key(owner: &str, repo: &str, login: &str) -> (String, String, String) {
+    (
+        owner.to_ascii_lowercase(),
+        repo.to_ascii_lowercase(),
+        login.to_ascii_lowercase(),
+    )
 }
 
 /// Now, to the second (GitHub's timestamps have no fraction).
 pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default()
-}
-
-/// `a=1&b=2` → pairs, percent-decoding `%XX` and `+`.
-pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -6,6 +6,10 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod repository;
+
+pub use repository::{DEFAULT_TTL, RepositoryConfig, Ttl};
+
 /// A setting that is missing or invalid.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -55,17 +59,6 @@ pub struct FileConfig {
     pub values: Option<Value>,
 }
 
-/// Settings of one repository.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RepositoryConfig {
-    /// `owner/name`.
-    pub name: String,
-    /// Template values for this repository, merged over the global ones.
-    #[serde(default)]
-    pub values: Option<Value>,
-}
-
 impl FileConfig {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -107,6 +100,20 @@ impl FileConfig {
         }
         if config.values.as_ref().is_some_and(|v| !v.is_object()) {
             return Err(invalid("values".into(), "must be a mapping"));
+        }
+        for (i, repo) in config.repositories.iter().enumerate() {
+            if repo.max_previews == Some(0) {
+                return Err(invalid(
+                    format!("repositories[{i}].maxPreviews"),
+                    "must be at least 1 (use autoDeploy: false to deploy only on request)",
+                ));
+            }
+            if repo.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
+                return Err(invalid(
+                    format!("repositories[{i}].label"),
+                    "must not be empty",
+                ));
+            }
         }
         if config.max_previews == Some(0) {
             return Err(invalid(

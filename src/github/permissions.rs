@@ -1,0 +1,63 @@
+//! Who may run commands: users whose collaborator permission is `admin` or `write` (maintainers
+//! and custom roles with write show as `write`). Asked of GitHub once per user and repository,
+//! then cached briefly; the payload's `author_association` is never trusted.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::client::{GitHub, GitHubError};
+
+/// How long an answer is reused.
+const FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// Whether a permission lets a user run commands (pure).
+pub fn may_command(permission: Option<&str>) -> bool {
+    matches!(permission, Some("admin" | "write"))
+}
+
+/// The cache of answers.
+#[derive(Default)]
+pub struct Permissions {
+    answers: Mutex<HashMap<(String, String), (bool, Instant)>>,
+}
+
+impl Permissions {
+    /// Whether `login` may run commands on `full_name`.
+    pub async fn allows(
+        &self,
+        github: &GitHub,
+        full_name: &str,
+        login: &str,
+    ) -> Result<bool, GitHubError> {
+        let key = (full_name.to_ascii_lowercase(), login.to_ascii_lowercase());
+        if let Some((allowed, at)) = self.lock().get(&key)
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(*allowed);
+        }
+        let allowed = may_command(github.permission(full_name, login).await?.as_deref());
+        self.lock().insert(key, (allowed, Instant::now()));
+        Ok(allowed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (bool, Instant)>> {
+        self.answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_write_and_admin_may_command() {
+        assert!(may_command(Some("admin")));
+        assert!(may_command(Some("write")));
+        for other in [Some("read"), Some("none"), Some("triage"), None] {
+            assert!(!may_command(other), "{other:?}");
+        }
+    }
+}

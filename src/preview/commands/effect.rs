@@ -1,0 +1,185 @@
+//! What an authorized command does to a preview's spec, and what it answers (pure).
+
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::github::command::{Command, HELP};
+use crate::preview::crd::{Desired, Phase, PreviewEnvironmentSpec};
+use crate::preview::expiry::{expires_at, extended};
+
+/// What the command needs to know besides the spec.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts<'a> {
+    /// Who asked (already authorized).
+    pub login: &'a str,
+    /// The repository's time to live.
+    pub ttl: Option<Duration>,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// The answer to a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effect {
+    /// Shown in the PR comment.
+    pub notice: String,
+    /// When the command counts as done.
+    pub done: Done,
+}
+
+/// When a command is done (its reaction: 🚀 when done, 😕 when failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    /// Done as soon as it is recorded.
+    Now,
+    /// Could not be done; the notice says why.
+    Failed,
+    /// Done when the preview reaches this phase.
+    When(Phase),
+}
+
+/// Applies `command` to `spec` and says what happened.
+pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<'_>) -> Effect {
+    let who = format!("@{}", facts.login);
+    let asked = format!("{who} `{}`", command.as_text());
+    let failed = |why: String| Effect {
+        notice: format!("{asked}: {why}"),
+        done: Done::Failed,
+    };
+    let now = |what: String| Effect {
+        notice: format!("{asked}: {what}"),
+        done: Done::Now,
+    };
+    let closed = matches!(&spec.desired, Desired::Destroyed(r) if !r.cleared_by_deploy_command());
+    match command {
+        Command::Deploy { .. } | Command::Redeploy if closed => {
+            failed("the pull request is closed; reopen it to deploy a preview".into())
+        }
+        Command::Deploy { sha } => {
+            if let Err(why) = check_sha(spec, sha.as_deref()) {
+                return failed(why);
+            }
+            deploy(spec, facts.now);
+            Effect {
+                notice: format!("{asked}: deploying `{}`", short(&spec.head_sha)),
+                done: Done::When(Phase::Ready),
+            }
+        }
+        Command::Redeploy => {
+            if spec.fork && spec.approved_sha.as_deref() != Some(spec.head_sha.as_str()) {
+                return failed(format!(
+                    "the head `{}` of this fork is not approved; approve it with `/preview deploy {}`",
+                    short(&spec.head_sha),
+                    short(&spec.head_sha)
+                ));
+            }
+            deploy(spec, facts.now);
+            spec.redeploys = spec.redeploys.saturating_add(1);
+            Effect {
+                notice: format!(
+                    "{asked}: redeploying `{}` with fresh pods",
+                    short(&spec.head_sha)
+                ),
+                done: Done::When(Phase::Ready),
+            }
+        }
+        Command::Destroy => match spec.desired {
+            Desired::Destroyed(_) => now("the preview is already destroyed".into()),
+            Desired::Deployed => {
+                spec.desired = Desired::Destroyed(crate::preview::crd::DestroyReason::Requested);
+                spec.requested = false;
+                Effect {
+                    notice: format!(
+                        "{asked}: destroying the preview; `/preview deploy` brings it back"
+                    ),
+                    done: Done::When(Phase::Destroyed),
+                }
+            }
+        },
+        Command::Extend { seconds } => {
+            if facts.ttl.is_none() {
+                return failed("previews of this repository do not expire".into());
+            }
+            if spec.desired != Desired::Deployed {
+                return failed("the preview is destroyed; `/preview deploy` brings it back".into());
+            }
+            let until = extended(
+                expires_at(spec, facts.ttl),
+                Duration::from_secs(*seconds),
+                facts.now,
+            );
+            spec.extended_until = Some(until);
+            let pinned = if spec.pinned {
+                " (it is pinned: it does not expire while pinned)"
+            } else {
+                ""
+            };
+            now(format!(
+                "the preview now expires at {}{pinned}",
+                time(until)
+            ))
+        }
+        Command::Pin => {
+            spec.pinned = true;
+            now("pinned: the preview does not expire until `/preview unpin`".into())
+        }
+        Command::Unpin => {
+            spec.pinned = false;
+            // The idle time counts from the unpin, not from a push long ago.
+            spec.last_activity_at = Some(facts.now);
+            match expires_at(spec, facts.ttl) {
+                Some(at) => now(format!("unpinned: the preview expires at {}", time(at))),
+                None => now("unpinned (previews of this repository do not expire)".into()),
+            }
+        }
+        Command::Status => now(format!("status as of {}", time(facts.now))),
+        Command::Help { problem: None } => now(format!("\n\n{HELP}")),
+        Command::Help {
+            problem: Some(problem),
+        } => failed(format!("{problem}\n\n{HELP}")),
+    }
+}
+
+/// The answer to a command from someone without write permission.
+pub fn refusal(login: &str, command: &Command, repository: &str) -> String {
+    format!(
+        "@{login} `{}` was refused: commands need write permission on {repository}",
+        command.as_text()
+    )
+}
+
+fn deploy(spec: &mut PreviewEnvironmentSpec, now: DateTime<Utc>) {
+    spec.desired = Desired::Deployed;
+    spec.requested = true;
+    spec.last_activity_at = Some(now);
+    if spec.fork {
+        spec.approved_sha = Some(spec.head_sha.clone());
+    }
+}
+
+/// A named SHA must be the head (a prefix of it); a fork must name one.
+fn check_sha(spec: &PreviewEnvironmentSpec, sha: Option<&str>) -> Result<(), String> {
+    match sha {
+        Some(sha) if !spec.head_sha.starts_with(sha) => Err(format!(
+            "`{sha}` is not the head of this pull request; the head is `{}`",
+            short(&spec.head_sha)
+        )),
+        None if spec.fork => Err(format!(
+            "this pull request comes from a fork: name the commit you reviewed, `/preview deploy {}`",
+            short(&spec.head_sha)
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(7).collect()
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! Running the commands the webhook recorded: authorize each author with GitHub, react (👀 when
+//! taken, 🚀 when done, 😕 when it failed, 👎 when refused), apply what it asks to the spec, and
+//! remember the comment so that a redelivery runs nothing.
+//!
+//! The status (processed ids, the answer, what awaits completion) is written before the spec that
+//! removes the commands, so a crash in between re-runs the commands still queued in the spec,
+//! whose effects were not written, and a redelivery is recognized either way.
+
+pub mod effect;
+
+use chrono::Utc;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::controller::{Ctx, Error};
+use super::crd::{AwaitedCommand, Phase, PreviewEnvironment};
+use super::rewrite::replace_spec;
+use effect::{Done, Facts, apply, refusal};
+
+/// How many processed comment ids a preview remembers.
+const REMEMBERED: usize = 100;
+
+/// GitHub's reaction names.
+mod reaction {
+    pub const TAKEN: &str = "eyes";
+    pub const DONE: &str = "rocket";
+    pub const FAILED: &str = "confused";
+    pub const REFUSED: &str = "-1";
+}
+
+/// Runs the recorded commands; the spec write wakes the controller for what follows.
+pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
+    // The cache can still show commands this controller took a moment ago: ask the API server.
+    let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
+    let Some(pe) = api.get_opt(&cached.name_any()).await? else {
+        return Ok(Action::await_change());
+    };
+    if pe.spec.commands.is_empty() {
+        return Ok(Action::await_change());
+    }
+    let pe = &pe;
+    let repository = &pe.spec.repository.full_name;
+    let ttl = ctx
+        .settings
+        .config
+        .repository(repository)
+        .and_then(|r| r.ttl.0);
+    let status = pe.status.clone().unwrap_or_default();
+    let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
+    let mut spec = pe.spec.clone();
+    spec.commands.clear();
+    let mut processed = status.processed_commands.clone();
+    let mut awaiting = status.awaiting.clone();
+    let mut notices = Vec::new();
+    for pending in &pe.spec.commands {
+        let id = pending.comment_id;
+        let allowed = ctx
+            .permissions
+            .allows(&ctx.github, repository, &pending.login)
+            .await?;
+        if !allowed {
+            tracing::info!(comment = id, login = %pending.login, "command refused: no write permission");
+            react(ctx, repository, id, reaction::REFUSED).await;
+            notices.push(refusal(&pending.login, &pending.command, repository));
+        } else {
+            react(ctx, repository, id, reaction::TAKEN).await;
+            let facts = Facts {
+                login: &pending.login,
+                ttl,
+                now: Utc::now(),
+            };
+            let effect = apply(&mut spec, &pending.command, facts);
+            tracing::info!(comment = id, login = %pending.login, command = %pending.command.as_text(), done = ?effect.done, "command taken");
+            match effect.done {
+                Done::Now => react(ctx, repository, id, reaction::DONE).await,
+                Done::Failed => react(ctx, repository, id, reaction::FAILED).await,
+                Done::When(until) => awaiting.push(AwaitedCommand {
+                    comment_id: id,
+                    until,
+                    generation: next_generation,
+                }),
+            }
+            notices.push(effect.notice);
+        }
+        if !processed.contains(&id) {
+            processed.push(id);
+        }
+    }
+    let excess = processed.len().saturating_sub(REMEMBERED);
+    processed.drain(..excess);
+    awaiting.dedup_by_key(|a| a.comment_id);
+
+    let name = pe.name_any();
+    let status_patch = json!({
+        "status": {
+            "processedCommands": processed,
+            "notice": notices.join("\n\n"),
+            "awaiting": awaiting,
+        }
+    });
+    let noted = api
+        .patch_status(&name, &PatchParams::default(), &Patch::Merge(&status_patch))
+        .await?;
+    if noted.spec != pe.spec {
+        // A delivery changed the spec meanwhile: run again on what it wrote.
+        return Ok(Action::requeue(std::time::Duration::from_millis(200)));
+    }
+    replace_spec(ctx, &noted, spec).await?;
+    Ok(Action::await_change())
+}
+
+/// Resolves awaited commands now that the preview is at `phase` for `generation`: 🚀 when it got
+/// where the command wanted, 😕 when a deploy failed. Returns what still awaits.
+pub async fn settle_awaiting(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    awaiting: &[AwaitedCommand],
+    phase: Phase,
+) -> Vec<AwaitedCommand> {
+    let generation = pe.metadata.generation.unwrap_or(0);
+    let mut still = Vec::new();
+    for awaited in awaiting {
+        let verdict = match (awaited.until, phase) {
+            _ if awaited.generation > generation => Verdict::Pending,
+            (until, phase) if until == phase => Verdict::React(reaction::DONE),
+            (Phase::Ready, Phase::Failed) => Verdict::React(reaction::FAILED),
+            // Superseded (destroyed before it was ready, or deployed again before it was gone).
+            (Phase::Ready, Phase::Destroyed) | (Phase::Destroyed, Phase::Ready) => Verdict::Drop,
+            _ => Verdict::Pending,
+        };
+        match verdict {
+            Verdict::React(content) => {
+                react(
+                    ctx,
+                    &pe.spec.repository.full_name,
+                    awaited.comment_id,
+                    content,
+                )
+                .await
+            }
+            Verdict::Drop => {}
+            Verdict::Pending => still.push(awaited.clone()),
+        }
+    }
+    still
+}
+
+enum Verdict {
+    React(&'static str),
+    Drop,
+    Pending,
+}
+
+/// Reactions are a courtesy: a failure is logged, never retried in a loop.
+async fn react(ctx: &Ctx, repository: &str, comment_id: u64, content: &str) {
+    if let Err(e) = ctx.github.react(repository, comment_id, content).await {
+        tracing::warn!(comment = comment_id, content, error = %e, "could not react to the command");
+    }
+}

@@ -1,0 +1,74 @@
+//! When an idle preview expires (pure): its time to live counts from the last push, `extend`
+//! moves the end, `pin` removes it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::crd::PreviewEnvironmentSpec;
+
+/// When `spec`'s preview expires under `ttl`; `None` when it never does.
+pub fn expires_at(spec: &PreviewEnvironmentSpec, ttl: Option<Duration>) -> Option<DateTime<Utc>> {
+    if spec.pinned {
+        return None;
+    }
+    let ttl = chrono::Duration::from_std(ttl?).ok()?;
+    let idle_end = spec.last_activity_at.map(|at| at + ttl);
+    match (idle_end, spec.extended_until) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The new end after `/preview extend <by>`: from the current end, or from now if that is later
+/// (extending an already expired preview counts from now).
+pub fn extended(current: Option<DateTime<Utc>>, by: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+    let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
+    let from = current.map_or(now, |end| end.max(now));
+    from.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, hour, 0, 0).unwrap()
+    }
+
+    fn spec() -> PreviewEnvironmentSpec {
+        serde_json::from_value(serde_json::json!({
+            "repository": {"id": 1, "fullName": "o/r"}, "number": 1, "headSha": "b",
+            "branch": "f", "baseBranch": "main", "title": "t", "author": "a",
+            "desired": {"state": "Deployed"}, "lastActivityAt": "2026-01-01T01:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    const HOURS_3: Option<Duration> = Some(Duration::from_secs(3 * 3600));
+
+    #[test]
+    fn counts_from_the_last_push() {
+        assert_eq!(expires_at(&spec(), HOURS_3), Some(at(4)));
+        assert_eq!(expires_at(&spec(), None), None);
+    }
+
+    #[test]
+    fn extend_moves_and_pin_removes_the_end() {
+        let mut s = spec();
+        s.extended_until = Some(extended(
+            expires_at(&s, HOURS_3),
+            Duration::from_secs(3600),
+            at(2),
+        ));
+        assert_eq!(expires_at(&s, HOURS_3), Some(at(5)));
+        assert_eq!(
+            extended(Some(at(1)), Duration::from_secs(3600), at(6)),
+            at(7)
+        );
+        s.pinned = true;
+        assert_eq!(expires_at(&s, HOURS_3), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! The controller's view of the queue: its cache of previews, the previews it admitted that the
+//! cache does not show deploying yet, and the wake-up of waiting previews when a slot frees.
+//! Admission is serialized, so two previews never take the last slot at once.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::sync::mpsc;
+
+use super::crd::{Desired, PreviewEnvironment};
+use super::queue::{Caps, Entry, Slot, slot};
+use super::report::holds_deployment;
+use crate::config::FileConfig;
+
+/// How long an admission counts before the cache shows the preview deploying.
+const ADMITTED_FOR: Duration = Duration::from_secs(60);
+
+/// Shared admission state.
+pub struct Slots {
+    store: OnceLock<Store<PreviewEnvironment>>,
+    admitted: Mutex<HashMap<String, Instant>>,
+    wake: mpsc::UnboundedSender<ObjectRef<PreviewEnvironment>>,
+}
+
+impl Slots {
+    /// The state, and the stream of previews to reconcile when a slot frees.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ObjectRef<PreviewEnvironment>>) {
+        let (wake, woken) = mpsc::unbounded_channel();
+        let slots = Slots {
+            store: OnceLock::new(),
+            admitted: Mutex::new(HashMap::new()),
+            wake,
+        };
+        (slots, woken)
+    }
+
+    /// Gives the controller's cache (once, before the first reconcile).
+    pub fn attach(&self, store: Store<PreviewEnvironment>) {
+        let _ = self.store.set(store);
+    }
+
+    /// Whether `pe`, which holds no deployment and waits since `since`, may take a slot now; a
+    /// preview that may is counted as deploying from this moment.
+    pub async fn claim(
+        &self,
+        pe: &PreviewEnvironment,
+        since: DateTime<Utc>,
+        config: &FileConfig,
+    ) -> Slot {
+        let Some(store) = self.store.get() else {
+            return Slot::Free;
+        };
+        if store.wait_until_ready().await.is_err() {
+            return Slot::Free;
+        }
+        let of_repository =
+            |repository: &str| config.repository(repository).and_then(|r| r.max_previews);
+        let caps = Caps {
+            global: config.max_previews,
+            of_repository: &of_repository,
+        };
+        let me = entry(pe, false);
+        let mut admitted = self.lock();
+        admitted.retain(|_, at| at.elapsed() < ADMITTED_FOR);
+        let entries: Vec<Entry> = store
+            .state()
+            .iter()
+            .map(|other| entry(other, admitted.contains_key(&other.name_any())))
+            .collect();
+        let verdict = slot(&entries, &me, since, &caps);
+        if verdict == Slot::Free {
+            admitted.insert(me.name, Instant::now());
+        }
+        verdict
+    }
+
+    /// A slot freed: every waiting preview looks again (the first in line takes it).
+    pub fn wake(&self) {
+        let Some(store) = self.store.get() else {
+            return;
+        };
+        for waiting in store.state().iter().filter(|pe| is_waiting(pe)) {
+            let _ = self.wake.send(ObjectRef::from_obj(waiting.as_ref()));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.admitted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn is_waiting(pe: &PreviewEnvironment) -> bool {
+    pe.spec.desired == Desired::Deployed
+        && pe
+            .status
+            .as_ref()
+            .is_some_and(|s| s.queued_at.is_some() && !holds_deployment(s))
+}
+
+fn entry(pe: &PreviewEnvironment, admitted: bool) -> Entry {
+    let holds = admitted || pe.status.as_ref().is_some_and(holds_deployment);
+    Entry {
+        name: pe.name_any(),
+        repository: pe.spec.repository.full_name.to_ascii_lowercase(),
+        holds,
+        waiting_since: pe
+            .status
+            .as_ref()
+            .and_then(|s| s.queued_at)
+            .filter(|_| !holds && pe.spec.desired == Desired::Deployed),
+    }
+}
