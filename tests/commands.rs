@@ -26,8 +26,12 @@ async fn ready_preview(prefix: &str, number: u64) -> Scenario {
 #[tokio::test]
 async fn destroy_stays_destroyed_on_pushes_until_deploy() {
     let s = ready_preview("cmd-destroy", 41).await;
+    let asked = std::time::Instant::now();
     let destroy = s.maintainer_says(41, "/preview destroy").await;
     s.wait_reaction(destroy, "eyes", QUICK).await;
+    let taken = asked.elapsed();
+    println!("👀 after {} ms", taken.as_millis());
+    assert!(taken < Duration::from_secs(2), "👀 took {taken:?}");
     let destroyed = s.wait_phase(41, Phase::Destroyed, None, GONE).await;
     assert_eq!(
         destroyed.spec.desired,
@@ -43,19 +47,8 @@ async fn destroy_stays_destroyed_on_pushes_until_deploy() {
         "{text}"
     );
 
-    // A push records the new SHA and deploys nothing.
-    s.deliver(&s.payload("pr-synchronize-new-sha", 41)).await;
-    let pushed = s
-        .wait_preview(41, "at the new SHA", QUICK, |pe| {
-            pe.spec.head_sha == NEW_SHA
-        })
+    s.push_leaves_destroyed(41, NEW_SHA, &destroyed.spec.desired)
         .await;
-    assert_eq!(pushed.spec.desired, destroyed.spec.desired);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(
-        s.namespace(41).await.is_none(),
-        "a push revived a destroyed preview"
-    );
 
     // Case and spacing do not matter.
     let deploy = s.maintainer_says(41, "  /Preview   DEPLOY  ").await;
@@ -105,10 +98,7 @@ async fn a_read_only_user_claiming_owner_is_refused() {
         .len();
     assert_eq!(permission_asks, 1);
     // The writes: the 👎 and the edited comment with the refusal.
-    let writes: Vec<String> = s.github.writes()[writes_before..]
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let writes = s.github_write_lines(writes_before);
     assert_eq!(writes.len(), 2, "{writes:#?}");
 }
 
@@ -125,6 +115,18 @@ async fn quoted_and_fenced_commands_run_nothing() {
         assert_eq!(sent.status, 202);
         assert!(sent.body.contains("ignored"), "{body:?}: {}", sent.body);
         assert!(s.reactions(id).is_empty());
+    }
+    // Edited and deleted comments run nothing, even when they now carry a command.
+    for action in ["edited", "deleted"] {
+        let (id, _) = s.comment_as(43, MAINTAINER, "MEMBER", "fine").await;
+        let changed = s
+            .payload("issue-comment-on-pr", 43)
+            .set("/action", action)
+            .comment_id(id)
+            .comment_author(MAINTAINER, "MEMBER")
+            .comment_body("/preview destroy");
+        let sent = s.deliver(&changed).await;
+        assert!(sent.body.contains("ignored"), "{action}: {}", sent.body);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pe = s.preview(43).await.unwrap();
@@ -199,6 +201,14 @@ async fn pin_unpin_status_help_and_an_unknown_command() {
     let pe = s.preview(45).await.unwrap();
     assert_eq!(pe.spec.desired, Desired::Deployed);
     s.sticky_comment(45);
+    let asked = s.github.requests_to(
+        "GET",
+        &format!(
+            "/repos/{}/collaborators/{MAINTAINER}/permission",
+            s.full_name()
+        ),
+    );
+    assert_eq!(asked.len(), 1, "five commands, one question to GitHub");
 }
 
 #[tokio::test]

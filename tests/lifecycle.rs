@@ -43,12 +43,7 @@ async fn open_push_late_push_close() {
     );
     let comment = s.sticky_comment(11);
     assert!(comment.body.contains("Preview ready"), "{}", comment.body);
-    let writes: Vec<_> = s
-        .github
-        .writes()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let writes = s.github_write_lines(0);
     assert_eq!(
         writes.len(),
         2,

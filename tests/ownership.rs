@@ -231,12 +231,7 @@ async fn fork_pull_requests_do_not_deploy_by_themselves() {
     s.wait_comment(34, "comes from a fork").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(s.namespace(34).await.is_none(), "a fork PR got a namespace");
-    let writes: Vec<String> = s
-        .github
-        .writes()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let writes = s.github_write_lines(0);
     assert_eq!(
         writes.len(),
         1,

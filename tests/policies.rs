@@ -125,18 +125,8 @@ async fn an_idle_preview_expires_and_stays_destroyed_until_deployed() {
     );
     s.wait_comment(71, "idle past its time to live").await;
 
-    s.deliver(&s.payload("pr-synchronize-new-sha", 71)).await;
-    s.wait_preview(71, "at the new SHA", QUICK, |pe| {
-        pe.spec.head_sha == NEW_SHA
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let pe = s.preview(71).await.unwrap();
-    assert_eq!(pe.spec.desired, Desired::Destroyed(DestroyReason::Expired));
-    assert!(
-        s.namespace(71).await.is_none(),
-        "a push revived an expired preview"
-    );
+    s.push_leaves_destroyed(71, NEW_SHA, &expired.spec.desired)
+        .await;
 
     let id = s.maintainer_says(71, "/preview deploy").await;
     s.wait_phase(71, Phase::Ready, Some(NEW_SHA), READY).await;

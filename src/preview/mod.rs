@@ -1,5 +1,6 @@
 //! The preview itself: its resource, names, rendering, policy and the controller that runs it.
 
+pub mod apply;
 pub mod branches;
 pub mod commands;
 pub mod confirm;

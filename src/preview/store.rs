@@ -36,11 +36,7 @@ pub async fn record_pull_request(
     event: &PullRequestEvent,
     mode_label: Option<&str>,
 ) -> Result<Outcome, kube::Error> {
-    let key = Key {
-        repository_id: event.repository_id,
-        full_name: &event.full_name,
-        number: event.number,
-    };
+    let key = Key::new(event.repository_id, &event.full_name, event.number);
     record(client, instance, key, |existing| {
         decide(existing.map(|e| &e.spec), event, mode_label, Utc::now())
     })
@@ -53,11 +49,7 @@ pub async fn record_command(
     instance: &str,
     event: &CommandEvent,
 ) -> Result<Outcome, kube::Error> {
-    let key = Key {
-        repository_id: event.repository_id,
-        full_name: &event.full_name,
-        number: event.number,
-    };
+    let key = Key::new(event.repository_id, &event.full_name, event.number);
     record(client, instance, key, |existing| {
         let processed = existing
             .and_then(|e| e.status.as_ref())
@@ -73,6 +65,16 @@ struct Key<'a> {
     repository_id: u64,
     full_name: &'a str,
     number: u64,
+}
+
+impl<'a> Key<'a> {
+    fn new(repository_id: u64, full_name: &'a str, number: u64) -> Self {
+        Key {
+            repository_id,
+            full_name,
+            number,
+        }
+    }
 }
 
 /// Reads the record, decides, and writes with optimistic concurrency, deciding again on what

@@ -11,12 +11,7 @@ use crate::support::github::{Fault, GitHub, Pull, admin_routes};
 async fn octocrab_reads_and_writes_through_the_stand_in() {
     let gh = started_with_pull().await;
     gh.set_pull(Pull::new("acme", "shop", 8).fork("outsider").closed());
-    let octocrab = octocrab::Octocrab::builder()
-        .base_uri(gh.url())
-        .unwrap()
-        .personal_token(GitHub::TOKEN.to_owned())
-        .build()
-        .unwrap();
+    let octocrab = octocrab_for(&gh);
 
     let me = octocrab.current().user().await.unwrap();
     assert_eq!(me.login, GitHub::LOGIN);
@@ -71,12 +66,7 @@ async fn octocrab_reads_and_writes_through_the_stand_in() {
 async fn octocrab_reacts_and_reads_permissions_the_way_previewd_does() {
     let gh = started_with_pull().await;
     gh.set_permission("acme", "shop", "writer", "write");
-    let octocrab = octocrab::Octocrab::builder()
-        .base_uri(gh.url())
-        .unwrap()
-        .personal_token(GitHub::TOKEN.to_owned())
-        .build()
-        .unwrap();
+    let octocrab = octocrab_for(&gh);
 
     let id = gh.seed_comment("acme", "shop", 7, "writer", "/preview deploy");
     let issues = octocrab.issues("acme", "shop");
@@ -203,4 +193,14 @@ async fn admin_routes_set_pulls_and_show_what_was_written() {
     )
     .await;
     assert_eq!(bad.status, 422);
+}
+
+/// octocrab pointed at the stand-in with the default token.
+fn octocrab_for(gh: &GitHub) -> octocrab::Octocrab {
+    octocrab::Octocrab::builder()
+        .base_uri(gh.url())
+        .unwrap()
+        .personal_token(GitHub::TOKEN.to_owned())
+        .build()
+        .unwrap()
 }

@@ -209,6 +209,16 @@ impl Scenario {
     pub fn github_writes(&self) -> usize {
         self.github.writes().len()
     }
+
+    /// The writes as `METHOD path` lines, from the `skip`-th on.
+    pub fn github_write_lines(&self, skip: usize) -> Vec<String> {
+        self.github
+            .writes()
+            .iter()
+            .skip(skip)
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
 }
 
 impl Drop for Scenario {

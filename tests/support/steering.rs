@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use previewd::preview::crd::PreviewEnvironment;
+use previewd::preview::crd::{Desired, PreviewEnvironment};
 
 use super::scenario::Scenario;
 use super::webhooks::Sent;
@@ -109,6 +109,25 @@ impl Scenario {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Pushes `sha` (the `pr-synchronize-new-sha` payload) to PR `number`, whose preview is
+    /// destroyed: the SHA is recorded, `desired` stays, and no namespace comes back.
+    pub async fn push_leaves_destroyed(&self, number: u64, sha: &str, desired: &Desired) {
+        self.deliver(&self.payload("pr-synchronize-new-sha", number))
+            .await;
+        let pushed = self
+            .wait_preview(number, "at the pushed SHA", Duration::from_secs(20), |pe| {
+                pe.spec.head_sha == sha
+            })
+            .await;
+        assert_eq!(&pushed.spec.desired, desired);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(
+            self.namespace(number).await.is_none(),
+            "a push revived a destroyed preview"
+        );
+        assert_eq!(&self.preview(number).await.unwrap().spec.desired, desired);
     }
 
     /// The sticky comment's body on PR `number`.

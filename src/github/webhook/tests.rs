@@ -1,0 +1,151 @@
+use super::*;
+use serde_json::json;
+
+// The example GitHub documents under "Validating webhook deliveries".
+const SECRET: &[u8] = b"It's a Secret to Everybody";
+const BODY: &[u8] = b"Hello, World!";
+const SIGNATURE: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+#[test]
+fn matches_githubs_documented_vector() {
+    assert_eq!(signature_header(SECRET, BODY), SIGNATURE);
+    assert!(signature_is_valid(SECRET, BODY, SIGNATURE));
+}
+
+#[test]
+fn rejects_tampering_and_other_schemes() {
+    assert!(!signature_is_valid(SECRET, b"Hello, World?", SIGNATURE));
+    assert!(!signature_is_valid(b"other", BODY, SIGNATURE));
+    assert!(!signature_is_valid(
+        SECRET,
+        BODY,
+        &SIGNATURE.replace("sha256=", "sha1=")
+    ));
+    assert!(!signature_is_valid(SECRET, BODY, "sha256=zz"));
+    assert!(!signature_is_valid(SECRET, BODY, ""));
+}
+
+fn pull_payload(action: &str) -> Vec<u8> {
+    json!({
+        "action": action,
+        "number": 5,
+        "pull_request": {
+            "state": "open", "title": "t", "html_url": "https://github.test/o/r/pull/5",
+            "merged": false, "updated_at": "2026-01-02T03:04:05Z",
+            "user": {"login": "octocat"},
+            "head": {"ref": "feature", "sha": "abc", "repo": {"id": 1, "full_name": "o/r"}},
+            "base": {"ref": "main", "sha": "def", "repo": {"id": 1, "full_name": "o/r"}}
+        },
+        "repository": {"id": 1, "full_name": "o/r"}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn parses_pull_request_events() {
+    let WebhookEvent::PullRequest(e) = parse("pull_request", &pull_payload("opened")).unwrap()
+    else {
+        panic!("not a pull request event");
+    };
+    assert_eq!(e.action, PullAction::Opened);
+    assert_eq!(
+        (e.full_name.as_str(), e.number, e.head_sha.as_str()),
+        ("o/r", 5, "abc")
+    );
+    assert!(!e.fork && e.open);
+    assert_eq!(
+        e.updated_at.unwrap().to_rfc3339(),
+        "2026-01-02T03:04:05+00:00"
+    );
+}
+
+#[test]
+fn unknown_events_and_actions_are_ignored_not_errors() {
+    assert!(matches!(
+        parse("pull_request", &pull_payload("assigned")).unwrap(),
+        WebhookEvent::Ignored { action: Some(a), .. } if a == "assigned"
+    ));
+    assert!(matches!(
+        parse("star", b"{}").unwrap(),
+        WebhookEvent::Ignored { .. }
+    ));
+    assert!(matches!(
+        parse("star", b"not json").unwrap(),
+        WebhookEvent::Ignored { .. }
+    ));
+    assert_eq!(parse("ping", b"{}").unwrap(), WebhookEvent::Ping);
+}
+
+fn comment_payload(action: &str, body: &str, on_pull_request: bool) -> Vec<u8> {
+    let mut issue = json!({
+        "number": 5, "state": "open", "title": "t",
+        "html_url": "https://github.test/o/r/pull/5", "user": {"login": "octocat"}
+    });
+    if on_pull_request {
+        issue["pull_request"] = json!({"url": "https://api.github.test/repos/o/r/pulls/5"});
+    }
+    json!({
+        "action": action,
+        "issue": issue,
+        "comment": {"id": 77, "body": body, "user": {"login": "maintainer"},
+                    "author_association": "OWNER"},
+        "repository": {"id": 1, "full_name": "o/r"}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn commands_come_only_from_new_comments_on_pull_requests() {
+    let WebhookEvent::Command(c) = parse(
+        "issue_comment",
+        &comment_payload("created", "/preview extend 24h", true),
+    )
+    .unwrap() else {
+        panic!("not a command");
+    };
+    assert_eq!(
+        (c.number, c.comment_id, c.login.as_str(), c.open),
+        (5, 77, "maintainer", true)
+    );
+    assert_eq!(c.command, Command::Extend { seconds: 86_400 });
+    for (action, body, on_pr) in [
+        ("edited", "/preview destroy", true),
+        ("deleted", "/preview destroy", true),
+        ("created", "/preview destroy", false),
+        ("created", "looks good to me", true),
+        ("created", "> /preview destroy", true),
+    ] {
+        assert!(
+            matches!(
+                parse("issue_comment", &comment_payload(action, body, on_pr)).unwrap(),
+                WebhookEvent::Ignored { .. }
+            ),
+            "{action} {body:?} {on_pr}"
+        );
+    }
+}
+
+#[test]
+fn label_and_draft_facts_are_read() {
+    let mut payload: serde_json::Value = serde_json::from_slice(&pull_payload("labeled")).unwrap();
+    payload["label"] = json!({"name": "preview"});
+    payload["pull_request"]["labels"] = json!([{"name": "preview"}, {"name": "bug"}]);
+    payload["pull_request"]["draft"] = json!(true);
+    let WebhookEvent::PullRequest(e) =
+        parse("pull_request", payload.to_string().as_bytes()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(e.action, PullAction::Labeled);
+    assert_eq!(e.label.as_deref(), Some("preview"));
+    assert_eq!(e.labels, ["preview", "bug"]);
+    assert!(e.draft);
+}
+
+#[test]
+fn malformed_payloads_are_errors() {
+    assert!(parse("pull_request", b"{").is_err());
+    assert!(parse("pull_request", br#"{"action":"opened","number":"x"}"#).is_err());
+}
