@@ -27,7 +27,7 @@ async fn a_fork_runs_only_the_commit_a_maintainer_approved() {
     let pending = s.wait_phase(51, Phase::Pending, None, QUICK).await;
     assert!(pending.spec.fork);
     let text = s
-        .wait_comment(51, &format!("`/preview deploy {}`", &head[..7]))
+        .wait_comment(51, &format!("`/preview deploy {head}`"))
         .await;
     assert!(text.contains("comes from a fork"), "{text}");
     assert!(s.namespace(51).await.is_none(), "a fork deployed by itself");
@@ -37,8 +37,16 @@ async fn a_fork_runs_only_the_commit_a_maintainer_approved() {
     s.wait_reaction(bare, "confused", QUICK).await;
     assert!(s.namespace(51).await.is_none());
 
+    // A prefix could be matched by a commit crafted after the review: only the full SHA approves.
+    let prefix = s
+        .maintainer_says(51, &format!("/preview deploy {}", &head[..12]))
+        .await;
+    s.wait_reaction(prefix, "confused", QUICK).await;
+    s.wait_comment(51, "takes the full commit SHA").await;
+    assert!(s.namespace(51).await.is_none());
+
     let approve = s
-        .maintainer_says(51, &format!("/preview deploy {}", &head[..10]))
+        .maintainer_says(51, &format!("/preview deploy {head}"))
         .await;
     s.wait_phase(51, Phase::Ready, Some(&head), READY).await;
     s.wait_reaction(approve, "rocket", QUICK).await;
@@ -55,7 +63,7 @@ async fn a_fork_runs_only_the_commit_a_maintainer_approved() {
         )
         .await;
     assert!(
-        text.contains(&format!("`/preview deploy {}`", &new_head[..7])),
+        text.contains(&format!("`/preview deploy {new_head}`")),
         "{text}"
     );
     let pe = s.preview(51).await.unwrap();

@@ -132,6 +132,15 @@ impl FileConfig {
             .find(|r| r.name.eq_ignore_ascii_case(full_name))
     }
 
+    /// The settings of `full_name`, or the defaults for a repository no longer listed (its
+    /// previews keep being driven by the same rules until they end).
+    pub fn policy(&self, full_name: &str) -> std::borrow::Cow<'_, RepositoryConfig> {
+        match self.repository(full_name) {
+            Some(repository) => std::borrow::Cow::Borrowed(repository),
+            None => std::borrow::Cow::Owned(RepositoryConfig::named(full_name)),
+        }
+    }
+
     /// Template values for `full_name`: the global mapping with the repository's keys over it.
     pub fn values_for(&self, full_name: &str) -> Value {
         let mut merged = self

@@ -49,6 +49,21 @@ impl GitHubError {
         }
     }
 
+    /// Whether asking again cannot help: a 4xx that is neither a rate limit (429, or a 403 that
+    /// says so) nor a timeout (408).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            GitHubError::Status {
+                status, message, ..
+            } => {
+                (400..500).contains(status)
+                    && !matches!(status, 408 | 429)
+                    && !message.to_ascii_lowercase().contains("rate limit")
+            }
+            _ => false,
+        }
+    }
+
     /// Whether GitHub said the thing does not exist.
     pub fn is_not_found(&self) -> bool {
         matches!(self, GitHubError::Status { status: 404, .. })

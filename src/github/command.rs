@@ -85,6 +85,9 @@ pub const HELP: &str = "\
 - `/preview help`: show this help
 ";
 
+/// The longest `/preview extend` takes (longer asks for `/preview pin`).
+pub const MAX_EXTENSION: Duration = Duration::from_secs(365 * 86_400);
+
 /// The command word, matched case-insensitively.
 const PREFIX: &str = "/preview";
 
@@ -273,6 +276,11 @@ fn interpret(arguments: &str) -> Command {
                     .to_owned(),
             ),
             [text] => match duration::parse(text) {
+                Ok(by) if by > MAX_EXTENSION => problem(format!(
+                    "{} is longer than a preview may be extended at once ({}); `/preview pin` keeps it for good",
+                    code(text),
+                    duration::format(MAX_EXTENSION)
+                )),
                 Ok(by) => Command::Extend {
                     seconds: by.as_secs(),
                 },

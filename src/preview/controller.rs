@@ -191,14 +191,17 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
 
 /// Whether a deployed preview is idle past its time to live.
 fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
-    let deployed =
-        pe.spec.desired == Desired::Deployed && pe.status.as_ref().is_some_and(holds_deployment);
+    let Some(status) = pe.status.as_ref().filter(|s| holds_deployment(s)) else {
+        return false;
+    };
     let ttl = ctx
         .settings
         .config
-        .repository(&pe.spec.repository.full_name)
-        .and_then(|r| r.ttl.0);
-    deployed && expires_at(&pe.spec, ttl).is_some_and(|at| at <= Utc::now())
+        .policy(&pe.spec.repository.full_name)
+        .ttl
+        .0;
+    pe.spec.desired == Desired::Deployed
+        && expires_at(&pe.spec, ttl, status.deploy_started_at).is_some_and(|at| at <= Utc::now())
 }
 
 /// The status message of a preview destroyed for `reason`.

@@ -26,22 +26,19 @@ use super::render::{self, Context, PullFacts};
 use super::report::{Observation, holds_deployment, publish};
 use super::teardown::{self, Teardown};
 use super::{labels, restart};
-use crate::config::RepositoryConfig;
 
 /// Drives `pe` towards `Deployed`.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let config = &ctx.settings.config;
-    let fallback;
-    let repository = match config.repository(&pe.spec.repository.full_name) {
-        Some(repository) => repository,
-        None => {
-            fallback = RepositoryConfig::named(&pe.spec.repository.full_name);
-            &fallback
-        }
-    };
-    let expires = expires_at(&pe.spec, repository.ttl.0);
+    let repository = config.policy(&pe.spec.repository.full_name);
+    let repository = repository.as_ref();
+    let expires = expires_at(
+        &pe.spec,
+        repository.ttl.0,
+        pe.status.as_ref().and_then(|s| s.deploy_started_at),
+    );
     let base = Observation {
         expires_at: expires,
         applied_kinds: pe
@@ -126,12 +123,12 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
             return Ok(Action::requeue(Duration::from_secs(300)));
         }
     }
-    // Wake up in time to expire it.
+    // Wake up in time to expire it (never sooner than a second: no hot loop).
     let requeue = |after: Duration| {
         let until_expiry = expires
             .map(|at| (at - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(after);
-        Action::requeue(after.min(until_expiry))
+        Action::requeue(after.min(until_expiry).max(Duration::from_secs(1)))
     };
     let queued_since = pe
         .status
@@ -161,7 +158,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
             };
             publish(pe, ctx, queued).await?;
             // Woken when a slot frees; the requeue is a backstop.
-            return Ok(Action::requeue(Duration::from_secs(60)));
+            return Ok(Action::requeue(Duration::from_secs(30)));
         }
         Admission::Hold(why) => return hold(pe, ctx, &base, why).await,
     }
@@ -213,7 +210,12 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
                     object_name(&object.object),
                     api_message(&e)
                 );
-                publish(pe, ctx, failed(why)).await?;
+                // Some objects may run already: the preview holds its slot until torn down.
+                let partly = Observation {
+                    deployed_sha: Some(pe.spec.head_sha.clone()),
+                    ..failed(why)
+                };
+                publish(pe, ctx, partly).await?;
                 return Ok(Action::requeue(Duration::from_secs(60)));
             }
         }

@@ -81,8 +81,7 @@ pub fn gate(spec: &PreviewEnvironmentSpec, repo: &RepositoryConfig) -> Gate {
 fn fork_reason(head: &str, approved: Option<&str>) -> String {
     let short = |sha: &str| sha.chars().take(7).collect::<String>();
     let how = format!(
-        "A maintainer who has reviewed the code approves it by commenting `/preview deploy {}`.",
-        short(head)
+        "A maintainer who has reviewed the code approves it by commenting `/preview deploy {head}`."
     );
     match approved {
         Some(approved) => format!(
@@ -135,7 +134,7 @@ mod tests {
         };
         assert!(closed.announce && closed.keep_running);
         assert!(
-            closed.reason.contains("`/preview deploy bbbbbbb`"),
+            closed.reason.contains("`/preview deploy bbbbbbbbbb`."),
             "{closed:?}"
         );
         fork.approved_sha = Some("bbbbbbbbbb".into());

@@ -1,5 +1,6 @@
-//! When an idle preview expires (pure): its time to live counts from the last push, `extend`
-//! moves the end, `pin` removes it.
+//! When an idle preview expires (pure): its time to live counts from the last push or the start
+//! of its current deployment, whichever is later (a PR that waited long in the queue or as a
+//! draft still gets its full time); `extend` moves the end, `pin` removes it.
 
 use std::time::Duration;
 
@@ -7,13 +8,19 @@ use chrono::{DateTime, Utc};
 
 use super::crd::PreviewEnvironmentSpec;
 
-/// When `spec`'s preview expires under `ttl`; `None` when it never does.
-pub fn expires_at(spec: &PreviewEnvironmentSpec, ttl: Option<Duration>) -> Option<DateTime<Utc>> {
+/// When `spec`'s preview, deploying since `deployed_since`, expires under `ttl`; `None` when it
+/// never does.
+pub fn expires_at(
+    spec: &PreviewEnvironmentSpec,
+    ttl: Option<Duration>,
+    deployed_since: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     if spec.pinned {
         return None;
     }
     let ttl = chrono::Duration::from_std(ttl?).ok()?;
-    let idle_end = spec.last_activity_at.map(|at| at + ttl);
+    let idle_since = spec.last_activity_at.max(deployed_since);
+    let idle_end = idle_since.map(|at| at + ttl);
     match (idle_end, spec.extended_until) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -50,25 +57,27 @@ mod tests {
     const HOURS_3: Option<Duration> = Some(Duration::from_secs(3 * 3600));
 
     #[test]
-    fn counts_from_the_last_push() {
-        assert_eq!(expires_at(&spec(), HOURS_3), Some(at(4)));
-        assert_eq!(expires_at(&spec(), None), None);
+    fn counts_from_the_last_push_or_the_deployment() {
+        assert_eq!(expires_at(&spec(), HOURS_3, None), Some(at(4)));
+        assert_eq!(expires_at(&spec(), HOURS_3, Some(at(0))), Some(at(4)));
+        assert_eq!(expires_at(&spec(), HOURS_3, Some(at(5))), Some(at(8)));
+        assert_eq!(expires_at(&spec(), None, Some(at(5))), None);
     }
 
     #[test]
     fn extend_moves_and_pin_removes_the_end() {
         let mut s = spec();
         s.extended_until = Some(extended(
-            expires_at(&s, HOURS_3),
+            expires_at(&s, HOURS_3, None),
             Duration::from_secs(3600),
             at(2),
         ));
-        assert_eq!(expires_at(&s, HOURS_3), Some(at(5)));
+        assert_eq!(expires_at(&s, HOURS_3, None), Some(at(5)));
         assert_eq!(
             extended(Some(at(1)), Duration::from_secs(3600), at(6)),
             at(7)
         );
         s.pinned = true;
-        assert_eq!(expires_at(&s, HOURS_3), None);
+        assert_eq!(expires_at(&s, HOURS_3, None), None);
     }
 }

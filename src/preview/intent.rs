@@ -41,7 +41,12 @@ pub fn decide(
         }
         (PullAction::Closed { merged: true }, _) => Desired::Destroyed(DestroyReason::Merged),
         (PullAction::Closed { merged: false }, _) => Desired::Destroyed(DestroyReason::Closed),
-        (PullAction::Opened | PullAction::Reopened, _) if event.open => Desired::Deployed,
+        // A (re)open clears a close or a merge, never a maintainer's destroy, an expiry or a
+        // removed label (a redelivered `opened` must not undo them).
+        (
+            PullAction::Opened | PullAction::Reopened,
+            None | Some(Desired::Destroyed(DestroyReason::Closed | DestroyReason::Merged)),
+        ) if event.open => Desired::Deployed,
         (PullAction::Unlabeled, None) if is_mode_label => {
             return Decision::Ignore("label removed from a pull request without a preview");
         }

@@ -79,7 +79,8 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
             Err(e) => github_failure = Some(e),
         }
     }
-    let awaiting = settle_awaiting(pe, ctx, &current.awaiting, seen.phase).await;
+    let at_head = seen.deployed_sha.as_deref() == Some(pe.spec.head_sha.as_str());
+    let awaiting = settle_awaiting(pe, ctx, &current.awaiting, seen.phase, at_head).await;
     let released = holds_deployment(&current) && !holds_phase(seen.phase);
     let mut next = next_status(
         &current,
@@ -91,17 +92,7 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
     );
     next.awaiting = awaiting;
     if next != current {
-        let patch = json!({
-            "apiVersion": "previewd.dev/v1alpha1",
-            "kind": "PreviewEnvironment",
-            "status": next,
-        });
-        api.patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
+        write_status(ctx, &name, &next).await?;
     }
     if released {
         // A slot is free: the first in the queue may take it.
@@ -111,6 +102,27 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Writes the whole status under previewd's one field manager (server-side apply), so a field
+/// left out is a field removed; returns the object as the API server stored it.
+pub async fn write_status(
+    ctx: &Ctx,
+    name: &str,
+    status: &PreviewEnvironmentStatus,
+) -> Result<PreviewEnvironment, Error> {
+    let patch = json!({
+        "apiVersion": "previewd.dev/v1alpha1",
+        "kind": "PreviewEnvironment",
+        "status": status,
+    });
+    Ok(Api::<PreviewEnvironment>::all(ctx.client.clone())
+        .patch_status(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?)
 }
 
 /// What the comment shows for `seen`.

@@ -16,13 +16,19 @@ use super::queue::{Caps, Entry, Slot, slot};
 use super::report::holds_deployment;
 use crate::config::FileConfig;
 
+/// How long the cache may lag behind a status write.
+const CACHE_CATCH_UP: Duration = Duration::from_secs(1);
+
 /// How long an admission counts before the cache shows the preview deploying.
 const ADMITTED_FOR: Duration = Duration::from_secs(60);
+
+/// Previews admitted, with the resourceVersion they were admitted at, and when.
+type Admitted = HashMap<String, (Option<String>, Instant)>;
 
 /// Shared admission state.
 pub struct Slots {
     store: OnceLock<Store<PreviewEnvironment>>,
-    admitted: Mutex<HashMap<String, Instant>>,
+    admitted: Mutex<Admitted>,
     wake: mpsc::UnboundedSender<ObjectRef<PreviewEnvironment>>,
 }
 
@@ -64,31 +70,47 @@ impl Slots {
             of_repository: &of_repository,
         };
         let me = entry(pe, false);
+        let state = store.state();
         let mut admitted = self.lock();
-        admitted.retain(|_, at| at.elapsed() < ADMITTED_FOR);
-        let entries: Vec<Entry> = store
-            .state()
+        // An admission stands until the cache shows a newer version of that preview than the one
+        // admitted (from then on the cache alone decides), or for a bounded time.
+        admitted.retain(|name, (version, at)| {
+            at.elapsed() < ADMITTED_FOR
+                && state
+                    .iter()
+                    .find(|pe| pe.name_any() == *name)
+                    .is_none_or(|pe| pe.resource_version() == *version)
+        });
+        let entries: Vec<Entry> = state
             .iter()
             .map(|other| entry(other, admitted.contains_key(&other.name_any())))
             .collect();
         let verdict = slot(&entries, &me, since, &caps);
         if verdict == Slot::Free {
-            admitted.insert(me.name, Instant::now());
+            admitted.insert(me.name, (pe.resource_version(), Instant::now()));
         }
         verdict
     }
 
-    /// A slot freed: every waiting preview looks again (the first in line takes it).
+    /// A slot freed: every waiting preview looks again (the first in line takes it), a moment
+    /// later, once the cache has seen the status that freed it.
     pub fn wake(&self) {
-        let Some(store) = self.store.get() else {
+        let (Some(store), Ok(handle)) = (
+            self.store.get().cloned(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
             return;
         };
-        for waiting in store.state().iter().filter(|pe| is_waiting(pe)) {
-            let _ = self.wake.send(ObjectRef::from_obj(waiting.as_ref()));
-        }
+        let wake = self.wake.clone();
+        handle.spawn(async move {
+            tokio::time::sleep(CACHE_CATCH_UP).await;
+            for waiting in store.state().iter().filter(|pe| is_waiting(pe)) {
+                let _ = wake.send(ObjectRef::from_obj(waiting.as_ref()));
+            }
+        });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Admitted> {
         self.admitted
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

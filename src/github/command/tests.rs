@@ -471,7 +471,7 @@ fn canonical_text_parses_back() {
         Command::Destroy,
         extend(1),
         extend(93_600),
-        extend(u64::MAX),
+        extend(365 * 86_400),
         Command::Pin,
         Command::Unpin,
         Command::Status,
@@ -556,5 +556,32 @@ fn has_a_json_schema() {
         "deploy", "redeploy", "destroy", "extend", "pin", "unpin", "status", "help",
     ] {
         assert!(text.contains(&format!("\"{name}\"")), "{name} in {text}");
+    }
+}
+
+#[test]
+fn extensions_are_bounded() {
+    assert_eq!(
+        parse("/preview extend 52w1d"),
+        Some(Command::Extend {
+            seconds: 365 * 86_400
+        })
+    );
+    for huge in [
+        "/preview extend 53w",
+        "/preview extend 10000000000000000000s",
+    ] {
+        let Some(Command::Help {
+            problem: Some(problem),
+        }) = parse(huge)
+        else {
+            panic!("{huge} was accepted");
+        };
+        assert!(
+            problem.contains("longer than a preview may be extended")
+                || problem.contains("too large")
+                || problem.contains("overflow"),
+            "{problem}"
+        );
     }
 }

@@ -15,6 +15,8 @@ pub struct Facts<'a> {
     pub login: &'a str,
     /// The repository's time to live.
     pub ttl: Option<Duration>,
+    /// When the current deployment started (the time to live counts from it too).
+    pub deployed_since: Option<DateTime<Utc>>,
     /// Now.
     pub now: DateTime<Utc>,
 }
@@ -71,7 +73,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
                 return failed(format!(
                     "the head `{}` of this fork is not approved; approve it with `/preview deploy {}`",
                     short(&spec.head_sha),
-                    short(&spec.head_sha)
+                    spec.head_sha
                 ));
             }
             deploy(spec, facts.now);
@@ -105,7 +107,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
                 return failed("the preview is destroyed; `/preview deploy` brings it back".into());
             }
             let until = extended(
-                expires_at(spec, facts.ttl),
+                expires_at(spec, facts.ttl, facts.deployed_since),
                 Duration::from_secs(*seconds),
                 facts.now,
             );
@@ -128,7 +130,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
             spec.pinned = false;
             // The idle time counts from the unpin, not from a push long ago.
             spec.last_activity_at = Some(facts.now);
-            match expires_at(spec, facts.ttl) {
+            match expires_at(spec, facts.ttl, facts.deployed_since) {
                 Some(at) => now(format!("unpinned: the preview expires at {}", time(at))),
                 None => now("unpinned (previews of this repository do not expire)".into()),
             }
@@ -149,6 +151,14 @@ pub fn refusal(login: &str, command: &Command, repository: &str) -> String {
     )
 }
 
+/// The answer to a command whose author's permission GitHub would not tell.
+pub fn unverified(login: &str, command: &Command, error: &impl std::fmt::Display) -> String {
+    format!(
+        "@{login} `{}` was not run: previewd could not check the permission ({error})",
+        command.as_text()
+    )
+}
+
 fn deploy(spec: &mut PreviewEnvironmentSpec, now: DateTime<Utc>) {
     spec.desired = Desired::Deployed;
     spec.requested = true;
@@ -158,16 +168,21 @@ fn deploy(spec: &mut PreviewEnvironmentSpec, now: DateTime<Utc>) {
     }
 }
 
-/// A named SHA must be the head (a prefix of it); a fork must name one.
+/// A named SHA must be the head (a prefix of it will do for the repository's own branches). A
+/// fork's approval must name the full 40-character head: a short prefix could be matched by a
+/// commit crafted after the review.
 fn check_sha(spec: &PreviewEnvironmentSpec, sha: Option<&str>) -> Result<(), String> {
+    let head = spec.head_sha.as_str();
     match sha {
-        Some(sha) if !spec.head_sha.starts_with(sha) => Err(format!(
+        Some(sha) if !head.starts_with(sha) => Err(format!(
             "`{sha}` is not the head of this pull request; the head is `{}`",
-            short(&spec.head_sha)
+            short(head)
+        )),
+        Some(sha) if spec.fork && sha != head => Err(format!(
+            "approving a fork's code takes the full commit SHA: `/preview deploy {head}`"
         )),
         None if spec.fork => Err(format!(
-            "this pull request comes from a fork: name the commit you reviewed, `/preview deploy {}`",
-            short(&spec.head_sha)
+            "this pull request comes from a fork: name the full commit you reviewed, `/preview deploy {head}`"
         )),
         _ => Ok(()),
     }

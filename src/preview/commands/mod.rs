@@ -9,15 +9,14 @@
 pub mod effect;
 
 use chrono::Utc;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::controller::{Ctx, Error};
-use super::crd::{AwaitedCommand, Phase, PreviewEnvironment};
+use super::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use super::report::write_status;
 use super::rewrite::replace_spec;
-use effect::{Done, Facts, apply, refusal};
+use effect::{Done, Facts, apply, refusal, unverified};
 
 /// How many processed comment ids a preview remembers.
 const REMEMBERED: usize = 100;
@@ -42,11 +41,7 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
     }
     let pe = &pe;
     let repository = &pe.spec.repository.full_name;
-    let ttl = ctx
-        .settings
-        .config
-        .repository(repository)
-        .and_then(|r| r.ttl.0);
+    let ttl = ctx.settings.config.policy(repository).ttl.0;
     let status = pe.status.clone().unwrap_or_default();
     let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
     let mut spec = pe.spec.clone();
@@ -56,10 +51,23 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
     let mut notices = Vec::new();
     for pending in &pe.spec.commands {
         let id = pending.comment_id;
-        let allowed = ctx
+        let allowed = match ctx
             .permissions
             .allows(&ctx.github, repository, &pending.login)
-            .await?;
+            .await
+        {
+            Ok(allowed) => allowed,
+            // GitHub will not say (the token may not read collaborators): the command fails
+            // with the reason instead of blocking every later one.
+            Err(e) if e.is_permanent() => {
+                tracing::warn!(comment = id, login = %pending.login, error = %e, "cannot check the permission");
+                react(ctx, repository, id, reaction::FAILED).await;
+                notices.push(unverified(&pending.login, &pending.command, &e));
+                remember(&mut processed, id);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !allowed {
             tracing::info!(comment = id, login = %pending.login, "command refused: no write permission");
             react(ctx, repository, id, reaction::REFUSED).await;
@@ -70,39 +78,37 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
                 login: &pending.login,
                 ttl,
                 now: Utc::now(),
+                deployed_since: status.deploy_started_at,
             };
             let effect = apply(&mut spec, &pending.command, facts);
             tracing::info!(comment = id, login = %pending.login, command = %pending.command.as_text(), done = ?effect.done, "command taken");
             match effect.done {
                 Done::Now => react(ctx, repository, id, reaction::DONE).await,
                 Done::Failed => react(ctx, repository, id, reaction::FAILED).await,
-                Done::When(until) => awaiting.push(AwaitedCommand {
-                    comment_id: id,
-                    until,
-                    generation: next_generation,
-                }),
+                Done::When(until) => {
+                    // A re-run (the spec write failed before) replaces its earlier entry.
+                    awaiting.retain(|a| a.comment_id != id);
+                    awaiting.push(AwaitedCommand {
+                        comment_id: id,
+                        until,
+                        generation: next_generation,
+                    });
+                }
             }
             notices.push(effect.notice);
         }
-        if !processed.contains(&id) {
-            processed.push(id);
-        }
+        remember(&mut processed, id);
     }
     let excess = processed.len().saturating_sub(REMEMBERED);
     processed.drain(..excess);
-    awaiting.dedup_by_key(|a| a.comment_id);
 
-    let name = pe.name_any();
-    let status_patch = json!({
-        "status": {
-            "processedCommands": processed,
-            "notice": notices.join("\n\n"),
-            "awaiting": awaiting,
-        }
-    });
-    let noted = api
-        .patch_status(&name, &PatchParams::default(), &Patch::Merge(&status_patch))
-        .await?;
+    let next_status = PreviewEnvironmentStatus {
+        processed_commands: processed,
+        notice: Some(notices.join("\n\n")),
+        awaiting,
+        ..status
+    };
+    let noted = write_status(ctx, &pe.name_any(), &next_status).await?;
     if noted.spec != pe.spec {
         // A delivery changed the spec meanwhile: run again on what it wrote.
         return Ok(Action::requeue(std::time::Duration::from_millis(200)));
@@ -111,19 +117,28 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
     Ok(Action::await_change())
 }
 
-/// Resolves awaited commands now that the preview is at `phase` for `generation`: 🚀 when it got
-/// where the command wanted, 😕 when a deploy failed. Returns what still awaits.
+fn remember(processed: &mut Vec<u64>, id: u64) {
+    if !processed.contains(&id) {
+        processed.push(id);
+    }
+}
+
+/// Resolves awaited commands now that the preview is at `phase` (running its head SHA or not):
+/// 🚀 when it got where the command wanted, 😕 when a deploy failed. Returns what still awaits.
 pub async fn settle_awaiting(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     awaiting: &[AwaitedCommand],
     phase: Phase,
+    at_head: bool,
 ) -> Vec<AwaitedCommand> {
     let generation = pe.metadata.generation.unwrap_or(0);
     let mut still = Vec::new();
     for awaited in awaiting {
         let verdict = match (awaited.until, phase) {
             _ if awaited.generation > generation => Verdict::Pending,
+            // Held (paused, or a fork's push awaiting approval): what runs is not what was asked.
+            (Phase::Ready, Phase::Ready) if !at_head => Verdict::Pending,
             (until, phase) if until == phase => Verdict::React(reaction::DONE),
             (Phase::Ready, Phase::Failed) => Verdict::React(reaction::FAILED),
             // Superseded (destroyed before it was ready, or deployed again before it was gone).

@@ -279,3 +279,18 @@ fn closing_an_unknown_pull_request_records_nothing() {
         Decision::Ignore(_)
     ));
 }
+
+#[test]
+fn a_redelivered_open_does_not_undo_a_destroy() {
+    let opened = record(None, &event(PullAction::Opened, "a", 1));
+    for reason in [
+        DestroyReason::Requested,
+        DestroyReason::Expired,
+        DestroyReason::LabelRemoved,
+    ] {
+        let mut destroyed = opened.clone();
+        destroyed.desired = Desired::Destroyed(reason);
+        let again = record(Some(&destroyed), &event(PullAction::Opened, "a", 1));
+        assert_eq!(again.desired, destroyed.desired, "{reason:?}");
+    }
+}

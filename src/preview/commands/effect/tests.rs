@@ -13,6 +13,7 @@ fn facts() -> Facts<'static> {
         login: "maintainer",
         ttl: DAY,
         now: at(10),
+        deployed_since: None,
     }
 }
 
@@ -80,12 +81,29 @@ fn a_named_sha_must_be_the_head_and_forks_must_name_one() {
     fork.fork = true;
     let effect = run(&mut fork, Command::Deploy { sha: None });
     assert_eq!(effect.done, Done::Failed);
-    assert!(effect.notice.contains("`/preview deploy abcdef0`"));
+    assert!(effect.notice.contains("`/preview deploy abcdef0123456789`"));
     assert_eq!(fork.approved_sha, None);
     let effect = run(
         &mut fork,
         Command::Deploy {
             sha: Some("abcdef0".into()),
+        },
+    );
+    assert_eq!(
+        effect.done,
+        Done::Failed,
+        "a prefix does not approve a fork"
+    );
+    assert!(
+        effect.notice.contains("full commit SHA"),
+        "{}",
+        effect.notice
+    );
+    assert_eq!(fork.approved_sha, None);
+    let effect = run(
+        &mut fork,
+        Command::Deploy {
+            sha: Some("abcdef0123456789".into()),
         },
     );
     assert_eq!(effect.done, Done::When(Phase::Ready));
@@ -120,7 +138,7 @@ fn destroy_records_the_reason_once() {
 fn extend_pin_and_unpin_move_the_expiry() {
     let mut s = spec();
     assert_eq!(
-        expires_at(&s, DAY),
+        expires_at(&s, DAY, None),
         Some(at(0) + chrono::Duration::hours(24))
     );
     let effect = run(&mut s, Command::Extend { seconds: 7200 });
@@ -130,11 +148,11 @@ fn extend_pin_and_unpin_move_the_expiry() {
         "@maintainer `/preview extend 2h`: the preview now expires at 2026-01-02T02:00:00Z"
     );
     assert_eq!(
-        expires_at(&s, DAY),
+        expires_at(&s, DAY, None),
         Some(at(2) + chrono::Duration::hours(24))
     );
     run(&mut s, Command::Pin);
-    assert_eq!(expires_at(&s, DAY), None);
+    assert_eq!(expires_at(&s, DAY, None), None);
     let effect = run(&mut s, Command::Unpin);
     assert!(!s.pinned);
     assert_eq!(
