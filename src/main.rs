@@ -18,7 +18,7 @@ use previewd::preview::crd::PreviewEnvironment;
 use previewd::preview::kinds::Kinds;
 use previewd::preview::render::{self, Context, PullFacts};
 use previewd::preview::slots::Slots;
-use previewd::preview::{labels, names, templates};
+use previewd::preview::{labels, names, resync, templates};
 use previewd::telemetry;
 
 /// A live preview environment on Kubernetes for every GitHub pull request.
@@ -101,6 +101,9 @@ struct ServeArgs {
     /// Seconds to wait for a namespace to be gone before reporting it stuck.
     #[arg(long, env = "PREVIEWD_TERMINATE_TIMEOUT_SECS", default_value_t = 300)]
     terminate_timeout_secs: u64,
+    /// Seconds between two resyncs with GitHub's list of open pull requests (0: never).
+    #[arg(long, env = "PREVIEWD_RESYNC_SECS", default_value_t = 300)]
+    resync_secs: u64,
     /// Previews reconciled at once.
     #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
@@ -317,6 +320,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let server = axum::serve(listener, router(state, args.max_body_bytes))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let resync = (args.resync_secs > 0).then(|| {
+        let every = Duration::from_secs(args.resync_secs);
+        tokio::spawn(resync::run(ctx.clone(), every, stopped(stop_rx.clone())))
+    });
     let controller = tokio::spawn(controller::run(ctx, woken, stopped(stop_rx)));
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -326,6 +333,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     server.await?;
     controller.await?;
+    if let Some(resync) = resync {
+        resync.await?;
+    }
     signal.abort();
     Ok(())
 }

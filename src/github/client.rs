@@ -35,7 +35,7 @@ pub enum GitHubError {
 }
 
 impl GitHubError {
-    fn from_octocrab(operation: &'static str, error: octocrab::Error) -> Self {
+    pub(super) fn from_octocrab(operation: &'static str, error: octocrab::Error) -> Self {
         match error {
             octocrab::Error::GitHub { source, .. } => GitHubError::Status {
                 operation,
@@ -92,6 +92,9 @@ pub struct Login {
 /// A pull request as previewd needs to see it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct PullRequest {
+    /// Number.
+    #[serde(default)]
+    pub number: u64,
     /// Web address.
     #[serde(default)]
     pub html_url: String,
@@ -116,6 +119,29 @@ pub struct PullRequest {
     pub head: BranchRef,
     /// Base branch.
     pub base: BranchRef,
+}
+
+impl PullRequest {
+    /// Whether the head lives outside the repository with this id (a deleted fork counts).
+    pub fn is_fork_of(&self, repository_id: u64) -> bool {
+        self.head
+            .repo
+            .as_ref()
+            .is_none_or(|head| head.id != repository_id)
+    }
+
+    /// The labels' names.
+    pub fn label_names(&self) -> Vec<String> {
+        self.labels.iter().map(|l| l.name.clone()).collect()
+    }
+
+    /// The author's login (empty for a deleted account).
+    pub fn author(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.login.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// A branch and its commit.
@@ -146,7 +172,9 @@ pub struct Label {
 
 /// previewd's GitHub client.
 pub struct GitHub {
-    octo: Octocrab,
+    pub(super) octo: Octocrab,
+    /// The API base URL, without a trailing `/`.
+    pub(super) api_url: String,
     login: OnceCell<String>,
 }
 
@@ -171,6 +199,7 @@ impl GitHub {
             .map_err(|e| GitHubError::Setup(e.to_string()))?;
         Ok(GitHub {
             octo,
+            api_url: api_url.trim_end_matches('/').to_owned(),
             login: OnceCell::new_with(login),
         })
     }

@@ -3,5 +3,6 @@
 pub mod client;
 pub mod command;
 pub mod comment;
+pub mod listing;
 pub mod permissions;
 pub mod webhook;

@@ -71,6 +71,8 @@ pub enum PullAction {
     Labeled,
     /// A label was removed (the event's `label`).
     Unlabeled,
+    /// Not a webhook: the resync found the pull request open with these facts.
+    Resynced,
 }
 
 /// The facts of a `pull_request` delivery that previewd records.

@@ -14,23 +14,18 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         .github
         .get_pull(&pe.spec.repository.full_name, pe.spec.number)
         .await?;
-    let fork = pull
-        .head
-        .repo
-        .as_ref()
-        .is_none_or(|head| head.id != pe.spec.repository.id);
     let current = CurrentPull {
         open: pull.state == "open",
         merged: pull.merged,
+        fork: pull.is_fork_of(pe.spec.repository.id),
+        labels: pull.label_names(),
+        author: pull.author(),
         head_sha: pull.head.sha,
         branch: pull.head.name,
         base_branch: pull.base.name,
         title: pull.title,
         updated_at: pull.updated_at,
-        fork,
         draft: pull.draft,
-        labels: pull.labels.into_iter().map(|l| l.name).collect(),
-        author: pull.user.map(|u| u.login).unwrap_or_default(),
         html_url: pull.html_url,
     };
     let settled = settle(&pe.spec, &current, chrono::Utc::now());

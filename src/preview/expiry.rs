@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::crd::PreviewEnvironmentSpec;
 
+/// A deployment starting within this many seconds of the push counts from the push.
+const SAME_MOMENT: i64 = 60;
+
 /// When `spec`'s preview, deploying since `deployed_since`, expires under `ttl`; `None` when it
 /// never does.
 pub fn expires_at(
@@ -19,7 +22,14 @@ pub fn expires_at(
         return None;
     }
     let ttl = chrono::Duration::from_std(ttl?).ok()?;
-    let idle_since = spec.last_activity_at.max(deployed_since);
+    // A deployment that started right after the push (the usual case) does not move the end:
+    // the comment written while deploying and the one written when ready show the same time.
+    let idle_since = match (spec.last_activity_at, deployed_since) {
+        (Some(push), Some(deploy)) if deploy - push <= chrono::Duration::seconds(SAME_MOMENT) => {
+            Some(push)
+        }
+        (push, deploy) => push.max(deploy),
+    };
     let idle_end = idle_since.map(|at| at + ttl);
     match (idle_end, spec.extended_until) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -60,6 +70,8 @@ mod tests {
     fn counts_from_the_last_push_or_the_deployment() {
         assert_eq!(expires_at(&spec(), HOURS_3, None), Some(at(4)));
         assert_eq!(expires_at(&spec(), HOURS_3, Some(at(0))), Some(at(4)));
+        let right_after = at(1) + chrono::Duration::seconds(30);
+        assert_eq!(expires_at(&spec(), HOURS_3, Some(right_after)), Some(at(4)));
         assert_eq!(expires_at(&spec(), HOURS_3, Some(at(5))), Some(at(8)));
         assert_eq!(expires_at(&spec(), None, Some(at(5))), None);
     }

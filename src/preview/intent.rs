@@ -62,12 +62,14 @@ pub fn decide(
         (_, None) if event.open => Desired::Deployed,
         (_, None) => return Decision::Ignore("pull request is not open"),
     };
-    // A redelivery (same `updated_at`, same head) is not new activity.
-    let pushed = matches!(
-        event.action,
-        PullAction::Opened | PullAction::Reopened | PullAction::Synchronize
-    ) && existing
-        .is_none_or(|r| r.pr_updated_at != event.updated_at || r.head_sha != event.head_sha);
+    // A redelivery (same `updated_at`, same head) is not new activity; a resync is when it
+    // finds a preview missing or a head the webhooks did not bring.
+    let pushed = match event.action {
+        PullAction::Opened | PullAction::Reopened | PullAction::Synchronize => existing
+            .is_none_or(|r| r.pr_updated_at != event.updated_at || r.head_sha != event.head_sha),
+        PullAction::Resynced => existing.is_none_or(|r| r.head_sha != event.head_sha),
+        _ => false,
+    };
     let last_activity_at = match existing.and_then(|s| s.last_activity_at) {
         Some(then) if !pushed => Some(then),
         _ => Some(now),

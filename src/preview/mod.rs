@@ -19,6 +19,7 @@ pub mod readiness;
 pub mod render;
 pub mod report;
 pub mod restart;
+pub mod resync;
 pub mod rewrite;
 pub mod slots;
 pub mod store;

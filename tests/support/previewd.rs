@@ -28,6 +28,9 @@ pub struct Options {
     pub max_previews: Option<usize>,
     /// Policy settings every repository entry gets (`label`, `ttl`, `maxPreviews`, ...).
     pub repository_settings: serde_json::Value,
+    /// Seconds between resyncs (0: none, the default: most tests drive previewd by webhooks
+    /// alone, with a stand-in that does not mirror every payload).
+    pub resync_secs: u64,
 }
 
 impl Options {
@@ -43,6 +46,7 @@ impl Options {
             failpoint: None,
             max_previews: None,
             repository_settings: serde_json::json!({}),
+            resync_secs: 0,
         }
     }
 }
@@ -141,6 +145,7 @@ impl Previewd {
                 self.options.ready_timeout_secs.to_string(),
             )
             .env("PREVIEWD_TERMINATE_TIMEOUT_SECS", "120")
+            .env("PREVIEWD_RESYNC_SECS", self.options.resync_secs.to_string())
             .env("RUST_LOG", "info,previewd=debug,kube=warn")
             .env_remove("PREVIEWD_FAILPOINT")
             .stdout(Stdio::null())

@@ -117,6 +117,8 @@ fn status(code: u16) -> StatusCode {
 pub struct Target {
     method: Option<String>,
     path_prefix: Option<String>,
+    /// The path must equal the prefix (a list, not its items).
+    exact: bool,
 }
 
 impl Target {
@@ -125,7 +127,10 @@ impl Target {
             && self
                 .path_prefix
                 .as_deref()
-                .is_none_or(|p| path.starts_with(p))
+                .is_none_or(|p| match self.exact {
+                    true => path == p,
+                    false => path.starts_with(p),
+                })
     }
 }
 
@@ -138,6 +143,14 @@ pub trait Targeted: Sized {
     fn on(mut self, method: &str, prefix: &str) -> Self {
         self.target().method = Some(method.to_ascii_uppercase());
         self.target().path_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Only requests with this method to exactly this path (`/repos/o/r/pulls`, the list, and
+    /// not `/repos/o/r/pulls/7`).
+    fn on_exactly(mut self, method: &str, path: &str) -> Self {
+        self = self.on(method, path);
+        self.target().exact = true;
         self
     }
 
