@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use previewd::preview::crd::{Desired, DestroyReason, Phase};
 use support::scenario::Scenario;
-use support::steering::MAINTAINER;
+use support::steering::{MAINTAINER, status_message};
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(60);
@@ -240,14 +240,7 @@ async fn a_command_on_a_pull_request_previewd_never_saw() {
     // Opened while previewd deploys only on request: recorded, silent.
     s.deliver(&s.payload("pr-opened", 47)).await;
     let pending = s.wait_phase(47, Phase::Pending, None, QUICK).await;
-    assert!(
-        pending
-            .status
-            .unwrap()
-            .message
-            .unwrap()
-            .contains("`/preview deploy`")
-    );
+    assert!(status_message(&pending).contains("`/preview deploy`"));
     assert!(s.comments(47).is_empty(), "no comment until someone asks");
 
     // A PR previewd has no record of: the comment's payload names it, GitHub tells the rest.

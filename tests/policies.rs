@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use previewd::preview::crd::{Desired, DestroyReason, Phase};
 use support::scenario::Scenario;
+use support::steering::status_message;
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(60);
@@ -146,14 +147,7 @@ async fn label_mode_removal_destroys_and_adding_back_deploys() {
     let s = Scenario::start("label", settings(serde_json::json!({"label": "preview"}))).await;
     s.deliver(&s.payload("pr-opened", 81)).await;
     let pending = s.wait_phase(81, Phase::Pending, None, QUICK).await;
-    assert!(
-        pending
-            .status
-            .unwrap()
-            .message
-            .unwrap()
-            .contains("`preview`")
-    );
+    assert!(status_message(&pending).contains("`preview`"));
     assert!(
         s.comments(81).is_empty(),
         "label mode stays silent until the label comes"

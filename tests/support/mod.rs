@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 pub mod cluster;
 pub mod github;
+pub mod helm;
 pub mod previewd;
 pub mod scenario;
 pub mod steering;

@@ -138,3 +138,11 @@ impl Scenario {
 
 /// The maintainer login the tests comment as.
 pub const MAINTAINER: &str = "maintainer-mona";
+
+/// The status message of a preview (empty when there is none).
+pub fn status_message(pe: &PreviewEnvironment) -> String {
+    pe.status
+        .as_ref()
+        .and_then(|s| s.message.clone())
+        .unwrap_or_default()
+}
