@@ -1,12 +1,17 @@
 //! The resync catches what webhooks missed, on the real control plane with the stand-in as the
 //! only source of truth: missing previews appear, closes GitHub confirms tear down, tombstones
-//! hold, and an empty, failing or HTML list deletes nothing.
+//! hold, an empty, failing or HTML list deletes nothing, and orphan namespaces go while uncertain
+//! ones stay.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
 use previewd::preview::crd::{Desired, DestroyReason, Phase};
+use support::cluster::TestNamespace;
 use support::github::{Fault, Pull, Targeted};
 use support::scenario::Scenario;
 
@@ -130,4 +135,74 @@ async fn the_resync_respects_a_maintainers_destroy() {
         Desired::Destroyed(DestroyReason::Requested)
     );
     assert!(s.namespace(105).await.is_none());
+}
+
+/// Gives a test namespace previewd's ownership labels for `instance` and, if any, an owner uid.
+async fn mark(ns: &TestNamespace, instance: &str, owner_uid: Option<&str>) {
+    let mut patch = serde_json::json!({"metadata": {"labels": {
+        "app.kubernetes.io/managed-by": "previewd",
+        "previewd.dev/instance": instance,
+    }}});
+    if let Some(uid) = owner_uid {
+        patch["metadata"]["annotations"] = serde_json::json!({"previewd.dev/owner-uid": uid});
+    }
+    Api::<Namespace>::all(ns.client.clone())
+        .patch(&ns.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("label the namespace");
+}
+
+#[tokio::test]
+async fn orphan_namespaces_go_and_uncertain_ones_stay() {
+    let s = resyncing("resync-orphans").await;
+    s.github
+        .set_pull(Pull::new(&s.owner, &s.repo, 106).head(HEAD_A, "feature/a"));
+    s.wait_phase(106, Phase::Ready, Some(HEAD_A), READY).await;
+    let instance = s.previewd.instance().to_owned();
+
+    let orphan = TestNamespace::new("orphan").await;
+    mark(
+        &orphan,
+        &instance,
+        Some("00000000-0000-0000-0000-000000000000"),
+    )
+    .await;
+    let unowned = TestNamespace::new("no-owner").await;
+    mark(&unowned, &instance, None).await;
+    let foreign = TestNamespace::new("other-instance").await;
+    mark(
+        &foreign,
+        "someone-else",
+        Some("00000000-0000-0000-0000-000000000000"),
+    )
+    .await;
+
+    let namespaces = Api::<Namespace>::all(s.kube.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ns = namespaces.get_opt(&orphan.name).await.unwrap();
+        if ns.is_none_or(|ns| ns.metadata.deletion_timestamp.is_some()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the orphan namespace was not deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Two more rounds: nothing else goes.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for kept in [&unowned.name, &foreign.name, &s.preview_name(106)] {
+        let ns = namespaces.get(kept).await.unwrap();
+        assert!(
+            ns.metadata.deletion_timestamp.is_none(),
+            "{kept} was deleted"
+        );
+    }
+    assert!(
+        s.previewd.logs().contains("names no owner; left alone"),
+        "the uncertain namespace was not reported"
+    );
+    s.wait_phase(106, Phase::Ready, Some(HEAD_A), Duration::from_secs(5))
+        .await;
 }

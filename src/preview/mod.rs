@@ -13,6 +13,7 @@ pub mod intent;
 pub mod kinds;
 pub mod labels;
 pub mod names;
+pub mod orphans;
 pub mod policy;
 pub mod queue;
 pub mod readiness;

@@ -3,6 +3,7 @@
 //! recorded like a delivery, so missing previews appear and tombstones are respected; a preview
 //! the list does not show open is destroyed only when GitHub, asked for that pull request, says
 //! it is closed. A GitHub error skips the repository for this round and never deletes anything.
+//! Each round also sweeps orphan namespaces (see `orphans`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,8 +14,8 @@ use kube::api::ListParams;
 
 use super::controller::Ctx;
 use super::crd::{Desired, PreviewEnvironment};
-use super::labels;
 use super::store::{Outcome, record_pull_request};
+use super::{labels, orphans};
 use crate::github::client::{GitHubError, PullRequest};
 use crate::github::listing::ListCache;
 use crate::github::webhook::{PullAction, PullRequestEvent};
@@ -27,6 +28,11 @@ pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = 
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = &mut shutdown => return,
+        }
+        match orphans::sweep(&ctx).await {
+            Ok(sweep) if sweep == orphans::Sweep::default() => {}
+            Ok(sweep) => tracing::info!(?sweep, "orphan sweep"),
+            Err(error) => tracing::warn!(%error, "orphan sweep skipped"),
         }
         for repository in &ctx.settings.config.repositories {
             let span = tracing::info_span!("resync", repository = %repository.name);
