@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::crd::{Desired, DestroyReason, PreviewEnvironment};
-use super::expiry::expires_at;
+use super::expiry::preview_expires_at;
 use super::kinds::Kinds;
 use super::labels;
 use super::render::Template;
@@ -191,17 +191,16 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
 
 /// Whether a deployed preview is idle past its time to live.
 fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
-    let Some(status) = pe.status.as_ref().filter(|s| holds_deployment(s)) else {
-        return false;
-    };
+    let holds = pe.status.as_ref().is_some_and(holds_deployment);
     let ttl = ctx
         .settings
         .config
         .policy(&pe.spec.repository.full_name)
         .ttl
         .0;
-    pe.spec.desired == Desired::Deployed
-        && expires_at(&pe.spec, ttl, status.deploy_started_at).is_some_and(|at| at <= Utc::now())
+    holds
+        && pe.spec.desired == Desired::Deployed
+        && preview_expires_at(pe, ttl).is_some_and(|at| at <= Utc::now())
 }
 
 /// The status message of a preview destroyed for `reason`.

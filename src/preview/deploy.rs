@@ -19,7 +19,7 @@ use super::apply::{
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment};
 use super::eligibility::{Gate, gate};
-use super::expiry::expires_at;
+use super::expiry::preview_expires_at;
 use super::policy::{Admission, Facts, admit, needs_slot};
 use super::readiness::{Readiness, is_workload, readiness};
 use super::render::{self, Context, PullFacts};
@@ -34,11 +34,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let config = &ctx.settings.config;
     let repository = config.policy(&pe.spec.repository.full_name);
     let repository = repository.as_ref();
-    let expires = expires_at(
-        &pe.spec,
-        repository.ttl.0,
-        pe.status.as_ref().and_then(|s| s.deploy_started_at),
-    );
+    let expires = preview_expires_at(pe, repository.ttl.0);
     let base = Observation {
         expires_at: expires,
         applied_kinds: pe
@@ -62,6 +58,9 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let existing = Api::<Namespace>::all(ctx.client.clone())
         .get_opt(&name)
         .await?;
+    let ours = existing
+        .as_ref()
+        .is_some_and(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
     let running_sha = pe
         .status
         .as_ref()
@@ -71,14 +70,6 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         if running_sha.is_some() && closed.keep_running {
             return hold(pe, ctx, &base, closed.reason).await;
         }
-        let ours = existing.as_ref().is_some_and(|ns| {
-            labels::owned_by(
-                ns.metadata.labels.as_ref(),
-                ns.metadata.annotations.as_ref(),
-                &ctx.settings.instance,
-                &uid,
-            )
-        });
         let was_deployed = ours
             || pe
                 .status
@@ -110,12 +101,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
             .await?;
             return Ok(Action::requeue(Duration::from_secs(2)));
         }
-        if !labels::owned_by(
-            ns.metadata.labels.as_ref(),
-            ns.metadata.annotations.as_ref(),
-            &ctx.settings.instance,
-            &uid,
-        ) {
+        if !ours {
             let why = format!(
                 "namespace {name} already exists and does not belong to this preview; previewd will not touch it"
             );

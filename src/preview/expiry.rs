@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::crd::PreviewEnvironmentSpec;
+use super::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
 
 /// A deployment starting within this many seconds of the push counts from the push.
 const SAME_MOMENT: i64 = 60;
@@ -35,6 +35,12 @@ pub fn expires_at(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// When `pe` expires under `ttl`, counting from its current deployment's start as well.
+pub fn preview_expires_at(pe: &PreviewEnvironment, ttl: Option<Duration>) -> Option<DateTime<Utc>> {
+    let deployed_since = pe.status.as_ref().and_then(|s| s.deploy_started_at);
+    expires_at(&pe.spec, ttl, deployed_since)
 }
 
 /// The new end after `/preview extend <by>`: from the current end, or from now if that is later

@@ -80,6 +80,20 @@ pub fn owned_by(
             == Some(uid)
 }
 
+/// [`owned_by`] on an object's metadata.
+pub fn owns(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    instance: &str,
+    uid: &str,
+) -> bool {
+    owned_by(
+        meta.labels.as_ref(),
+        meta.annotations.as_ref(),
+        instance,
+        uid,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,11 +118,7 @@ impl Slots {
 }
 
 fn is_waiting(pe: &PreviewEnvironment) -> bool {
-    pe.spec.desired == Desired::Deployed
-        && pe
-            .status
-            .as_ref()
-            .is_some_and(|s| s.queued_at.is_some() && !holds_deployment(s))
+    entry(pe, false).waiting_since.is_some()
 }
 
 fn entry(pe: &PreviewEnvironment, admitted: bool) -> Entry {

@@ -29,12 +29,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, because: &str) -> Result<Te
     let base = Observation::carried_over(pe);
     let mut note = String::new();
     if let Some(ns) = namespaces.get_opt(&name).await? {
-        if labels::owned_by(
-            ns.metadata.labels.as_ref(),
-            ns.metadata.annotations.as_ref(),
-            &ctx.settings.instance,
-            &uid,
-        ) {
+        if labels::owns(&ns.metadata, &ctx.settings.instance, &uid) {
             let since = match &ns.metadata.deletion_timestamp {
                 Some(at) => {
                     chrono::DateTime::from_timestamp(at.0.as_second(), 0).unwrap_or_else(Utc::now)
