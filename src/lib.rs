@@ -4,5 +4,7 @@ pub mod config;
 pub mod duration;
 pub mod github;
 pub mod http;
+pub mod leader;
+pub mod metrics;
 pub mod preview;
 pub mod telemetry;

@@ -13,8 +13,10 @@ use previewd::config::FileConfig;
 use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
 use previewd::http::{AppState, router};
+use previewd::leader::{self, Election};
 use previewd::preview::controller::{self, Ctx, Settings};
 use previewd::preview::crd::PreviewEnvironment;
+use previewd::preview::events::Recorder;
 use previewd::preview::kinds::Kinds;
 use previewd::preview::render::{self, Context, PullFacts};
 use previewd::preview::slots::Slots;
@@ -107,9 +109,33 @@ struct ServeArgs {
     /// Previews reconciled at once.
     #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+    /// previewd's own namespace, where its Lease and Events live (default: the namespace of
+    /// the kubeconfig context, or the pod's own in a cluster).
+    #[arg(long, env = "PREVIEWD_NAMESPACE")]
+    namespace: Option<String>,
+    #[command(flatten)]
+    election: ElectionArgs,
     /// Test-only crash point.
     #[arg(long, env = "PREVIEWD_FAILPOINT", hide = true)]
     failpoint: Option<String>,
+}
+
+#[derive(Args)]
+struct ElectionArgs {
+    /// Run the controller only while holding the Lease `previewd-<instance>` (every replica
+    /// serves webhooks either way); false: run it unconditionally (a single replica only).
+    #[arg(long, env = "PREVIEWD_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_election: bool,
+    /// Seconds the Lease stays held without renewal: how long a standby waits for a leader that
+    /// died without releasing it.
+    #[arg(long, env = "PREVIEWD_LEASE_DURATION_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..))]
+    lease_duration_secs: u64,
+    /// Seconds before expiry the leader renews the Lease.
+    #[arg(long, env = "PREVIEWD_LEASE_GRACE_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    lease_grace_secs: u64,
+    /// This replica's identity in the Lease (default: the host name and process id).
+    #[arg(long, env = "PREVIEWD_POD_NAME")]
+    identity: Option<String>,
 }
 
 #[derive(Args)]
@@ -292,12 +318,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config: Arc::new(config.clone()),
         accepting: accepting.clone(),
     };
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let identity = args
+        .election
+        .identity
+        .clone()
+        .unwrap_or_else(default_identity);
+    let ctx_instance = args.templates.instance.clone();
     let (queue, woken) = Slots::new();
+    let woken: controller::Woken = Arc::new(tokio::sync::Mutex::new(woken));
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         github,
-        kinds: Kinds::new(client),
+        kinds: Kinds::new(client.clone()),
         permissions: Permissions::default(),
+        events: Recorder::new(client.clone(), &namespace, &identity),
         queue,
         settings: Settings {
             instance: args.templates.instance,
@@ -307,7 +345,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),
             config,
             concurrency: args.concurrency,
-            failpoint: args.failpoint,
+            failpoint: args.failpoint.clone(),
         },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -320,11 +358,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let server = axum::serve(listener, router(state, args.max_body_bytes))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let resync = (args.resync_secs > 0).then(|| {
-        let every = Duration::from_secs(args.resync_secs);
-        tokio::spawn(resync::run(ctx.clone(), every, stopped(stop_rx.clone())))
-    });
-    let controller = tokio::spawn(controller::run(ctx, woken, stopped(stop_rx)));
+    let resync_every = Duration::from_secs(args.resync_secs);
+    let term_stop = stop_rx.clone();
+    // The controller and the resync: what only one replica at a time does.
+    let term = move || {
+        let (ctx, woken, stop) = (ctx.clone(), woken.clone(), term_stop.clone());
+        async move {
+            let resync = async {
+                if !resync_every.is_zero() {
+                    resync::run(ctx.clone(), resync_every, stopped(stop.clone())).await;
+                }
+            };
+            tokio::join!(
+                controller::run(ctx.clone(), woken, stopped(stop.clone())),
+                resync
+            );
+        }
+    };
+    let controller = if args.election.leader_election {
+        let election = Election {
+            namespace,
+            lease: leader::lease_name(&ctx_instance),
+            identity,
+            duration: Duration::from_secs(args.election.lease_duration_secs),
+            grace: Duration::from_secs(args.election.lease_grace_secs),
+        };
+        tokio::spawn(leader::lead(client, election, stop_rx, term))
+    } else {
+        tokio::spawn(async move {
+            term().await;
+            Ok(())
+        })
+    };
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new webhooks, finishing in-flight work");
@@ -332,12 +397,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     server.await?;
-    controller.await?;
-    if let Some(resync) = resync {
-        resync.await?;
-    }
+    controller.await??;
     signal.abort();
     Ok(())
+}
+
+/// The host name (the pod name in a cluster) and the process id.
+fn default_identity() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "previewd".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 async fn shutdown_signal() {

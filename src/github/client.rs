@@ -1,12 +1,16 @@
-//! The one GitHub client of the process: a thin octocrab wrapper for the calls previewd makes.
+//! The one GitHub client of the process: the calls previewd makes, on octocrab's HTTP client.
 //! octocrab's own retries are left out at build time (a retried POST can post a comment twice);
-//! failures are returned and the controller's requeue decides when to try again.
+//! every call goes through previewd's policy (`transport`), and failures are returned for the
+//! controller's requeue to decide when to try again.
 
 use std::time::Duration;
 
 use octocrab::Octocrab;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
+
+use super::edits::Edits;
+use super::transport::{Call, Method, Pacing};
 
 /// A GitHub call that failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +35,14 @@ pub enum GitHubError {
         operation: &'static str,
         /// What went wrong.
         message: String,
+    },
+    /// GitHub said to slow down (now or on an earlier call): no call is made until then.
+    #[error("GitHub {operation}: rate limited; no GitHub call for {}s", retry_in.as_secs())]
+    RateLimited {
+        /// What previewd was doing.
+        operation: &'static str,
+        /// How long until calls resume.
+        retry_in: Duration,
     },
 }
 
@@ -61,6 +73,14 @@ impl GitHubError {
                     && !message.to_ascii_lowercase().contains("rate limit")
             }
             _ => false,
+        }
+    }
+
+    /// How long GitHub asked previewd to wait, when it did.
+    pub fn retry_in(&self) -> Option<Duration> {
+        match self {
+            GitHubError::RateLimited { retry_in, .. } => Some(*retry_in),
+            _ => None,
         }
     }
 
@@ -176,6 +196,8 @@ pub struct GitHub {
     /// The API base URL, without a trailing `/`.
     pub(super) api_url: String,
     login: OnceCell<String>,
+    pub(super) pacing: Pacing,
+    edits: Edits,
 }
 
 impl GitHub {
@@ -201,6 +223,8 @@ impl GitHub {
             octo,
             api_url: api_url.trim_end_matches('/').to_owned(),
             login: OnceCell::new_with(login),
+            pacing: Pacing::default(),
+            edits: Edits::default(),
         })
     }
 
@@ -208,11 +232,8 @@ impl GitHub {
     pub async fn login(&self) -> Result<&str, GitHubError> {
         self.login
             .get_or_try_init(|| async {
-                let me: Login = self
-                    .octo
-                    .get("/user", None::<&()>)
-                    .await
-                    .map_err(|e| GitHubError::from_octocrab("get authenticated user", e))?;
+                let call = Call::get("get authenticated user", "/user", "/user".to_owned());
+                let me: Login = self.call(call).await?;
                 Ok(me.login)
             })
             .await
@@ -221,10 +242,12 @@ impl GitHub {
 
     /// A pull request as GitHub reports it now.
     pub async fn get_pull(&self, full_name: &str, number: u64) -> Result<PullRequest, GitHubError> {
-        self.octo
-            .get(format!("/repos/{full_name}/pulls/{number}"), None::<&()>)
-            .await
-            .map_err(|e| GitHubError::from_octocrab("get pull request", e))
+        self.call(Call::get(
+            "get pull request",
+            "/repos/{owner}/{repo}/pulls/{number}",
+            format!("/repos/{full_name}/pulls/{number}"),
+        ))
+        .await
     }
 
     /// Every comment on an issue or pull request, following pagination.
@@ -233,16 +256,15 @@ impl GitHub {
         full_name: &str,
         number: u64,
     ) -> Result<Vec<IssueComment>, GitHubError> {
-        let op = "list comments";
         let mut all = Vec::new();
         for page in 1u32.. {
-            let route =
-                format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}");
             let batch: Vec<IssueComment> = self
-                .octo
-                .get(route, None::<&()>)
-                .await
-                .map_err(|e| GitHubError::from_octocrab(op, e))?;
+                .call(Call::get(
+                    "list comments",
+                    "/repos/{owner}/{repo}/issues/{number}/comments",
+                    format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}"),
+                ))
+                .await?;
             let last = batch.len() < 100;
             all.extend(batch);
             if last {
@@ -259,28 +281,39 @@ impl GitHub {
         number: u64,
         body: &str,
     ) -> Result<u64, GitHubError> {
-        let route = format!("/repos/{full_name}/issues/{number}/comments");
         let created: IssueComment = self
-            .octo
-            .post(route, Some(&serde_json::json!({ "body": body })))
-            .await
-            .map_err(|e| GitHubError::from_octocrab("create comment", e))?;
+            .call(Call::with_body(
+                "create comment",
+                Method::Post,
+                "/repos/{owner}/{repo}/issues/{number}/comments",
+                format!("/repos/{full_name}/issues/{number}/comments"),
+                serde_json::json!({ "body": body }),
+            ))
+            .await?;
         Ok(created.id)
     }
 
-    /// Replaces a comment's body.
+    /// Replaces a comment's body; edits of one comment are coalesced (`edits`), so this may
+    /// wait, and returns without a call when a newer edit of the same comment overtook it.
     pub async fn update_comment(
         &self,
         full_name: &str,
         comment_id: u64,
         body: &str,
     ) -> Result<(), GitHubError> {
-        let route = format!("/repos/{full_name}/issues/comments/{comment_id}");
+        if !self.edits.wait_turn(comment_id).await {
+            return Ok(());
+        }
         let _: IssueComment = self
-            .octo
-            .patch(route, Some(&serde_json::json!({ "body": body })))
-            .await
-            .map_err(|e| GitHubError::from_octocrab("update comment", e))?;
+            .call(Call::with_body(
+                "update comment",
+                Method::Patch,
+                "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+                format!("/repos/{full_name}/issues/comments/{comment_id}"),
+                serde_json::json!({ "body": body }),
+            ))
+            .await?;
+        self.edits.sent(comment_id);
         Ok(())
     }
 
@@ -295,13 +328,15 @@ impl GitHub {
         struct Permission {
             permission: String,
         }
-        let route = format!("/repos/{full_name}/collaborators/{login}/permission");
-        match self.octo.get::<Permission, _, _>(route, None::<&()>).await {
+        let call = Call::get(
+            "get collaborator permission",
+            "/repos/{owner}/{repo}/collaborators/{username}/permission",
+            format!("/repos/{full_name}/collaborators/{login}/permission"),
+        );
+        match self.call::<Permission>(call).await {
             Ok(answer) => Ok(Some(answer.permission)),
-            Err(e) => match GitHubError::from_octocrab("get collaborator permission", e) {
-                e if e.is_not_found() => Ok(None),
-                e => Err(e),
-            },
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -315,12 +350,15 @@ impl GitHub {
     ) -> Result<(), GitHubError> {
         #[derive(Deserialize)]
         struct Reaction {}
-        let route = format!("/repos/{full_name}/issues/comments/{comment_id}/reactions");
         let _: Reaction = self
-            .octo
-            .post(route, Some(&serde_json::json!({ "content": content })))
-            .await
-            .map_err(|e| GitHubError::from_octocrab("react to comment", e))?;
+            .call(Call::with_body(
+                "react to comment",
+                Method::Post,
+                "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+                format!("/repos/{full_name}/issues/comments/{comment_id}/reactions"),
+                serde_json::json!({ "content": content }),
+            ))
+            .await?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 
 use super::client::{GitHub, GitHubError, PullRequest};
+use super::transport::{Call, error_message};
 
 /// Page size GitHub allows at most.
 const PER_PAGE: usize = 100;
@@ -80,41 +81,33 @@ impl GitHub {
         etag: Option<&str>,
     ) -> Result<Page, GitHubError> {
         let operation = "list open pull requests";
-        let uri = format!(
-            "{}/repos/{full_name}/pulls?state=open&per_page={PER_PAGE}&page={page}",
-            self.api_url
+        let mut call = Call::get(
+            operation,
+            "/repos/{owner}/{repo}/pulls",
+            format!("/repos/{full_name}/pulls?state=open&per_page={PER_PAGE}&page={page}"),
         );
         let mut headers = HeaderMap::new();
         if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             headers.insert(IF_NONE_MATCH, value);
         }
-        let response = self
-            .octo
-            ._get_with_headers(uri, Some(headers))
-            .await
-            .map_err(|e| GitHubError::from_octocrab(operation, e))?;
-        let status = response.status().as_u16();
-        if status == 304 {
+        call.headers = Some(headers);
+        let answer = self.send(call).await?;
+        if answer.status == 304 {
             return Ok(Page::NotModified);
         }
-        let etag = response
-            .headers()
+        if !(200..300).contains(&answer.status) {
+            return Err(GitHubError::Status {
+                operation,
+                status: answer.status,
+                message: error_message(&answer.body),
+            });
+        }
+        let etag = answer
+            .headers
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = self
-            .octo
-            .body_to_string(response)
-            .await
-            .map_err(|e| GitHubError::from_octocrab(operation, e))?;
-        if !(200..300).contains(&status) {
-            return Err(GitHubError::Status {
-                operation,
-                status,
-                message: error_message(&body),
-            });
-        }
-        let items = serde_json::from_str(&body).map_err(|e| GitHubError::Transport {
+        let items = serde_json::from_str(&answer.body).map_err(|e| GitHubError::Transport {
             operation,
             message: format!("unreadable answer: {e}"),
         })?;
@@ -134,16 +127,4 @@ enum Page {
         etag: Option<String>,
     },
     NotModified,
-}
-
-/// GitHub's `message` of an error body, or the start of whatever came instead (an HTML page).
-fn error_message(body: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct Message {
-        message: String,
-    }
-    match serde_json::from_str::<Message>(body) {
-        Ok(m) => m.message,
-        Err(_) => body.chars().take(120).collect(),
-    }
 }

@@ -3,6 +3,9 @@
 pub mod client;
 pub mod command;
 pub mod comment;
+pub mod edits;
 pub mod listing;
 pub mod permissions;
+pub mod ratelimit;
+pub mod transport;
 pub mod webhook;

@@ -1,6 +1,8 @@
-//! The HTTP side: GitHub webhooks in, health out.
+//! The HTTP side: GitHub webhooks in; health and metrics out.
 
+pub mod deliveries;
 pub mod health;
+pub mod metrics;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -8,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 
 use crate::config::FileConfig;
@@ -27,11 +30,13 @@ pub struct AppState {
     pub accepting: Arc<AtomicBool>,
 }
 
-/// The router: `POST /webhooks/github`, `GET /healthz`, `GET /readyz`.
+/// The router: `POST /webhooks/github`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/webhooks/github", post(webhook::receive))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn(deliveries::count))
+        .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .with_state(state)

@@ -1,12 +1,14 @@
 //! `POST /webhooks/github`: verify, parse, record intent, answer fast. Never does slow work:
 //! the controller acts on what is recorded.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use tracing::Instrument;
 
 use super::AppState;
+use super::deliveries::Result as Delivered;
 use crate::github::webhook::{WebhookEvent, parse, signature_is_valid};
 use crate::preview::store::{Outcome, record_command, record_pull_request};
 
@@ -14,12 +16,16 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// What a delivery gets back: the status, the result counted in the metrics, and a line for
+/// GitHub's delivery log.
+type Answer = (StatusCode, Extension<Delivered>, String);
+
+fn reply(status: StatusCode, result: &'static str, body: impl Into<String>) -> Answer {
+    (status, Extension(Delivered(result)), body.into())
+}
+
 /// Handles one delivery.
-pub async fn receive(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
+pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
     let delivery = header(&headers, "x-github-delivery")
         .unwrap_or("-")
         .to_owned();
@@ -29,23 +35,23 @@ pub async fn receive(
         let signature = header(&headers, "x-hub-signature-256").unwrap_or("");
         if !signature_is_valid(&app.secret, &body, signature) {
             tracing::warn!("rejected delivery: X-Hub-Signature-256 missing or invalid");
-            return (StatusCode::UNAUTHORIZED, "X-Hub-Signature-256 missing or invalid\n".into());
+            return reply(StatusCode::UNAUTHORIZED, "unauthorized", "X-Hub-Signature-256 missing or invalid\n");
         }
         if event.is_empty() {
-            return (StatusCode::BAD_REQUEST, "X-GitHub-Event missing\n".into());
+            return reply(StatusCode::BAD_REQUEST, "malformed", "X-GitHub-Event missing\n");
         }
         let parsed = match parse(&event, &body) {
             Ok(parsed) => parsed,
             Err(e) => {
                 tracing::warn!(error = %e, "malformed payload");
-                return (StatusCode::BAD_REQUEST, format!("{e}\n"));
+                return reply(StatusCode::BAD_REQUEST, "malformed", format!("{e}\n"));
             }
         };
         match parsed {
-            WebhookEvent::Ping => (StatusCode::OK, "pong\n".into()),
+            WebhookEvent::Ping => reply(StatusCode::OK, "pong", "pong\n"),
             WebhookEvent::Ignored { action, .. } => {
                 tracing::debug!(action = action.as_deref().unwrap_or(""), "ignored event");
-                (StatusCode::ACCEPTED, format!("ignored: {event} {}\n", action.unwrap_or_default()))
+                reply(StatusCode::ACCEPTED, "ignored", format!("ignored: {event} {}\n", action.unwrap_or_default()))
             }
             WebhookEvent::PullRequest(pr) => {
                 let span = tracing::info_span!("pull_request", repository = %pr.full_name, pr = pr.number, action = ?pr.action);
@@ -69,31 +75,37 @@ pub async fn receive(
     .await
 }
 
-fn not_served() -> (StatusCode, String) {
+fn not_served() -> Answer {
     tracing::info!("repository not served; ignored");
-    (
+    reply(
         StatusCode::ACCEPTED,
-        "ignored: repository not served\n".into(),
+        "ignored",
+        "ignored: repository not served\n",
     )
 }
 
 /// The answer to a delivery once recording was tried: 202, or 503 so that GitHub's redelivery
 /// (or the resync) brings it back.
-fn answer(recorded: Result<Outcome, kube::Error>) -> (StatusCode, String) {
+fn answer(recorded: Result<Outcome, kube::Error>) -> Answer {
     match recorded {
         Ok(Outcome::Recorded { name, changed }) => {
             tracing::info!(preview = %name, changed, "recorded");
-            (StatusCode::ACCEPTED, format!("recorded: {name}\n"))
+            reply(
+                StatusCode::ACCEPTED,
+                "recorded",
+                format!("recorded: {name}\n"),
+            )
         }
         Ok(Outcome::Ignored(why)) => {
             tracing::info!(why, "nothing to record");
-            (StatusCode::ACCEPTED, format!("ignored: {why}\n"))
+            reply(StatusCode::ACCEPTED, "ignored", format!("ignored: {why}\n"))
         }
         Err(e) => {
             tracing::error!(error = %e, "could not record the delivery");
-            (
+            reply(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "could not record the delivery; redeliver it\n".into(),
+                "unrecorded",
+                "could not record the delivery; redeliver it\n",
             )
         }
     }

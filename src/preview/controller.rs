@@ -2,10 +2,10 @@
 //! drives each to its desired state. Idempotent; all state comes from the API server.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use super::crd::{Desired, DestroyReason, PreviewEnvironment};
+use super::events::Recorder;
 use super::expiry::preview_expires_at;
 use super::kinds::Kinds;
 use super::labels;
@@ -32,6 +33,7 @@ use super::{commands, confirm, deploy};
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
+use crate::metrics::{self, Outcome};
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
 pub const FINALIZER: &str = "previewd.dev/teardown";
@@ -70,6 +72,8 @@ pub struct Ctx {
     pub permissions: Permissions,
     /// The caps' queue.
     pub queue: Slots,
+    /// Kubernetes Events about previews.
+    pub events: Recorder,
 }
 
 /// Why a reconcile did not finish.
@@ -92,11 +96,15 @@ pub enum Error {
     Finalizer(String),
 }
 
-/// Runs the controller until `shutdown` resolves; `woken` names previews to look at again
-/// (waiting ones, when a slot frees).
+/// Previews to look at again (waiting ones, when a slot frees); shared by the controller's
+/// successive terms as leader.
+pub type Woken = Arc<Mutex<mpsc::UnboundedReceiver<ObjectRef<PreviewEnvironment>>>>;
+
+/// Runs the controller until `shutdown` resolves (or the future is dropped, when leadership is
+/// lost); `woken` names previews to look at again.
 pub async fn run(
     ctx: Arc<Ctx>,
-    woken: mpsc::UnboundedReceiver<ObjectRef<PreviewEnvironment>>,
+    woken: Woken,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let client = ctx.client.clone();
@@ -105,6 +113,7 @@ pub async fn run(
     let previews = Api::<PreviewEnvironment>::all(client.clone());
     let controller = Controller::new(previews, owned.clone());
     ctx.queue.attach(controller.store());
+    let woken = woken.lock_owned().await;
     let woken = futures::stream::unfold(woken, |mut rx| async move {
         rx.recv().await.map(|next| (next, rx))
     });
@@ -142,7 +151,39 @@ fn by_preview_label<K: Resource + DeserializeOwned>(
         .map(|name| ObjectRef::new(name))
 }
 
+/// One reconcile, timed and counted; a failure is also reported as an Event.
 async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let result = drive(pe.clone(), ctx.clone()).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.kind(),
+    };
+    metrics::get()
+        .reconcile_seconds
+        .get_or_create(&Outcome {
+            outcome: outcome.to_owned(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    if let Err(error) = &result {
+        metrics::get().error(outcome);
+        if !matches!(error, Error::StillTerminating(_)) {
+            ctx.events.failed(&pe, &error.to_string()).await;
+        }
+    }
+    if let Some(store) = ctx.queue.store() {
+        let state = store.state();
+        metrics::get().set_previews(state.iter().map(|pe| {
+            pe.status
+                .as_ref()
+                .map_or("Pending", |status| status.phase.as_str())
+        }));
+    }
+    result
+}
+
+/// Drives `pe` one step towards what its spec asks.
+async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let name = pe.name_any();
     let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.repository.full_name, pr = pe.spec.number);
@@ -189,6 +230,18 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
     })
 }
 
+impl Error {
+    /// The error's kind, as counted in the metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "kubernetes",
+            Error::GitHub(_) => "github",
+            Error::StillTerminating(_) => "terminating",
+            Error::NoUid(_) | Error::Finalizer(_) => "finalizer",
+        }
+    }
+}
+
 /// Whether a deployed preview is idle past its time to live.
 fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
     let holds = pe.status.as_ref().is_some_and(holds_deployment);
@@ -214,8 +267,14 @@ fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> A
             tracing::debug!(preview = %pe.name_any(), %error, "waiting for the namespace to go");
             return Action::requeue(Duration::from_secs(5));
         }
-        // GitHub is slow to forgive: give it room.
-        Error::GitHub(_) => Duration::from_secs(30),
+        // Back when GitHub said to; a refusal asking again cannot fix (a permission error,
+        // say) is reported in the status and retried only now and then.
+        Error::GitHub(e) => match e.retry_in() {
+            Some(wait) => wait.max(Duration::from_secs(1)),
+            None if e.is_permanent() => Duration::from_secs(300),
+            // GitHub is slow to forgive: give it room.
+            None => Duration::from_secs(30),
+        },
         _ => Duration::from_secs(10),
     };
     tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");

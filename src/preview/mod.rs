@@ -8,6 +8,7 @@ pub mod controller;
 pub mod crd;
 pub mod deploy;
 pub mod eligibility;
+pub mod events;
 pub mod expiry;
 pub mod intent;
 pub mod kinds;

@@ -9,6 +9,16 @@ use kube::{Api, ResourceExt};
 use super::controller::Ctx;
 use super::crd::PreviewEnvironment;
 use super::labels;
+use crate::metrics::{self, Orphan};
+
+fn count(action: &str) {
+    metrics::get()
+        .orphans
+        .get_or_create(&Orphan {
+            action: action.to_owned(),
+        })
+        .inc();
+}
 
 /// What a sweep found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -62,10 +72,16 @@ pub async fn sweep(ctx: &Ctx) -> Result<Sweep, kube::Error> {
             Owner::Gone => {
                 tracing::warn!(namespace = %name, "orphan preview namespace: its PreviewEnvironment is gone; deleting it");
                 namespaces.delete(&name, &DeleteParams::default()).await?;
+                count("deleted");
+                let note = "its PreviewEnvironment is gone: deleted";
+                ctx.events.orphan(&ns, "OrphanDeleted", note).await;
                 found.deleted.push(name);
             }
             Owner::Unknown => {
                 tracing::warn!(namespace = %name, "namespace carries previewd's labels but names no owner; left alone");
+                count("reported");
+                let note = "carries this instance's labels but names no owner uid: left alone";
+                ctx.events.orphan(&ns, "OrphanReported", note).await;
                 found.reported.push(name);
             }
         }

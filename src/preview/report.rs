@@ -10,6 +10,7 @@ use serde_json::json;
 use super::commands::settle_awaiting;
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use super::events::Severity;
 use super::labels::FIELD_MANAGER;
 use crate::github::comment::{self, CommentView};
 
@@ -86,13 +87,26 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         &current,
         pe.metadata.generation,
         seen,
-        comment_id,
-        commented,
+        Comment {
+            id: comment_id,
+            fingerprint: commented,
+            failure: github_failure.as_ref().map(ToString::to_string),
+        },
         Utc::now(),
     );
     next.awaiting = awaiting;
     if next != current {
         write_status(ctx, &name, &next).await?;
+    }
+    if next.phase != current.phase {
+        let severity = match next.phase {
+            Phase::Failed => Severity::Warning,
+            _ => Severity::Normal,
+        };
+        let note = next.message.as_deref().unwrap_or(next.phase.as_str());
+        ctx.events
+            .phase_changed(pe, next.phase.as_str(), severity, note)
+            .await;
     }
     if released {
         // A slot is free: the first in the queue may take it.
@@ -206,32 +220,66 @@ async fn upsert_comment(
     Ok(id)
 }
 
+/// The PR comment as this reconcile left it.
+struct Comment {
+    /// Its id, once known.
+    id: Option<u64>,
+    /// Fingerprint of what it shows.
+    fingerprint: Option<String>,
+    /// Why GitHub did not take the latest edit, if it did not.
+    failure: Option<String>,
+}
+
+/// Type of the condition saying whether the PR comment shows the current state.
+const COMMENT_CONDITION: &str = "CommentUpToDate";
+
 /// The status to write: `seen`, with transition times kept while the phase stays.
 fn next_status(
     current: &PreviewEnvironmentStatus,
     generation: Option<i64>,
     seen: Observation,
-    comment_id: Option<u64>,
-    commented: Option<String>,
+    comment: Comment,
     now: DateTime<Utc>,
 ) -> PreviewEnvironmentStatus {
     let phase_changed = current.phase != seen.phase || current.last_transition_at.is_none();
     let ready = seen.phase == Phase::Ready;
+    let since = |type_: &str, changed: bool| {
+        current
+            .conditions
+            .iter()
+            .find(|c| c.type_ == type_)
+            .filter(|_| !changed)
+            .map_or_else(|| k8s_time(now), |c| c.last_transition_time.clone())
+    };
     let condition = Condition {
         type_: "Ready".into(),
         status: if ready { "True" } else { "False" }.into(),
         reason: seen.phase.as_str().into(),
         message: seen.message.clone().unwrap_or_default(),
         observed_generation: generation,
-        last_transition_time: if phase_changed {
-            k8s_time(now)
+        last_transition_time: since("Ready", phase_changed),
+    };
+    let comment_status = if comment.failure.is_some() {
+        "False"
+    } else {
+        "True"
+    };
+    let comment_changed = !current
+        .conditions
+        .iter()
+        .any(|c| c.type_ == COMMENT_CONDITION && c.status == comment_status);
+    let comment_condition = Condition {
+        type_: COMMENT_CONDITION.into(),
+        status: comment_status.into(),
+        reason: if comment.failure.is_some() {
+            "GitHubError"
         } else {
-            current
-                .conditions
-                .first()
-                .map(|c| c.last_transition_time.clone())
-                .unwrap_or(k8s_time(now))
-        },
+            "Published"
+        }
+        .into(),
+        message: comment.failure.unwrap_or_default(),
+        observed_generation: generation,
+        last_transition_time: since(COMMENT_CONDITION, comment_changed),
     };
     PreviewEnvironmentStatus {
         phase: seen.phase,
@@ -239,9 +287,9 @@ fn next_status(
         url: seen.url,
         deployed_sha: seen.deployed_sha,
         message: seen.message,
-        conditions: vec![condition],
-        comment_id,
-        commented,
+        conditions: vec![condition, comment_condition],
+        comment_id: comment.id,
+        commented: comment.fingerprint,
         applied_kinds: seen.applied_kinds,
         deploy_started_at: seen.deploy_started_at,
         ready_at: if ready && phase_changed {

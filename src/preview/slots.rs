@@ -3,7 +3,7 @@
 //! Admission is serialized, so two previews never take the last slot at once.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -27,7 +27,7 @@ type Admitted = HashMap<String, (Option<String>, Instant)>;
 
 /// Shared admission state.
 pub struct Slots {
-    store: OnceLock<Store<PreviewEnvironment>>,
+    store: Mutex<Option<Store<PreviewEnvironment>>>,
     admitted: Mutex<Admitted>,
     wake: mpsc::UnboundedSender<ObjectRef<PreviewEnvironment>>,
 }
@@ -37,16 +37,21 @@ impl Slots {
     pub fn new() -> (Self, mpsc::UnboundedReceiver<ObjectRef<PreviewEnvironment>>) {
         let (wake, woken) = mpsc::unbounded_channel();
         let slots = Slots {
-            store: OnceLock::new(),
+            store: Mutex::new(None),
             admitted: Mutex::new(HashMap::new()),
             wake,
         };
         (slots, woken)
     }
 
-    /// Gives the controller's cache (once, before the first reconcile).
+    /// Gives the controller's cache (before the first reconcile of each term as leader).
     pub fn attach(&self, store: Store<PreviewEnvironment>) {
-        let _ = self.store.set(store);
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    }
+
+    /// The controller's cache, once attached.
+    pub fn store(&self) -> Option<Store<PreviewEnvironment>> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Whether `pe`, which holds no deployment and waits since `since`, may take a slot now; a
@@ -57,7 +62,7 @@ impl Slots {
         since: DateTime<Utc>,
         config: &FileConfig,
     ) -> Slot {
-        let Some(store) = self.store.get() else {
+        let Some(store) = self.store() else {
             return Slot::Free;
         };
         if store.wait_until_ready().await.is_err() {
@@ -95,10 +100,8 @@ impl Slots {
     /// A slot freed: every waiting preview looks again (the first in line takes it), a moment
     /// later, once the cache has seen the status that freed it.
     pub fn wake(&self) {
-        let (Some(store), Ok(handle)) = (
-            self.store.get().cloned(),
-            tokio::runtime::Handle::try_current(),
-        ) else {
+        let (Some(store), Ok(handle)) = (self.store(), tokio::runtime::Handle::try_current())
+        else {
             return;
         };
         let wake = self.wake.clone();

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod github;
 pub mod helm;
+pub mod metrics;
 pub mod previewd;
 pub mod scenario;
 pub mod steering;

@@ -31,6 +31,9 @@ pub struct Options {
     /// Seconds between resyncs (0: none, the default: most tests drive previewd by webhooks
     /// alone, with a stand-in that does not mirror every payload).
     pub resync_secs: u64,
+    /// Which replica of the installation this is (0 for the first; replicas of one instance
+    /// share its previews and elect one leader).
+    pub replica: u32,
 }
 
 impl Options {
@@ -47,6 +50,7 @@ impl Options {
             max_previews: None,
             repository_settings: serde_json::json!({}),
             resync_secs: 0,
+            replica: 0,
         }
     }
 }
@@ -73,7 +77,10 @@ impl Previewd {
     /// Writes its configuration and templates, starts it and waits until it answers.
     pub async fn start(options: Options) -> Self {
         ensure_crd().await;
-        let dir = std::env::temp_dir().join(format!("previewd-test-{}", options.instance));
+        let dir = std::env::temp_dir().join(format!(
+            "previewd-test-{}-{}",
+            options.instance, options.replica
+        ));
         std::fs::create_dir_all(&dir).expect("create test dir");
         let repositories: Vec<_> = options
             .repositories
@@ -146,6 +153,13 @@ impl Previewd {
             )
             .env("PREVIEWD_TERMINATE_TIMEOUT_SECS", "120")
             .env("PREVIEWD_RESYNC_SECS", self.options.resync_secs.to_string())
+            // A replica killed by a test hands over within 3 s.
+            .env("PREVIEWD_LEASE_DURATION_SECS", "3")
+            .env("PREVIEWD_LEASE_GRACE_SECS", "1")
+            .env(
+                "PREVIEWD_POD_NAME",
+                format!("{}-{}", self.options.instance, self.options.replica),
+            )
             .env("RUST_LOG", "info,previewd=debug,kube=warn")
             .env_remove("PREVIEWD_FAILPOINT")
             .stdout(Stdio::null())
@@ -185,6 +199,18 @@ impl Previewd {
     /// Its instance label value.
     pub fn instance(&self) -> &str {
         &self.options.instance
+    }
+
+    /// The options it was started with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// Kills it with SIGKILL (no chance to clean up) and waits until it is gone.

@@ -51,6 +51,7 @@ pub(super) async fn layer(
             status: None,
             fault: fault.clone(),
             request_id: request_id.clone(),
+            received: std::time::Instant::now(),
         });
         (seq, request_id, fault, exhausted, caller)
     });

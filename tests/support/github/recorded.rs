@@ -28,6 +28,9 @@ pub struct Recorded {
     pub fault: Option<Fault>,
     /// `x-github-request-id` of the answer.
     pub request_id: String,
+    /// When it arrived.
+    #[serde(skip)]
+    pub received: std::time::Instant,
 }
 
 impl Recorded {

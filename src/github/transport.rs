@@ -1,0 +1,288 @@
+//! Every GitHub call of the process goes through here, so that one policy holds for all: each
+//! call is counted by endpoint and status; the rate-limit headers are read; a rate limit pauses
+//! every call until it lifts (calls meanwhile fail at once, without reaching GitHub); calls that
+//! create content go out one at a time, at least a second apart, as GitHub asks of integrations.
+//! Nothing is retried here: a failed call is returned and the caller's requeue decides when to
+//! try again (a comment POST that timed out is found again by its marker first).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::client::{GitHub, GitHubError};
+use super::ratelimit::{Limits, Verdict, judge};
+use crate::metrics::{self, GitHubCall};
+
+/// The least time between two content-creating calls.
+pub const CREATION_SPACING: Duration = Duration::from_secs(1);
+
+/// HTTP methods previewd uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Creates content (comments, reactions).
+    Post,
+    /// Edits content.
+    Patch,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// One call.
+pub struct Call {
+    /// What previewd is doing (for errors).
+    pub operation: &'static str,
+    /// Method.
+    pub method: Method,
+    /// The route with its variables as names, for the metrics: `/repos/{owner}/{repo}/pulls`.
+    pub endpoint: &'static str,
+    /// The path and query actually asked.
+    pub path: String,
+    /// JSON body.
+    pub body: Option<serde_json::Value>,
+    /// Extra headers (GET only: `If-None-Match`).
+    pub headers: Option<HeaderMap>,
+}
+
+impl Call {
+    /// A GET.
+    pub fn get(operation: &'static str, endpoint: &'static str, path: String) -> Self {
+        Call {
+            operation,
+            method: Method::Get,
+            endpoint,
+            path,
+            body: None,
+            headers: None,
+        }
+    }
+
+    /// A call with a JSON body.
+    pub fn with_body(
+        operation: &'static str,
+        method: Method,
+        endpoint: &'static str,
+        path: String,
+        body: serde_json::Value,
+    ) -> Self {
+        Call {
+            operation,
+            method,
+            endpoint,
+            path,
+            body: Some(body),
+            headers: None,
+        }
+    }
+}
+
+/// An answer, whatever its status.
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: String,
+}
+
+/// The shared state of the policy.
+#[derive(Default)]
+pub struct Pacing {
+    /// No call before this moment (a rate limit is in force).
+    paused_until: Mutex<Option<Instant>>,
+    /// Rate-limited answers in a row (for the backoff).
+    limited_in_a_row: AtomicU32,
+    /// When the last content-creating call went out; held while one is in flight.
+    last_creation: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Pacing {
+    fn paused_for(&self) -> Option<Duration> {
+        let until = (*self.paused_until.lock().unwrap_or_else(|p| p.into_inner()))?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+}
+
+impl GitHub {
+    /// Sends `call` under the policy and returns the answer, whatever its status; an error only
+    /// when no answer came, or GitHub (now or earlier) said to slow down.
+    pub async fn send(&self, call: Call) -> Result<Answer, GitHubError> {
+        let operation = call.operation;
+        if let Some(retry_in) = self.pacing.paused_for() {
+            return Err(GitHubError::RateLimited {
+                operation,
+                retry_in,
+            });
+        }
+        let mut creation_turn = None;
+        if call.method == Method::Post {
+            let turn = self.pacing.last_creation.lock().await;
+            if let Some(last) = *turn {
+                tokio::time::sleep_until(last + CREATION_SPACING).await;
+            }
+            creation_turn = Some(turn);
+        }
+        let endpoint = format!("{} {}", call.method.as_str(), call.endpoint);
+        let count = |status: String| {
+            metrics::get()
+                .github_calls
+                .get_or_create(&GitHubCall {
+                    endpoint: endpoint.clone(),
+                    status,
+                })
+                .inc();
+        };
+        let uri = format!("{}{}", self.api_url, call.path);
+        let sent = match call.method {
+            Method::Get => self.octo._get_with_headers(uri, call.headers).await,
+            Method::Post => self.octo._post(uri, call.body.as_ref()).await,
+            Method::Patch => self.octo._patch(uri, call.body.as_ref()).await,
+        };
+        if let Some(mut turn) = creation_turn {
+            *turn = Some(Instant::now());
+        }
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                let message = error.to_string();
+                count(transport_failure(&message).to_owned());
+                return Err(GitHubError::Transport { operation, message });
+            }
+        };
+        let status = response.status().as_u16();
+        count(status.to_string());
+        let headers = response.headers().clone();
+        let limits = Limits::read(&headers);
+        if let Some(remaining) = limits.remaining {
+            metrics::get()
+                .github_rate_limit_remaining
+                .set(i64::try_from(remaining).unwrap_or(i64::MAX));
+        }
+        let body = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| GitHubError::from_octocrab(operation, e))?;
+        let message = if (200..300).contains(&status) {
+            String::new()
+        } else {
+            error_message(&body)
+        };
+        let in_a_row = self.pacing.limited_in_a_row.load(Ordering::Relaxed);
+        let now = chrono::Utc::now().timestamp();
+        match judge(status, &limits, &message, now, in_a_row) {
+            Verdict::Limited(retry_in) => {
+                self.pacing.limited_in_a_row.fetch_add(1, Ordering::Relaxed);
+                self.pacing.pause(retry_in);
+                tracing::warn!(operation, status, %message, seconds = retry_in.as_secs(), "GitHub rate limit: no GitHub call until it lifts");
+                return Err(GitHubError::RateLimited {
+                    operation,
+                    retry_in,
+                });
+            }
+            Verdict::Exhausted(wait) => {
+                self.pacing.limited_in_a_row.store(0, Ordering::Relaxed);
+                self.pacing.pause(wait);
+                tracing::warn!(
+                    operation,
+                    seconds = wait.as_secs(),
+                    "GitHub rate limit used up: no GitHub call until it resets"
+                );
+            }
+            Verdict::Proceed => self.pacing.limited_in_a_row.store(0, Ordering::Relaxed),
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Sends `call` and reads a 2xx answer as `T`; any other status is an error with GitHub's
+    /// message.
+    pub async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, GitHubError> {
+        let operation = call.operation;
+        let answer = self.send(call).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(GitHubError::Status {
+                operation,
+                status: answer.status,
+                message: error_message(&answer.body),
+            });
+        }
+        serde_json::from_str(&answer.body).map_err(|e| GitHubError::Transport {
+            operation,
+            message: format!("unreadable answer: {e}"),
+        })
+    }
+}
+
+/// The status label of a call that got no answer.
+fn transport_failure(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if ["timed out", "timeout", "elapsed", "deadline"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
+        "timeout"
+    } else {
+        "error"
+    }
+}
+
+/// GitHub's `message` of an error body, or the start of whatever came instead (an HTML page).
+pub fn error_message(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: String,
+    }
+    match serde_json::from_str::<Message>(body) {
+        Ok(m) => m.message,
+        Err(_) => body.chars().take(120).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_read_from_json_or_cut_from_anything_else() {
+        assert_eq!(
+            error_message(r#"{"message":"Not Found","documentation_url":"x"}"#),
+            "Not Found"
+        );
+        let html = format!("<html>{}</html>", "x".repeat(500));
+        assert_eq!(error_message(&html).chars().count(), 120);
+    }
+
+    #[test]
+    fn a_timeout_is_told_from_other_transport_failures() {
+        assert_eq!(transport_failure("operation timed out"), "timeout");
+        assert_eq!(transport_failure("connection refused"), "error");
+    }
+}

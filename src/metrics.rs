@@ -1,0 +1,233 @@
+//! The process's Prometheus metrics: one registry, written to by the webhook handler, the
+//! controller and the GitHub client, read by `GET /metrics`.
+
+use std::sync::LazyLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// A webhook delivery: its `X-GitHub-Event` and what previewd did with it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Delivery {
+    /// `pull_request`, `issue_comment`, `ping`, ... (`unknown` when the header is missing).
+    pub event: String,
+    /// `recorded`, `ignored`, `pong`, `unauthorized`, `too_large`, `malformed`, `unrecorded`.
+    pub result: String,
+}
+
+/// How a reconcile ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Outcome {
+    /// `ok` or the error kind.
+    pub outcome: String,
+}
+
+/// A phase previews are in.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Phase {
+    /// `Pending`, `Deploying`, `Ready`, `Failed`, ...
+    pub phase: String,
+}
+
+/// One GitHub API call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GitHubCall {
+    /// The route with its variables left as names: `POST /repos/{owner}/{repo}/issues/{number}/comments`.
+    pub endpoint: String,
+    /// The HTTP status, or `timeout` / `error` when no answer came.
+    pub status: String,
+}
+
+/// An error previewd met.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorKind {
+    /// `kubernetes`, `github`, `terminating`, ...
+    pub kind: String,
+}
+
+/// A namespace the orphan sweep looked at.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Orphan {
+    /// `deleted`, or `reported` when previewd was not certain enough to delete it.
+    pub action: String,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Every metric previewd exports.
+pub struct Metrics {
+    registry: Registry,
+    /// Webhook deliveries by event and result.
+    pub deliveries: Family<Delivery, Counter>,
+    /// Reconcile durations by outcome.
+    pub reconcile_seconds: Histograms<Outcome>,
+    /// Previews of this instance by phase (reported by the leader, which watches them).
+    pub previews: Family<Phase, Gauge>,
+    /// GitHub API calls by endpoint and status.
+    pub github_calls: Family<GitHubCall, Counter>,
+    /// What GitHub's last `x-ratelimit-remaining` said (-1 before any answer carried it).
+    pub github_rate_limit_remaining: Gauge,
+    /// 1 while this replica holds the lease and runs the controller.
+    pub leader: Gauge,
+    /// Errors by kind.
+    pub errors: Family<ErrorKind, Counter>,
+    /// Orphan namespaces by what was done about them.
+    pub orphans: Family<Orphan, Counter>,
+}
+
+fn reconcile_histogram() -> Histogram {
+    // 5 ms .. ~80 s.
+    Histogram::new(exponential_buckets(0.005, 2.5, 12))
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::with_prefix("previewd");
+        let deliveries = Family::<Delivery, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries by event and result",
+            deliveries.clone(),
+        );
+        let reconcile_seconds: Histograms<Outcome> =
+            Family::new_with_constructor(reconcile_histogram);
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time one reconcile of a preview took, by outcome",
+            reconcile_seconds.clone(),
+        );
+        let previews = Family::<Phase, Gauge>::default();
+        registry.register(
+            "previews",
+            "Previews by phase (reported by the leader)",
+            previews.clone(),
+        );
+        let github_calls = Family::<GitHubCall, Counter>::default();
+        registry.register(
+            "github_api_calls",
+            "GitHub API calls by endpoint and status",
+            github_calls.clone(),
+        );
+        let github_rate_limit_remaining = Gauge::default();
+        github_rate_limit_remaining.set(-1);
+        registry.register(
+            "github_rate_limit_remaining",
+            "Requests left in GitHub's rate limit window, as its last answer said",
+            github_rate_limit_remaining.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the lease and runs the controller",
+            leader.clone(),
+        );
+        let errors = Family::<ErrorKind, Counter>::default();
+        registry.register("errors", "Errors by kind", errors.clone());
+        let orphans = Family::<Orphan, Counter>::default();
+        registry.register(
+            "orphan_namespaces",
+            "Namespaces of this instance whose preview is gone, by what was done",
+            orphans.clone(),
+        );
+        Metrics {
+            registry,
+            deliveries,
+            reconcile_seconds,
+            previews,
+            github_calls,
+            github_rate_limit_remaining,
+            leader,
+            errors,
+            orphans,
+        }
+    }
+
+    /// The metrics in the text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Counts an error of `kind`.
+    pub fn error(&self, kind: &str) {
+        self.errors
+            .get_or_create(&ErrorKind {
+                kind: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Replaces the previews-by-phase gauge with `phases` (one entry per preview).
+    pub fn set_previews<'a>(&self, phases: impl IntoIterator<Item = &'a str>) {
+        let mut counts = std::collections::BTreeMap::<&str, i64>::new();
+        for phase in phases {
+            *counts.entry(phase).or_default() += 1;
+        }
+        self.previews.clear();
+        for (phase, count) in counts {
+            self.previews
+                .get_or_create(&Phase {
+                    phase: phase.to_owned(),
+                })
+                .set(count);
+        }
+    }
+}
+
+/// The process's metrics.
+pub fn get() -> &'static Metrics {
+    static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+    &METRICS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_every_family_with_its_prefix() {
+        let metrics = Metrics::new();
+        metrics
+            .deliveries
+            .get_or_create(&Delivery {
+                event: "pull_request".into(),
+                result: "recorded".into(),
+            })
+            .inc();
+        metrics.error("github");
+        metrics.set_previews(["Ready", "Ready", "Failed"]);
+        metrics
+            .reconcile_seconds
+            .get_or_create(&Outcome {
+                outcome: "ok".into(),
+            })
+            .observe(0.02);
+        let text = metrics.encode();
+        assert!(text.contains(
+            "previewd_webhook_deliveries_total{event=\"pull_request\",result=\"recorded\"} 1"
+        ));
+        assert!(text.contains("previewd_errors_total{kind=\"github\"} 1"));
+        assert!(text.contains("previewd_previews{phase=\"Ready\"} 2"));
+        assert!(text.contains("previewd_previews{phase=\"Failed\"} 1"));
+        assert!(text.contains("previewd_github_rate_limit_remaining -1"));
+        assert!(text.contains("# TYPE previewd_reconcile_duration_seconds histogram"));
+        assert!(text.contains("previewd_reconcile_duration_seconds_count{outcome=\"ok\"} 1"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_phase_no_preview_is_in_any_more_disappears() {
+        let metrics = Metrics::new();
+        metrics.set_previews(["Deploying"]);
+        metrics.set_previews(["Ready"]);
+        let text = metrics.encode();
+        assert!(!text.contains("phase=\"Deploying\""));
+        assert!(text.contains("previewd_previews{phase=\"Ready\"} 1"));
+    }
+}
