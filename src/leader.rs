@@ -12,6 +12,9 @@ use tokio::sync::watch;
 
 use crate::metrics;
 
+/// Wait between two attempts to read or create the Lease.
+const LEASE_RETRY: Duration = Duration::from_secs(5);
+
 /// How the Lease is held.
 #[derive(Clone, Debug)]
 pub struct Election {
@@ -51,13 +54,26 @@ where
     F: FnMut() -> T,
     T: Future<Output = ()>,
 {
-    let manager = LeaseManagerBuilder::new(client, &election.lease)
-        .with_namespace(&election.namespace)
-        .with_identity(&election.identity)
-        .with_duration(election.duration.as_secs().max(1))
-        .with_grace(election.grace.as_secs().max(1))
-        .build()
-        .await?;
+    let manager = loop {
+        let built = LeaseManagerBuilder::new(client.clone(), &election.lease)
+            .with_namespace(&election.namespace)
+            .with_identity(&election.identity)
+            .with_duration(election.duration.as_secs().max(1))
+            .with_grace(election.grace.as_secs().max(1))
+            .build()
+            .await;
+        match built {
+            Ok(manager) => break manager,
+            Err(error) => {
+                metrics::get().error("lease");
+                tracing::error!(%error, lease = %election.lease, namespace = %election.namespace, "cannot read or create the Lease; the controller waits for it");
+                tokio::select! {
+                    _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+                    () = tokio::time::sleep(LEASE_RETRY) => {}
+                }
+            }
+        }
+    };
     let (mut leading, manager) = manager.watch().await;
     loop {
         tokio::select! {
