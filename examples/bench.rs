@@ -29,7 +29,7 @@ use webhooks::{Delivery, variant};
 const SECRET: &str = "bench-secret";
 const OWNER: &str = "bench";
 const REPO: &str = "app";
-const LIMIT: Duration = Duration::from_secs(120);
+const LIMIT: Duration = Duration::from_secs(300);
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -76,6 +76,9 @@ async fn wait_comment(gh: &GitHub, number: u64, needle: &str) {
     panic!("PR {number}: no comment saying {needle:?} within {LIMIT:?}");
 }
 
+/// Where the benchmarked previewd listens.
+const LISTEN: &str = "127.0.0.1:18571";
+
 fn start_previewd(gh: &GitHub, dir: &std::path::Path) -> Child {
     let config = format!(
         "repositories:\n  - name: {OWNER}/{REPO}\nvalues: {{image: registry.test/app, replicas: 2, port: 8080}}\n"
@@ -83,7 +86,7 @@ fn start_previewd(gh: &GitHub, dir: &std::path::Path) -> Child {
     std::fs::write(dir.join("config.yaml"), config).expect("write config");
     Command::new(previewd_binary())
         .arg("serve")
-        .env("PREVIEWD_LISTEN", "127.0.0.1:18571")
+        .env("PREVIEWD_LISTEN", LISTEN)
         .env("PREVIEWD_WEBHOOK_SECRET", SECRET)
         .env("PREVIEWD_GITHUB_TOKEN", GitHub::TOKEN)
         .env("PREVIEWD_GITHUB_API_URL", gh.url())
@@ -111,13 +114,7 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
 async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) {
     let dir = std::env::temp_dir().join(format!("previewd-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let mut child = start_previewd(gh, &dir);
-    let client = reqwest::Client::new();
-    let health = "http://127.0.0.1:18571/healthz";
-    while client.get(health).send().await.is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let delivery = Delivery::new("http://127.0.0.1:18571/webhooks/github", SECRET.as_bytes());
+    let (child, delivery) = started(gh, &dir).await;
     let mut stats = Stats::default();
     for number in first..first + prs {
         gh.set_pull(Pull::new(OWNER, REPO, number));
@@ -144,9 +141,28 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
         memory_kib(child.id(), "VmRSS:"),
         memory_kib(child.id(), "VmHWM:"),
     );
+    stop(child, first..first + prs, &dir).await;
+    (stats, rss, peak)
+}
+
+/// Starts previewd and waits until it answers; returns it and a delivery client for it.
+async fn started(gh: &GitHub, dir: &std::path::Path) -> (Child, Delivery) {
+    let child = start_previewd(gh, dir);
+    let client = reqwest::Client::new();
+    let health = format!("http://{LISTEN}/healthz");
+    while client.get(&health).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = format!("http://{LISTEN}/webhooks/github");
+    (child, Delivery::new(&url, SECRET.as_bytes()))
+}
+
+/// Deletes the PreviewEnvironments of `numbers` (previewd, still running, tears each down) and
+/// stops previewd.
+async fn stop(mut child: Child, numbers: std::ops::Range<u64>, dir: &std::path::Path) {
     let kube = Client::try_default().await.expect("kube client");
     let previews = Api::<PreviewEnvironment>::all(kube);
-    for number in first..first + prs {
+    for number in numbers {
         let _ = previews
             .delete(
                 &names::preview_name(&format!("{OWNER}/{REPO}"), number),
@@ -157,8 +173,43 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    (stats, rss, peak)
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// previewd's memory with no preview, then with `live` previews open at once and Ready.
+struct Fleet {
+    idle_rss: u64,
+    live_rss: u64,
+    live_peak: u64,
+    all_ready: Duration,
+}
+
+async fn bench_fleet(gh: &GitHub, live: u64, first: u64) -> Fleet {
+    let dir = std::env::temp_dir().join(format!("previewd-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("fleet dir");
+    let (child, delivery) = started(gh, &dir).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_rss = memory_kib(child.id(), "VmRSS:");
+    let start = Instant::now();
+    for number in first..first + live {
+        gh.set_pull(Pull::new(OWNER, REPO, number));
+        let sent = delivery
+            .send(&variant("pr-opened").repo(OWNER, REPO).number(number))
+            .await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+    }
+    for number in first..first + live {
+        wait_comment(gh, number, "Preview ready").await;
+    }
+    let all_ready = start.elapsed();
+    let fleet = Fleet {
+        idle_rss,
+        live_rss: memory_kib(child.id(), "VmRSS:"),
+        live_peak: memory_kib(child.id(), "VmHWM:"),
+        all_ready,
+    };
+    stop(child, first..first + live, &dir).await;
+    fleet
 }
 
 /// The same Kubernetes work with no previewd: render, apply namespace and objects, watch the
@@ -248,6 +299,10 @@ async fn main() {
     let first = 1000 + u64::from(std::process::id() % 1000) * 100;
     let gh = GitHub::start().await;
     eprintln!("bench: {prs} PRs through previewd, then {prs} through a minimal client");
+    let live: u64 = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let (previewd, rss, peak) = bench_previewd(&gh, prs, first).await;
     let minimal = bench_minimal(prs, first).await;
     let writes = gh.writes().len();
@@ -279,4 +334,15 @@ async fn main() {
         peak / 1024,
         writes as f64 / prs as f64
     );
+    if live > 0 {
+        eprintln!("bench: {live} previews open at once");
+        let fleet = bench_fleet(&gh, live, first + prs).await;
+        println!(
+            "previewd memory with 0 previews: RSS {} MiB; with {live} live previews: RSS {} MiB (peak {} MiB); all {live} Ready comments {:.1} s after the first delivery",
+            fleet.idle_rss / 1024,
+            fleet.live_rss / 1024,
+            fleet.live_peak / 1024,
+            fleet.all_ready.as_secs_f64()
+        );
+    }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): previewd's webhook → Ready comment and close → namespace gone, median
 # and p90 over a series of PRs on the local control plane, next to a minimal client doing the
-# same Kubernetes calls in the same run. usage: scripts/bench.sh [PRS]   (default 10)
+# same Kubernetes calls in the same run; then, with LIVE > 0, previewd's memory with no preview
+# and with LIVE previews open at once. usage: scripts/bench.sh [PRS] [LIVE]   (defaults 10, 0)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -15,4 +16,4 @@ eval "$(scripts/cluster.sh env)"
 target="${CARGO_TARGET_DIR:-$repo/target}/release"
 "$target/previewd" crd | kubectl apply --server-side -f - >/dev/null
 kubectl wait --for=condition=Established crd/previewenvironments.previewd.dev --timeout=60s >/dev/null
-"$target/examples/bench" "${1:-10}"
+"$target/examples/bench" "${1:-10}" "${2:-0}"
