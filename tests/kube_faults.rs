@@ -45,6 +45,7 @@ async fn previews_converge_after_an_apiserver_restart_and_an_etcd_pause() {
     cluster("restart-apiserver");
     let down_for = restarted.elapsed();
     s.wait_phase(2, Phase::Ready, Some(HEAD_B), CONVERGE).await;
+    let opened = restarted.elapsed();
     s.wait_namespace_gone(1, CONVERGE).await;
     let after_restart = restarted.elapsed();
 
@@ -57,8 +58,9 @@ async fn previews_converge_after_an_apiserver_restart_and_an_etcd_pause() {
     s.wait_phase(3, Phase::Ready, Some(HEAD_C), CONVERGE).await;
     let after_pause = paused.elapsed();
     println!(
-        "apiserver down {:.1} s; converged {:.1} s after the restart began; etcd paused 5 s, PR 3 Ready {:.1} s after the pause began",
+        "apiserver down {:.1} s; PR 2 Ready {:.1} s and PR 1 gone {:.1} s after the restart began; etcd paused 5 s, PR 3 Ready {:.1} s after the pause began",
         down_for.as_secs_f64(),
+        opened.as_secs_f64(),
         after_restart.as_secs_f64(),
         after_pause.as_secs_f64()
     );

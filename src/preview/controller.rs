@@ -29,6 +29,7 @@ use super::report::holds_deployment;
 use super::rewrite::replace_spec;
 use super::slots::Slots;
 use super::teardown::{self, Teardown};
+use super::watch_backoff::WatchBackoff;
 use super::{commands, confirm, deploy};
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
@@ -135,6 +136,7 @@ pub async fn run(
             by_preview_label,
         )
         .watches(Api::<Job>::all(client), owned, by_preview_label)
+        .trigger_backoff(WatchBackoff::default())
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

@@ -27,3 +27,4 @@ pub mod slots;
 pub mod store;
 pub mod teardown;
 pub mod templates;
+pub mod watch_backoff;

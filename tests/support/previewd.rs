@@ -160,7 +160,11 @@ impl Previewd {
                 "PREVIEWD_POD_NAME",
                 format!("{}-{}", self.options.instance, self.options.replica),
             )
-            .env("RUST_LOG", "info,previewd=debug,kube=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("PREVIEWD_TEST_RUST_LOG")
+                    .unwrap_or_else(|_| "info,previewd=debug,kube=warn".to_owned()),
+            )
             .env_remove("PREVIEWD_FAILPOINT")
             .stdout(Stdio::null())
             .stderr(log);
