@@ -1,6 +1,6 @@
 //! Kubernetes Events about previews (`kubectl get events -n <previewd's namespace>`): one for
-//! every phase change and one for every new failure. PreviewEnvironments are cluster-scoped, so
-//! their Events live in previewd's own namespace. An Event that cannot be written is logged and
+//! every phase change and one for every new failure. PreviewEnvironments are cluster-scoped; their
+//! Events live in previewd's own namespace, the only one it writes in besides its previews'. An Event that cannot be written is logged and
 //! counted, never a reason to fail a reconcile.
 
 use std::collections::HashMap;
@@ -117,6 +117,13 @@ impl Recorder {
         action: &str,
         note: &str,
     ) {
+        // The API server takes an Event about a cluster-scoped object only in the namespace its
+        // reference names (or `default`); previewd may write only in its own namespace. So the
+        // reference names previewd's namespace, where `kubectl get events` finds it.
+        let regarding = ObjectReference {
+            namespace: Some(self.namespace.clone()),
+            ..regarding
+        };
         let event = event_about(regarding, &self.instance, severity, reason, action, note);
         let api = Api::<Event>::namespaced(self.client.clone(), &self.namespace);
         if let Err(error) = api.create(&PostParams::default(), &event).await {

@@ -1,11 +1,17 @@
 //! Shared test support: the local control plane, the GitHub stand-in and real webhook payloads.
 //! Each integration test file uses only part of it.
 #![allow(dead_code)]
+pub mod apiserver;
 pub mod cluster;
+pub mod container;
+pub mod dockerfile;
+pub mod elf;
 pub mod github;
 pub mod helm;
+pub mod kubeconfig;
 pub mod metrics;
 pub mod previewd;
+pub mod rbac;
 pub mod scenario;
 pub mod steering;
 pub mod webhooks;
