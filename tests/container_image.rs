@@ -147,7 +147,7 @@ fn the_dockerfile_packages_that_binary_as_the_charts_user() {
 
     let values = chart_values("https://api.github.com", "a-token");
     let rendered = objects(&template("image", "previewd-system", &[&values]));
-    let container = Container::from_chart(&rendered);
+    let container = Container::from_chart(&rendered, "previewd-system");
     let (uid, gid) = container.run_as;
     assert_eq!(
         image.user,
@@ -165,7 +165,7 @@ async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
     let ns = TestNamespace::new("image").await;
     let values = chart_values(&github.url(), GitHub::TOKEN);
     let rendered = objects(&template(&unique_name("image"), &ns.name, &[&values]));
-    let container = Container::from_chart(&rendered);
+    let container = Container::from_chart(&rendered, &ns.name);
     let _rbac = ChartRbac::apply(&rendered, &ns.name);
     let token = service_account_token(&ns.name, &container.service_account);
 

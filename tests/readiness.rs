@@ -64,7 +64,7 @@ async fn not_ready_while_the_api_server_does_not_serve_the_crd() {
     let github = GitHub::start().await;
     let apiserver = EmptyApiServer::start().await;
     let rendered = render("readiness", "previewd-system", &github, &[]);
-    let container = Container::from_chart(&rendered);
+    let container = Container::from_chart(&rendered, "previewd-system");
     let running = start(&container, &apiserver.kubeconfig()).await;
     let why = "the PreviewEnvironment CRD (previewenvironments.previewd.dev) is not installed";
     not_ready_because(&running, &container, why).await;
@@ -86,7 +86,7 @@ async fn not_ready_while_rbac_forbids_listing_previews() {
     let ns = TestNamespace::new("readiness").await;
     let release = unique_name("readiness");
     let without = render(&release, &ns.name, &github, &["rbac.create=false"]);
-    let container = Container::from_chart(&without);
+    let container = Container::from_chart(&without, &ns.name);
     let _service_account = ChartRbac::apply(&without, &ns.name);
     let token = service_account_token(&ns.name, &container.service_account);
     let running = start(&container, &with_token(admin(), &token)).await;

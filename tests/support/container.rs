@@ -79,24 +79,14 @@ fn rendered<T: DeserializeOwned>(objects: &[Value], kind: &str, name: &str) -> T
     typed(object)
 }
 
-/// The namespace the chart was rendered for: its RoleBinding's subject lives there.
-fn release_namespace(objects: &[Value]) -> String {
-    objects
-        .iter()
-        .find(|o| o["kind"] == "RoleBinding")
-        .and_then(|o| o["subjects"][0]["namespace"].as_str())
-        .expect("the chart renders a RoleBinding naming its namespace")
-        .to_owned()
-}
-
-fn resolve(var: &EnvVar, objects: &[Value]) -> String {
+fn resolve(var: &EnvVar, objects: &[Value], namespace: &str) -> String {
     let value = match (&var.value, &var.value_from) {
         (Some(value), None) => value.clone(),
         (None, None) => String::new(),
         (None, Some(from)) if from.field_ref.is_some() => {
             let path = from.field_ref.as_ref().map(|f| f.field_path.as_str());
             match path {
-                Some("metadata.namespace") => release_namespace(objects),
+                Some("metadata.namespace") => namespace.to_owned(),
                 Some("metadata.name") => format!("{NAME}-emulated-pod"),
                 other => panic!("{}: fieldRef {other:?} is not emulated", var.name),
             }
@@ -147,8 +137,8 @@ fn probe_path(spec: &Spec, probe: &Option<k8s_openapi::api::core::v1::Probe>) ->
 }
 
 impl Container {
-    /// The previewd container of the rendered chart `objects`.
-    pub fn from_chart(objects: &[Value]) -> Self {
+    /// The previewd container of the chart `objects` rendered for `namespace`.
+    pub fn from_chart(objects: &[Value], namespace: &str) -> Self {
         let deployments: Vec<&Value> = objects
             .iter()
             .filter(|o| o["kind"] == "Deployment")
@@ -172,7 +162,7 @@ impl Container {
             .env
             .iter()
             .flatten()
-            .map(|var| (var.name.clone(), resolve(var, objects)))
+            .map(|var| (var.name.clone(), resolve(var, objects, namespace)))
             .collect();
         let volumes = pod.volumes.unwrap_or_default();
         let mounts = spec
