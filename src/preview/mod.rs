@@ -9,6 +9,7 @@ pub mod crd;
 pub mod deploy;
 pub mod eligibility;
 pub mod expiry;
+pub mod fences;
 pub mod intent;
 pub mod kinds;
 pub mod labels;
