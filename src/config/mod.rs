@@ -6,9 +6,16 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+mod fences;
 mod repository;
+mod template_kinds;
 
+pub use fences::{
+    FencesConfig, LimitRangeFence, NetworkPolicyFence, PodSecurityFence, PodSecurityLevel,
+    Quantities, QuotaFence,
+};
 pub use repository::{DEFAULT_TTL, RepositoryConfig, Ttl};
+pub use template_kinds::{TemplateKind, TemplateKinds};
 
 /// A setting that is missing or invalid.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +64,12 @@ pub struct FileConfig {
     /// Values every template sees as `values`, overridden per repository.
     #[serde(default)]
     pub values: Option<Value>,
+    /// What every preview namespace is fenced with.
+    #[serde(default)]
+    pub fences: FencesConfig,
+    /// The kinds templates may produce (API group and resource, as RBAC names them).
+    #[serde(default)]
+    pub template_kinds: TemplateKinds,
 }
 
 impl FileConfig {
@@ -120,6 +133,12 @@ impl FileConfig {
                 "maxPreviews".into(),
                 "must be at least 1 (use paused: true to stop deploying)",
             ));
+        }
+        if let Some((setting, message)) = config.fences.invalid() {
+            return Err(invalid(format!("fences.{setting}"), &message));
+        }
+        if let Some((setting, message)) = config.template_kinds.invalid() {
+            return Err(invalid(format!("templateKinds{setting}"), &message));
         }
         Ok(config)
     }
@@ -194,5 +213,30 @@ mod tests {
         assert!(err.to_string().contains("maxPreviews"), "{err}");
         let err = FileConfig::parse("c.yaml", "repos: []\n").unwrap_err();
         assert!(err.to_string().contains("repos"), "{err}");
+        let err = FileConfig::parse("c.yaml", "fences: {resourceQuota: {hard: {pods: many}}}\n")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config file c.yaml: fences.resourceQuota.hard.pods: "),
+            "{err}"
+        );
+        let err = FileConfig::parse(
+            "c.yaml",
+            "templateKinds: [{apiGroup: '', resources: ['*']}]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("config file c.yaml: templateKinds[0].resources[0]: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fences_and_template_kinds_default_when_left_out() {
+        let config = FileConfig::parse("c.yaml", "repositories: []\n").unwrap();
+        assert_eq!(config.fences, FencesConfig::default());
+        assert_eq!(config.template_kinds, TemplateKinds::default());
+        assert_eq!(config, FileConfig::default());
     }
 }

@@ -1,9 +1,10 @@
-//! Applying a preview's objects: resolve every kind before anything is written (namespaced and
-//! served, or the whole set is refused), create or update the namespace without ever adopting
-//! someone else's, server-side apply each object under one field manager, and prune what is no
-//! longer rendered.
+//! Applying a preview's objects: resolve every kind before anything is written (namespaced,
+//! served and allowed, or the whole set is refused), create or update the namespace without ever
+//! adopting someone else's, server-side apply each object under one field manager, wait until
+//! the namespace's quota is counted, and prune what is no longer rendered.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
@@ -12,16 +13,19 @@ use serde_json::Value;
 
 use super::controller::{Ctx, Error};
 use super::crd::PreviewEnvironment;
+use super::fences;
 use super::kinds::ServedKind;
 use super::labels;
 use super::labels::FIELD_MANAGER;
 use super::render::RenderedObject;
+use crate::config::TemplateKinds;
 
-/// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind
-/// refuses the whole set.
-pub async fn resolve_all(
+/// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind,
+/// or one `allowed` does not list (when given), refuses the whole set.
+async fn resolve_all(
     ctx: &Ctx,
     objects: &[RenderedObject],
+    allowed: Option<&TemplateKinds>,
 ) -> Result<Result<Vec<ServedKind>, String>, Error> {
     let mut kinds = Vec::with_capacity(objects.len());
     for object in objects {
@@ -43,9 +47,33 @@ pub async fn resolve_all(
                 "{shown}: {kind} is cluster-scoped; templates may only create namespaced objects in the preview namespace"
             )));
         }
+        let (group, resource) = (&served.resource.group, &served.resource.plural);
+        if allowed.is_some_and(|allowed| !allowed.allows(group, resource)) {
+            return Ok(Err(format!(
+                "{shown}: templates may not produce {kind} (API group {group:?}, resource {resource}): it is not in previewd's templateKinds"
+            )));
+        }
         kinds.push(served);
     }
     Ok(Ok(kinds))
+}
+
+/// The served kinds of the templated objects (which `templateKinds` must allow) and of the
+/// fences, or why the set is refused; nothing is applied either way.
+pub async fn resolve_fenced(
+    ctx: &Ctx,
+    templated: &[RenderedObject],
+    fenced: &[RenderedObject],
+) -> Result<Result<(Vec<ServedKind>, Vec<ServedKind>), String>, Error> {
+    if let Some(why) = fences::clash(templated, fenced) {
+        return Ok(Err(why));
+    }
+    let allowed = &ctx.settings.config.template_kinds;
+    let kinds = match resolve_all(ctx, templated, Some(allowed)).await? {
+        Ok(kinds) => kinds,
+        Err(why) => return Ok(Err(why)),
+    };
+    Ok(resolve_all(ctx, fenced, None).await?.map(|f| (kinds, f)))
 }
 
 /// Whether discovery positively said the kind does not exist.
@@ -62,9 +90,12 @@ fn is_not_served(error: &kube::Error) -> bool {
     }
 }
 
-/// Creates the namespace, or updates the one checked as this preview's. Either way the API
-/// server refuses (409) if someone else's namespace appeared or changed since the check, so a
-/// namespace is never adopted by accident.
+/// Creates the namespace, or updates the one checked as this preview's, then server-side
+/// applies its `labels` (previewd's and the fences'). Both writes carry the resource version
+/// the namespace was checked (or created) at, so the API server refuses (409) if someone else's
+/// namespace appeared or it changed since: a namespace is never adopted by accident. Creating
+/// with previewd's labels only leaves the fence labels owned by the apply alone, so a fence
+/// turned off takes its label away.
 pub async fn apply_namespace(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
@@ -72,36 +103,136 @@ pub async fn apply_namespace(
     name: &str,
     uid: &str,
     preview_labels: &std::collections::BTreeMap<String, String>,
+    labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), Error> {
-    let namespace = Namespace {
+    let namespace = |labels: &std::collections::BTreeMap<String, String>, version| Namespace {
         metadata: kube::api::ObjectMeta {
             name: Some(name.to_owned()),
-            labels: Some(preview_labels.clone()),
+            labels: Some(labels.clone()),
             annotations: Some(labels::namespace_annotations(pe, uid)),
-            resource_version: checked.and_then(|ns| ns.metadata.resource_version.clone()),
+            resource_version: version,
             ..Default::default()
         },
         ..Default::default()
     };
     let api = Api::<Namespace>::all(ctx.client.clone());
-    if namespace.metadata.resource_version.is_none() {
-        let params = kube::api::PostParams {
-            field_manager: Some(FIELD_MANAGER.into()),
-            ..Default::default()
-        };
-        api.create(&params, &namespace).await?;
-    } else {
-        api.patch(
-            name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&namespace),
-        )
-        .await?;
-    }
+    let version = match checked {
+        Some(ns) => ns.metadata.resource_version.clone(),
+        None => {
+            let params = kube::api::PostParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..Default::default()
+            };
+            let created = api
+                .create(&params, &namespace(preview_labels, None))
+                .await?;
+            if labels == preview_labels {
+                return Ok(());
+            }
+            created.metadata.resource_version
+        }
+    };
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&namespace(labels, version)),
+    )
+    .await?;
     Ok(())
 }
 
-pub async fn apply_object(
+/// How far applying a preview's objects got.
+#[derive(Debug)]
+pub enum Applied {
+    /// All of them; the templated ones as the API server returned them.
+    All(Vec<DynamicObject>),
+    /// The API server refused one: its file, kind and name, and the API server's reason.
+    Refused(String),
+    /// The fences are applied, but the quota controller has not counted the ResourceQuota
+    /// within `quota_wait`; no templated object is applied yet.
+    QuotaUncounted,
+}
+
+/// Applies the fence objects, waits up to `quota_wait` until the quota is counted (so no pod
+/// is refused for an unknown quota status), then the templated objects; each set in order,
+/// stopping at the first refusal.
+pub async fn apply_fenced(
+    ctx: &Ctx,
+    namespace: &str,
+    fences: (&[RenderedObject], &[ServedKind]),
+    templated: (&[RenderedObject], &[ServedKind]),
+    quota_wait: Duration,
+) -> Result<Applied, Error> {
+    let fence_objects = match apply_in_order(ctx, namespace, fences.0, fences.1).await {
+        Ok(applied) => applied,
+        Err(why) => return Ok(Applied::Refused(why)),
+    };
+    if !await_quota(ctx, namespace, &fence_objects, quota_wait).await? {
+        return Ok(Applied::QuotaUncounted);
+    }
+    Ok(
+        match apply_in_order(ctx, namespace, templated.0, templated.1).await {
+            Ok(applied) => Applied::All(applied),
+            Err(why) => Applied::Refused(why),
+        },
+    )
+}
+
+async fn apply_in_order(
+    ctx: &Ctx,
+    namespace: &str,
+    objects: &[RenderedObject],
+    kinds: &[ServedKind],
+) -> Result<Vec<DynamicObject>, String> {
+    let mut applied = Vec::with_capacity(objects.len());
+    for (object, kind) in objects.iter().zip(kinds) {
+        match apply_object(ctx, namespace, object, kind).await {
+            Ok(returned) => applied.push(returned),
+            Err(e) => {
+                return Err(format!(
+                    "{}: {} {}: {}",
+                    object.file,
+                    object.object["kind"].as_str().unwrap_or(""),
+                    object_name(&object.object),
+                    api_message(&e)
+                ));
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Waits up to `bound` until the quota controller has counted the fence ResourceQuota among
+/// `applied` (if there is one), asking the API server at growing intervals.
+async fn await_quota(
+    ctx: &Ctx,
+    namespace: &str,
+    applied: &[DynamicObject],
+    bound: Duration,
+) -> Result<bool, Error> {
+    let as_value = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
+    let Some(quota) = applied.iter().find(|o| fences::is_quota(&as_value(o))) else {
+        return Ok(true);
+    };
+    if fences::quota_counted(&as_value(quota)) {
+        return Ok(true);
+    }
+    let resource =
+        kube::discovery::ApiResource::erase::<k8s_openapi::api::core::v1::ResourceQuota>(&());
+    let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &resource);
+    let deadline = tokio::time::Instant::now() + bound;
+    let mut pause = Duration::from_millis(50);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+        if fences::quota_counted(&as_value(&api.get(fences::NAME).await?)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+async fn apply_object(
     ctx: &Ctx,
     namespace: &str,
     object: &RenderedObject,

@@ -13,19 +13,21 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use super::apply::{
-    api_message, apply_namespace, apply_object, kind_key, object_name, prune, resolve_all,
-};
+use super::apply::{Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced};
 use super::controller::{Ctx, Error};
 use super::crd::{Phase, PreviewEnvironment};
 use super::eligibility::{Gate, gate};
 use super::expiry::preview_expires_at;
 use super::policy::{Admission, Facts, admit, needs_slot};
 use super::readiness::{Readiness, is_workload, readiness};
-use super::render::{self, Context, PullFacts};
+use super::render::{self, Context, PullFacts, RenderedObject};
 use super::report::{Observation, holds_deployment, publish};
 use super::teardown::{self, Teardown};
-use super::{labels, restart};
+use super::{fences, labels, restart};
+
+/// How long one reconcile waits for the quota controller to count a new ResourceQuota (it
+/// usually takes well under a second); then it is awaited again on a requeue.
+const QUOTA_WAIT: Duration = Duration::from_secs(10);
 
 /// Drives `pe` towards `Deployed`.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
@@ -169,7 +171,8 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         }
     };
     restart::stamp(&mut objects, pe.spec.redeploys);
-    let kinds = match resolve_all(ctx, &objects).await? {
+    let fenced = fences::objects(&config.fences, &name, &preview_labels);
+    let (kinds, fence_kinds) = match resolve_fenced(ctx, &objects, &fenced).await? {
         Ok(kinds) => kinds,
         Err(why) => {
             publish(pe, ctx, failed(why)).await?;
@@ -183,35 +186,66 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         Some(at) if !generation_changed => at,
         _ => Utc::now(),
     };
-    apply_namespace(pe, ctx, existing.as_ref(), &name, &uid, &preview_labels).await?;
-    let mut applied = Vec::with_capacity(objects.len());
-    for (object, kind) in objects.iter().zip(&kinds) {
-        match apply_object(ctx, &name, object, kind).await {
-            Ok(returned) => applied.push(returned),
-            Err(e) => {
-                let why = format!(
-                    "{}: {} {}: {}",
-                    object.file,
-                    object.object["kind"].as_str().unwrap_or(""),
-                    object_name(&object.object),
-                    api_message(&e)
-                );
-                // Some objects may run already: the preview holds its slot until torn down.
-                let partly = Observation {
-                    deployed_sha: Some(pe.spec.head_sha.clone()),
-                    ..failed(why)
-                };
-                publish(pe, ctx, partly).await?;
+    let elapsed = || (Utc::now() - started).to_std().unwrap_or_default();
+    let mut namespace_labels = preview_labels.clone();
+    namespace_labels.extend(fences::namespace_labels(&config.fences));
+    apply_namespace(
+        pe,
+        ctx,
+        existing.as_ref(),
+        &name,
+        &uid,
+        &preview_labels,
+        &namespace_labels,
+    )
+    .await?;
+    // From here on objects may run: the preview holds its slot until torn down.
+    let partly = |why: String| Observation {
+        deployed_sha: Some(pe.spec.head_sha.clone()),
+        applied_kinds: kinds_of(
+            base.applied_kinds
+                .iter()
+                .cloned()
+                .chain(objects.iter().map(kind_key)),
+            &fenced,
+        ),
+        ..failed(why)
+    };
+    let applied = match apply_fenced(
+        ctx,
+        &name,
+        (&fenced, &fence_kinds),
+        (&objects, &kinds),
+        QUOTA_WAIT,
+    )
+    .await?
+    {
+        Applied::All(applied) => applied,
+        Applied::Refused(why) => {
+            publish(pe, ctx, partly(why)).await?;
+            return Ok(Action::requeue(Duration::from_secs(60)));
+        }
+        Applied::QuotaUncounted => {
+            let what = format!(
+                "ResourceQuota {}: not yet counted by the quota controller (kube-controller-manager); no pod can start before it is",
+                fences::NAME
+            );
+            if elapsed() >= ctx.settings.ready_timeout {
+                publish(pe, ctx, partly(format!("{}: {what}", fences::SOURCE))).await?;
                 return Ok(Action::requeue(Duration::from_secs(60)));
             }
+            let waiting = Observation {
+                phase: Phase::Deploying,
+                message: Some(format!("waiting for {what}")),
+                deploy_started_at: Some(started),
+                ..partly(String::new())
+            };
+            publish(pe, ctx, waiting).await?;
+            return Ok(Action::requeue(Duration::from_secs(2)));
         }
-    }
-    let applied_kinds: Vec<String> = objects
-        .iter()
-        .map(kind_key)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    };
+    objects.extend(fenced);
+    let applied_kinds = kinds_of(std::iter::empty(), &objects);
     prune(ctx, &name, &base.applied_kinds, &objects).await?;
 
     let mut seen = Observation {
@@ -221,7 +255,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         deploy_started_at: Some(started),
         ..base.clone()
     };
-    let elapsed = (Utc::now() - started).to_std().unwrap_or_default();
+    let elapsed = elapsed();
     let verdict = judge(&applied);
     let action = match verdict {
         Readiness::Ready => {
@@ -254,6 +288,15 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     };
     publish(pe, ctx, seen).await?;
     Ok(action)
+}
+
+/// The sorted, distinct `apiVersion/kind`s of `known` and `objects` (what pruning looks at).
+fn kinds_of(known: impl Iterator<Item = String>, objects: &[RenderedObject]) -> Vec<String> {
+    known
+        .chain(objects.iter().map(kind_key))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// Keeps what runs running and says why nothing new is deployed.

@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod eligibility;
 pub mod events;
 pub mod expiry;
+pub mod fences;
 pub mod intent;
 pub mod kinds;
 pub mod labels;

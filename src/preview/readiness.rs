@@ -90,9 +90,21 @@ fn deployment(object: &Value) -> Readiness {
     if let Some(failure) = condition_text(object, "ReplicaFailure")
         .filter(|_| condition_is(object, "ReplicaFailure", "True"))
     {
+        if is_refused_for_good(&failure) {
+            return Readiness::Failed(format!("pods refused: {failure}"));
+        }
         waiting.push_str(&format!(" ({failure})"));
     }
     Readiness::Waiting(waiting)
+}
+
+/// Whether the API server refused a workload's pods for a reason that holds until the template
+/// or the namespace's fences change: over the ResourceQuota, against the Pod Security level, or
+/// invalid (e.g. a request above the LimitRange's default limit). Other refusals pass by
+/// themselves (the namespace's ServiceAccount not created yet) and are only waited on.
+fn is_refused_for_good(failure: &str) -> bool {
+    const FOR_GOOD: [&str; 3] = ["exceeded quota", "violates PodSecurity", " is invalid: "];
+    FOR_GOOD.iter().any(|reason| failure.contains(reason))
 }
 
 fn stateful_set(object: &Value) -> Readiness {
@@ -176,10 +188,45 @@ mod tests {
         let mut d = deploy(1, 1, 1, 0, 0);
         d["status"]["conditions"] = json!([{"type": "ReplicaFailure", "status": "True",
             "reason": "FailedCreate", "message": "pods \"x\" is forbidden: exceeded quota: q"}]);
-        let Readiness::Waiting(why) = readiness("Deployment", &d) else {
-            panic!()
+        let Readiness::Failed(why) = readiness("Deployment", &d) else {
+            panic!("a quota refusal is final")
         };
-        assert!(why.contains("exceeded quota"), "{why}");
+        assert_eq!(
+            why,
+            "pods refused: FailedCreate: pods \"x\" is forbidden: exceeded quota: q"
+        );
+        for (message, fails) in [
+            (
+                "pods \"x\" is forbidden: violates PodSecurity \"baseline:latest\": privileged",
+                true,
+            ),
+            (
+                "Pod \"x\" is invalid: spec.containers[0].resources.requests: Invalid value",
+                true,
+            ),
+            (
+                "pods \"x\" is forbidden: error looking up service account ns/default",
+                false,
+            ),
+        ] {
+            d["status"]["conditions"][0]["message"] = json!(message);
+            let verdict = readiness("Deployment", &d);
+            assert_eq!(
+                matches!(verdict, Readiness::Failed(_)),
+                fails,
+                "{verdict:?}"
+            );
+            let (Readiness::Failed(why) | Readiness::Waiting(why)) = verdict else {
+                panic!()
+            };
+            assert!(why.contains(message), "{why}");
+        }
+        d["status"]["conditions"][0]["status"] = json!("False");
+        d["status"]["conditions"][0]["message"] = json!("exceeded quota: q");
+        assert!(
+            matches!(readiness("Deployment", &d), Readiness::Waiting(_)),
+            "a cleared condition decides nothing"
+        );
         d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False",
             "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
         d["metadata"]["generation"] = json!(2);

@@ -2,6 +2,7 @@
 //! Each integration test file uses only part of it.
 #![allow(dead_code)]
 pub mod apiserver;
+pub mod chart_rbac;
 pub mod cluster;
 pub mod container;
 pub mod dockerfile;

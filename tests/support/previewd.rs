@@ -34,6 +34,10 @@ pub struct Options {
     /// Which replica of the installation this is (0 for the first; replicas of one instance
     /// share its previews and elect one leader).
     pub replica: u32,
+    /// More top-level settings of the configuration file (`fences`, `templateKinds`, ...).
+    pub settings: serde_json::Value,
+    /// The kubeconfig previewd uses (default: the test's, the cluster's admin).
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Options {
@@ -51,6 +55,8 @@ impl Options {
             repository_settings: serde_json::json!({}),
             resync_secs: 0,
             replica: 0,
+            settings: serde_json::json!({}),
+            kubeconfig: None,
         }
     }
 }
@@ -82,23 +88,7 @@ impl Previewd {
             options.instance, options.replica
         ));
         std::fs::create_dir_all(&dir).expect("create test dir");
-        let repositories: Vec<_> = options
-            .repositories
-            .iter()
-            .map(|r| {
-                let mut entry = options.repository_settings.clone();
-                entry["name"] = r.as_str().into();
-                entry
-            })
-            .collect();
-        let mut config = serde_json::json!({
-            "repositories": repositories,
-            "values": {"image": "registry.test/app", "replicas": 1, "port": 8080},
-        });
-        if let Some(cap) = options.max_previews {
-            config["maxPreviews"] = cap.into();
-        }
-        std::fs::write(dir.join("config.yaml"), config.to_string()).expect("write config");
+        write_config(&dir, &options);
         let templates = match &options.templates {
             None => repo_root().join("templates"),
             Some(files) => {
@@ -171,6 +161,10 @@ impl Previewd {
         if let Some(failpoint) = &self.options.failpoint {
             command.env("PREVIEWD_FAILPOINT", failpoint);
         }
+        match &self.options.kubeconfig {
+            Some(kubeconfig) => command.env("PREVIEWD_KUBECONFIG", kubeconfig),
+            None => command.env_remove("PREVIEWD_KUBECONFIG"),
+        };
         self.child = Some(command.spawn().expect("start previewd"));
         let health = format!("{}/healthz", self.url);
         let client = reqwest::Client::new();
@@ -268,6 +262,15 @@ impl Previewd {
         self.spawn().await;
     }
 
+    /// Replaces the extra settings of its configuration file and restarts it, since the
+    /// configuration is read at startup.
+    pub async fn reconfigure(&mut self, settings: serde_json::Value) {
+        self.kill();
+        self.options.settings = settings;
+        write_config(&self.dir, &self.options);
+        self.spawn().await;
+    }
+
     /// Everything it logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.dir.join("previewd.log")).unwrap_or_default()
@@ -283,6 +286,30 @@ impl Drop for Previewd {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Writes the configuration file of `options` into `dir`.
+fn write_config(dir: &Path, options: &Options) {
+    let repositories: Vec<_> = options
+        .repositories
+        .iter()
+        .map(|r| {
+            let mut entry = options.repository_settings.clone();
+            entry["name"] = r.as_str().into();
+            entry
+        })
+        .collect();
+    let mut config = serde_json::json!({
+        "repositories": repositories,
+        "values": {"image": "registry.test/app", "replicas": 1, "port": 8080},
+    });
+    if let Some(cap) = options.max_previews {
+        config["maxPreviews"] = cap.into();
+    }
+    if let (Some(config), Some(settings)) = (config.as_object_mut(), options.settings.as_object()) {
+        config.extend(settings.clone());
+    }
+    std::fs::write(dir.join("config.yaml"), config.to_string()).expect("write config");
 }
 
 /// Installs the CRD that `previewd crd` prints (once per test binary) and waits until it is served.
