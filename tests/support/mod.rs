@@ -7,5 +7,6 @@ pub mod helm;
 pub mod metrics;
 pub mod previewd;
 pub mod scenario;
+pub mod service_account;
 pub mod steering;
 pub mod webhooks;

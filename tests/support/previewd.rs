@@ -34,6 +34,9 @@ pub struct Options {
     /// Which replica of the installation this is (0 for the first; replicas of one instance
     /// share its previews and elect one leader).
     pub replica: u32,
+    /// The kubeconfig it runs with (`PREVIEWD_KUBECONFIG`); `None`: the test's own (the admin).
+    /// Its context's namespace is previewd's own (its Lease and Events).
+    pub kubeconfig: Option<PathBuf>,
 }
 
 impl Options {
@@ -51,6 +54,7 @@ impl Options {
             repository_settings: serde_json::json!({}),
             resync_secs: 0,
             replica: 0,
+            kubeconfig: None,
         }
     }
 }
@@ -166,6 +170,9 @@ impl Previewd {
             .stderr(log);
         if let Some(failpoint) = &self.options.failpoint {
             command.env("PREVIEWD_FAILPOINT", failpoint);
+        }
+        if let Some(kubeconfig) = &self.options.kubeconfig {
+            command.env("PREVIEWD_KUBECONFIG", kubeconfig);
         }
         self.child = Some(command.spawn().expect("start previewd"));
         let health = format!("{}/healthz", self.url);
