@@ -156,6 +156,8 @@ async fn lints_clean_and_the_api_server_accepts_every_rendered_object() {
         "Secret",
         "Service",
         "ServiceAccount",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
     ];
     assert_eq!(kinds, expected.map(String::from).into(), "kinds rendered");
 

@@ -14,5 +14,6 @@ pub mod metrics;
 pub mod previewd;
 pub mod rbac;
 pub mod scenario;
+pub mod service_account;
 pub mod steering;
 pub mod webhooks;

@@ -36,7 +36,8 @@ pub struct Options {
     pub replica: u32,
     /// More top-level settings of the configuration file (`fences`, `templateKinds`, ...).
     pub settings: serde_json::Value,
-    /// The kubeconfig previewd uses (default: the test's, the cluster's admin).
+    /// The kubeconfig it runs with (`PREVIEWD_KUBECONFIG`); `None`: the test's own (the admin).
+    /// Its context's namespace is previewd's own (its Lease and Events).
     pub kubeconfig: Option<PathBuf>,
 }
 
