@@ -15,6 +15,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -445,12 +446,27 @@ async fn previewd_drives_a_whole_lifecycle_as_its_service_account() {
         );
     }
     let metrics = scrape(&s.previewd.url).await;
-    for kind in ["kubernetes", "lease", "finalizer"] {
+    for kind in ["kubernetes", "lease", "finalizer", "event"] {
         assert_eq!(
             metrics.value("previewd_errors_total", &[("kind", kind)]),
             0.0,
             "{kind} errors:\n{logs}"
         );
+    }
+    // Its Events about the preview are in its own namespace, the one the policy lets it write.
+    let events = Api::<Event>::namespaced(s.kube.clone(), &installed.namespace.name)
+        .list(&Default::default())
+        .await
+        .expect("list Events");
+    let preview = s.preview_name(21);
+    let reasons: Vec<_> = events
+        .items
+        .iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(&preview))
+        .filter_map(|e| e.reason.as_deref())
+        .collect();
+    for phase in ["Ready", "Destroyed"] {
+        assert!(reasons.contains(&phase), "no {phase} Event: {reasons:?}");
     }
     // The stand-in refused nothing either (the GitHub side of the same run).
     let github_refusals: Vec<_> = s

@@ -4,27 +4,19 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
-
-use super::cluster::{TestNamespace, kubectl, kubectl_ok, unique_name};
+use super::cluster::{TestNamespace, unique_name};
 use super::helm::{CREDENTIALS, objects, template};
+use super::rbac::ChartRbac;
+use super::service_account::ServiceAccountToken;
 
-const KINDS: [&str; 5] = [
-    "ServiceAccount",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "Role",
-    "RoleBinding",
-];
-
-/// The chart's RBAC applied for a release of its own; dropping it deletes the cluster-scoped
-/// objects (the namespace takes the rest).
+/// The chart's RBAC applied for a release of its own.
 pub struct ChartIdentity {
-    /// The release namespace.
-    pub namespace: TestNamespace,
-    /// A kubeconfig authenticating as the release's ServiceAccount.
+    /// A kubeconfig authenticating as the release's ServiceAccount, in the release namespace.
     pub kubeconfig: PathBuf,
-    cluster_scoped: Vec<(String, String)>,
+    _token: ServiceAccountToken,
+    _rbac: ChartRbac,
+    /// The release namespace (dropped last).
+    pub namespace: TestNamespace,
 }
 
 impl ChartIdentity {
@@ -35,57 +27,20 @@ impl ChartIdentity {
         let release = unique_name("rbac");
         let mut all_values = vec![CREDENTIALS];
         all_values.extend(values);
-        let rendered = template(&release, &namespace.name, &all_values);
-        let rbac: Vec<Value> = objects(&rendered)
-            .into_iter()
-            .filter(|o| KINDS.iter().any(|k| o["kind"] == *k))
-            .collect();
-        let name = |kind: &str| {
-            rbac.iter()
-                .find(|o| o["kind"] == kind)
-                .and_then(|o| o["metadata"]["name"].as_str())
-                .unwrap_or_else(|| panic!("the chart renders no {kind}"))
-                .to_owned()
-        };
-        let service_account = name("ServiceAccount");
-        let cluster_scoped = vec![
-            ("clusterrole".to_owned(), name("ClusterRole")),
-            ("clusterrolebinding".to_owned(), name("ClusterRoleBinding")),
-        ];
-        let dir = std::env::temp_dir().join(format!("previewd-{release}"));
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        let manifests = dir.join("rbac.json");
-        let list = json!({"apiVersion": "v1", "kind": "List", "items": rbac});
-        std::fs::write(&manifests, list.to_string()).expect("write RBAC objects");
-        let manifests = manifests.to_str().expect("UTF-8 path");
-        kubectl_ok(&["apply", "-n", &namespace.name, "-f", manifests]);
-        let token = kubectl_ok(&[
-            "create",
-            "token",
-            &service_account,
-            "-n",
-            &namespace.name,
-            "--duration=1h",
-        ]);
-        let mut config: Value = serde_json::from_str(&kubectl_ok(&[
-            "config", "view", "--minify", "--raw", "-o", "json",
-        ]))
-        .expect("kubeconfig as JSON");
-        config["users"][0]["user"] = json!({"token": token.trim()});
-        let kubeconfig = dir.join("kubeconfig.json");
-        std::fs::write(&kubeconfig, config.to_string()).expect("write kubeconfig");
+        let rendered = objects(&template(&release, &namespace.name, &all_values));
+        let rbac = ChartRbac::apply(&rendered, &namespace.name);
+        let account = rendered
+            .iter()
+            .find(|o| o["kind"] == "ServiceAccount")
+            .and_then(|o| o["metadata"]["name"].as_str())
+            .expect("the chart renders a ServiceAccount")
+            .to_owned();
+        let token = ServiceAccountToken::create(&namespace.name, &account);
         ChartIdentity {
+            kubeconfig: token.kubeconfig().to_owned(),
+            _token: token,
+            _rbac: rbac,
             namespace,
-            kubeconfig,
-            cluster_scoped,
-        }
-    }
-}
-
-impl Drop for ChartIdentity {
-    fn drop(&mut self) {
-        for (kind, name) in &self.cluster_scoped {
-            let _ = kubectl(&["delete", kind, name, "--ignore-not-found", "--wait=false"]);
         }
     }
 }

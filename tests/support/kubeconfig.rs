@@ -31,6 +31,24 @@ pub fn with_token(mut kubeconfig: Value, token: &str) -> Value {
     kubeconfig
 }
 
+/// `kubeconfig` with `namespace` as its context's default namespace (as a pod's is its own).
+pub fn with_namespace(mut kubeconfig: Value, namespace: &str) -> Value {
+    only(&mut kubeconfig, "contexts", "context")["namespace"] = namespace.into();
+    kubeconfig
+}
+
+/// Writes `kubeconfig` to a new file under the temporary directory (JSON is YAML: every
+/// kubeconfig reader takes it) and returns its path.
+pub fn write(kubeconfig: &Value) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "previewd-{}.kubeconfig",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    ));
+    std::fs::write(&path, kubeconfig.to_string())
+        .unwrap_or_else(|e| panic!("write kubeconfig {}: {e}", path.display()));
+    path
+}
+
 /// A short-lived token of ServiceAccount `name` in `namespace` (TokenRequest, as the kubelet
 /// mounts into a pod).
 pub fn service_account_token(namespace: &str, name: &str) -> String {
