@@ -10,33 +10,14 @@ use kube::api::ListParams;
 use previewd::preview::crd::Phase;
 use support::previewd::SECRET;
 use support::scenario::Scenario;
+use support::templates;
 use support::webhooks::{Delivery, Signing};
 
 const BOUND: Duration = Duration::from_secs(90);
 
 /// A Deployment whose pods carry `pod_label` (a kwok readiness stage reacts to it).
 fn deployment(pod_label: &str) -> (String, String) {
-    let source = format!(
-        "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels:
-        app: web
-        {pod_label}
-    spec:
-      containers:
-        - name: web
-          image: \"registry.test/app:{{{{sha}}}}\"
-"
-    );
-    ("deployment.yaml".into(), source)
+    templates::deployment(2, pod_label, "")
 }
 
 fn with_templates(

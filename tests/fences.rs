@@ -20,31 +20,14 @@ use support::chart_rbac::ChartIdentity;
 use support::cluster::wait_for;
 use support::scenario::Scenario;
 use support::steering::status_message;
+use support::templates;
 
 const BOUND: Duration = Duration::from_secs(90);
 
-/// A one-replica Deployment `web` whose container carries `container_extra` (YAML at the
-/// container's indentation) and nothing else: no resources unless given.
+/// A one-replica Deployment `web` whose container carries `container_extra` and nothing else:
+/// no resources unless given.
 fn deployment(container_extra: &str) -> (String, String) {
-    let source = format!(
-        "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: \"registry.test/app:{{{{sha}}}}\"
-{container_extra}"
-    );
-    ("deployment.yaml".into(), source)
+    templates::deployment(1, "", container_extra)
 }
 
 fn quantities(pairs: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {

@@ -188,6 +188,26 @@ const TEMPLATE_KINDS_WITH_A_CLUSTER_SCOPED_ONE: &str = r#"rbac.templateKinds=[
   {"apiGroup": "networking.k8s.io", "resources": ["ingresses"]},
   {"apiGroup": "scheduling.k8s.io", "resources": ["priorityclasses"]}]"#;
 
+/// Waits for the policy to be in force, then has previewd's token try to delete a new unlabelled
+/// namespace: refused by the policy. Returns the token's namespace API and that namespace.
+async fn deletion_refused(
+    installed: &Installed,
+    as_previewd: &kube::Client,
+) -> (Api<Namespace>, TestNamespace) {
+    let policy = installed.policy();
+    wait_policy(as_previewd, &policy, true).await;
+    let namespaces = Api::<Namespace>::all(as_previewd.clone());
+    let victim = TestNamespace::new("lp-victim").await;
+    refused_by_policy(
+        namespaces
+            .delete(&victim.name, &DeleteParams::default())
+            .await,
+        &policy,
+        "deleting an unlabelled namespace",
+    );
+    (namespaces, victim)
+}
+
 #[tokio::test]
 async fn the_service_account_is_held_to_its_lane() {
     let installed = Installed::new(
@@ -198,18 +218,8 @@ async fn the_service_account_is_held_to_its_lane() {
     let policy = installed.policy();
     let user = installed.token.username();
     let as_previewd = installed.token.client().await;
-    wait_policy(&as_previewd, &policy, true).await;
-    let namespaces = Api::<Namespace>::all(as_previewd.clone());
-    let victim = TestNamespace::new("lp-victim").await;
-
     // RBAC lets previewd delete and patch every namespace; the policy refuses what is not its.
-    refused_by_policy(
-        namespaces
-            .delete(&victim.name, &DeleteParams::default())
-            .await,
-        &policy,
-        "deleting an unlabelled namespace",
-    );
+    let (namespaces, victim) = deletion_refused(&installed, &as_previewd).await;
     refused_by_policy(
         namespaces
             .patch(
@@ -355,16 +365,7 @@ async fn without_the_policy_the_same_token_deletes_a_namespace_it_does_not_own()
     let installed = Installed::new("lp-off", &[]).await;
     let policy = installed.policy();
     let as_previewd = installed.token.client().await;
-    wait_policy(&as_previewd, &policy, true).await;
-    let namespaces = Api::<Namespace>::all(as_previewd.clone());
-    let victim = TestNamespace::new("lp-victim").await;
-    refused_by_policy(
-        namespaces
-            .delete(&victim.name, &DeleteParams::default())
-            .await,
-        &policy,
-        "deleting an unlabelled namespace",
-    );
+    let (namespaces, victim) = deletion_refused(&installed, &as_previewd).await;
 
     // The same release and token, the policy turned off: RBAC alone lets the deletion through.
     installed.release.run_ok(

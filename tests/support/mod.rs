@@ -16,4 +16,5 @@ pub mod rbac;
 pub mod scenario;
 pub mod service_account;
 pub mod steering;
+pub mod templates;
 pub mod webhooks;

@@ -1,0 +1,28 @@
+//! Template files for tests: a Deployment `web` shaped by what a test needs.
+
+/// A Deployment template `web` with `replicas` pods labelled `app: web` plus `pod_labels` (YAML
+/// lines at the labels' indentation, e.g. a kwok readiness label), whose one container carries
+/// `container_extra` (YAML at the container's indentation, e.g. resources) and nothing else.
+pub fn deployment(replicas: u32, pod_labels: &str, container_extra: &str) -> (String, String) {
+    let source = format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels:
+        app: web
+        {pod_labels}
+    spec:
+      containers:
+        - name: web
+          image: \"registry.test/app:{{{{sha}}}}\"
+{container_extra}"
+    );
+    ("deployment.yaml".into(), source)
+}
