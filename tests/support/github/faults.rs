@@ -2,8 +2,9 @@
 //!
 //! Two sources, consulted in this order for every API request:
 //! 1. rules (`Fault::X.times(n)`), first matching rule with uses left wins, FIFO;
-//! 2. chaos: with probability `p` pick one of its faults, from a seeded xorshift RNG, so a
-//!    failing chaos run replays exactly with the same seed and request order.
+//! 2. chaos plans, in the order added: each matching plan picks one of its faults with
+//!    probability `p` from a seeded xorshift RNG (the first that picks wins), so a failing chaos
+//!    run replays exactly with the same seed and request order.
 
 use std::time::Duration;
 
@@ -229,7 +230,7 @@ impl Chaos {
 #[derive(Debug, Default)]
 pub(super) struct Faults {
     rules: Vec<FaultRule>,
-    chaos: Option<Chaos>,
+    chaos: Vec<Chaos>,
 }
 
 impl Faults {
@@ -238,7 +239,11 @@ impl Faults {
     }
 
     pub(super) fn set_chaos(&mut self, chaos: Option<Chaos>) {
-        self.chaos = chaos;
+        self.chaos = chaos.into_iter().collect();
+    }
+
+    pub(super) fn add_chaos(&mut self, chaos: Chaos) {
+        self.chaos.push(chaos);
     }
 
     pub(super) fn clear(&mut self) {
@@ -258,7 +263,7 @@ impl Faults {
             self.rules.retain(|r| r.remaining > 0);
             return Some(fault);
         }
-        self.chaos.as_mut().and_then(|c| c.pick(method, path))
+        self.chaos.iter_mut().find_map(|c| c.pick(method, path))
     }
 
     /// Rule uses not yet consumed (chaos excluded).

@@ -327,6 +327,12 @@ impl GitHub {
         self.with(|s| s.faults.set_chaos(Some(chaos)));
     }
 
+    /// Adds a chaos plan after those already set (e.g. empty lists on one path besides errors
+    /// everywhere); for each request the first plan that picks a fault wins.
+    pub fn add_chaos(&self, chaos: Chaos) {
+        self.with(|s| s.faults.add_chaos(chaos));
+    }
+
     /// Removes all rules and chaos.
     pub fn clear_faults(&self) {
         self.with(|s| s.faults.clear());
