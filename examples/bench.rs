@@ -79,9 +79,10 @@ async fn wait_comment(gh: &GitHub, number: u64, needle: &str) {
 /// Where the benchmarked previewd listens.
 const LISTEN: &str = "127.0.0.1:18571";
 
-fn start_previewd(gh: &GitHub, dir: &std::path::Path) -> Child {
+/// Starts previewd serving the benchmark repository with `replicas` pods per preview.
+fn start_previewd(gh: &GitHub, dir: &std::path::Path, replicas: u32) -> Child {
     let config = format!(
-        "repositories:\n  - name: {OWNER}/{REPO}\nvalues: {{image: registry.test/app, replicas: 2, port: 8080}}\n"
+        "repositories:\n  - name: {OWNER}/{REPO}\nvalues: {{image: registry.test/app, replicas: {replicas}, port: 8080}}\n"
     );
     std::fs::write(dir.join("config.yaml"), config).expect("write config");
     Command::new(previewd_binary())
@@ -114,7 +115,7 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
 async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) {
     let dir = std::env::temp_dir().join(format!("previewd-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("bench dir");
-    let (child, delivery) = started(gh, &dir).await;
+    let (child, delivery) = started(gh, &dir, 2).await;
     let mut stats = Stats::default();
     for number in first..first + prs {
         gh.set_pull(Pull::new(OWNER, REPO, number));
@@ -146,8 +147,8 @@ async fn bench_previewd(gh: &GitHub, prs: u64, first: u64) -> (Stats, u64, u64) 
 }
 
 /// Starts previewd and waits until it answers; returns it and a delivery client for it.
-async fn started(gh: &GitHub, dir: &std::path::Path) -> (Child, Delivery) {
-    let child = start_previewd(gh, dir);
+async fn started(gh: &GitHub, dir: &std::path::Path, replicas: u32) -> (Child, Delivery) {
+    let child = start_previewd(gh, dir, replicas);
     let client = reqwest::Client::new();
     let health = format!("http://{LISTEN}/healthz");
     while client.get(&health).send().await.is_err() {
@@ -187,7 +188,8 @@ struct Fleet {
 async fn bench_fleet(gh: &GitHub, live: u64, first: u64) -> Fleet {
     let dir = std::env::temp_dir().join(format!("previewd-fleet-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("fleet dir");
-    let (child, delivery) = started(gh, &dir).await;
+    // One pod per preview: the local cluster's fake node takes 110 pods.
+    let (child, delivery) = started(gh, &dir, 1).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_rss = memory_kib(child.id(), "VmRSS:");
     let start = Instant::now();
