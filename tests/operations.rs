@@ -6,9 +6,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
+use previewd::leader::lease_name;
 use previewd::preview::crd::Phase;
 use support::github::GitHub;
 use support::metrics::{Scrape, scrape};
@@ -182,6 +184,43 @@ async fn only_the_lease_holder_reconciles_and_a_standby_finishes_after_sigkill()
     );
 
     // The survivor also tears down.
+    deliver_to(&standby, &s.payload("pr-closed-unmerged", 1)).await;
+    s.wait_namespace_gone(1, GONE).await;
+}
+
+#[tokio::test]
+async fn sigterm_finishes_in_flight_work_and_releases_the_lease() {
+    let mut s = Scenario::start("ops-term", |_| {}).await;
+    scrape_until(&s.previewd, |m| m.value("previewd_leader", &[]) == 1.0).await;
+    let mut options = s.previewd.options().clone();
+    options.replica = 1;
+    let standby = Previewd::start(options).await;
+
+    s.deliver(&s.payload("pr-opened", 1)).await;
+    s.wait_phase(1, Phase::Ready, None, READY).await;
+    let status = s
+        .previewd
+        .terminate(Duration::from_secs(20))
+        .await
+        .expect("previewd exits within 20 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        s.previewd.logs().contains("lease released"),
+        "{}",
+        s.previewd.logs()
+    );
+    let lease = Api::<Lease>::namespaced(s.kube.clone(), "default")
+        .get(&lease_name(s.previewd.instance()))
+        .await
+        .expect("the Lease");
+    let holder = lease.spec.and_then(|l| l.holder_identity);
+    assert_ne!(
+        holder.as_deref(),
+        Some(format!("{}-0", s.previewd.instance()).as_str()),
+        "the Lease still names the replica that shut down"
+    );
+    // The standby leads and serves the next change.
+    scrape_until(&standby, |m| m.value("previewd_leader", &[]) == 1.0).await;
     deliver_to(&standby, &s.payload("pr-closed-unmerged", 1)).await;
     s.wait_namespace_gone(1, GONE).await;
 }

@@ -220,6 +220,23 @@ impl Previewd {
         }
     }
 
+    /// Sends SIGTERM and waits up to `timeout` for it to exit; returns its exit status, or
+    /// `None` if it was still running then.
+    pub async fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.as_ref()?.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut()?.try_wait().ok().flatten() {
+                self.child = None;
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// Waits for it to exit by itself (after a failpoint), up to `timeout`.
     pub async fn wait_exit(&mut self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
