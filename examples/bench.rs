@@ -158,20 +158,23 @@ async fn started(gh: &GitHub, dir: &std::path::Path, replicas: u32) -> (Child, D
     (child, Delivery::new(&url, SECRET.as_bytes()))
 }
 
-/// Deletes the PreviewEnvironments of `numbers` (previewd, still running, tears each down) and
-/// stops previewd.
+/// Deletes the PreviewEnvironments of `numbers`, waits while previewd (still running) tears each
+/// down, and stops previewd.
 async fn stop(mut child: Child, numbers: std::ops::Range<u64>, dir: &std::path::Path) {
     let kube = Client::try_default().await.expect("kube client");
     let previews = Api::<PreviewEnvironment>::all(kube);
-    for number in numbers {
-        let _ = previews
-            .delete(
-                &names::preview_name(&format!("{OWNER}/{REPO}"), number),
-                &DeleteParams::default(),
-            )
-            .await;
+    let names: Vec<String> = numbers
+        .map(|number| names::preview_name(&format!("{OWNER}/{REPO}"), number))
+        .collect();
+    for name in &names {
+        let _ = previews.delete(name, &DeleteParams::default()).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start = Instant::now();
+    for name in &names {
+        while start.elapsed() < LIMIT && matches!(previews.get_opt(name).await, Ok(Some(_))) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir);
