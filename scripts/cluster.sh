@@ -130,6 +130,16 @@ log_tail() {
 	echo "-----" >&2
 }
 
+still_running() { # still_running NAME: the process started as NAME exists and is not a zombie
+	# (unlike pid_of, no cmdline check: right after start it may still be bash or setsid, before
+	# the exec of the binary, which a loaded machine makes visible)
+	local pid st
+	pid=$(<"$(pid_file "$1")") || return 1
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+	[[ "$st" != Z ]]
+}
+
 start() { # start NAME ARGS...
 	local name=$1 pid
 	shift
@@ -182,7 +192,7 @@ wait_for() { # wait_for COMPONENT TIMEOUT_S DESCRIPTION COMMAND...: COMPONENT mu
 	deadline=$((SECONDS + timeout))
 	until "$@" >/dev/null 2>&1; do
 		for c in "${components[@]}"; do
-			if [[ -f "$(pid_file "$c")" ]] && ! pid_of "$c" >/dev/null; then
+			if [[ -f "$(pid_file "$c")" ]] && ! still_running "$c"; then
 				failed "$c" "$c exited while waiting for $what"
 			fi
 		done
