@@ -294,15 +294,16 @@ impl GitHub {
     }
 
     /// Replaces a comment's body; edits of one comment are coalesced (`edits`), so this may
-    /// wait, and returns without a call when a newer edit of the same comment overtook it.
+    /// wait. Returns whether this body was sent: `false` when a newer edit of the same comment
+    /// overtook it (that one carries the latest state, and this body is not on GitHub).
     pub async fn update_comment(
         &self,
         full_name: &str,
         comment_id: u64,
         body: &str,
-    ) -> Result<(), GitHubError> {
+    ) -> Result<bool, GitHubError> {
         if !self.edits.wait_turn(comment_id).await {
-            return Ok(());
+            return Ok(false);
         }
         let _: IssueComment = self
             .call(Call::with_body(
@@ -314,7 +315,7 @@ impl GitHub {
             ))
             .await?;
         self.edits.sent(comment_id);
-        Ok(())
+        Ok(true)
     }
 
     /// The user's permission on the repository as GitHub's collaborator API reports it

@@ -72,9 +72,13 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
         let view = view_of(pe, &seen, &current);
         let body = comment::render(&view, &ctx.settings.instance, Utc::now());
         match upsert_comment(pe, ctx, current.comment_id, &body).await {
-            Ok(id) => {
+            Ok(Upserted { id, sent }) => {
                 comment_id = Some(id);
-                commented = Some(fingerprint);
+                // An edit overtaken by a newer one is not on GitHub: the fingerprint stays, so
+                // the next reconcile looks again rather than believe the comment current.
+                if sent {
+                    commented = Some(fingerprint);
+                }
             }
             // The status still tells the truth; the comment follows on a later attempt.
             Err(e) => github_failure = Some(e),
@@ -173,17 +177,23 @@ fn holds_phase(phase: Phase) -> bool {
     )
 }
 
+/// The comment an upsert left: its id, and whether this body went out.
+struct Upserted {
+    id: u64,
+    sent: bool,
+}
+
 /// Edits the known comment, or finds this installation's comment by its marker, or creates it.
 async fn upsert_comment(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     known: Option<u64>,
     body: &str,
-) -> Result<u64, Error> {
+) -> Result<Upserted, Error> {
     let repo = &pe.spec.repository.full_name;
     if let Some(id) = known {
         match ctx.github.update_comment(repo, id, body).await {
-            Ok(()) => return Ok(id),
+            Ok(sent) => return Ok(Upserted { id, sent }),
             Err(e) if e.is_not_found() => {
                 tracing::info!(comment = id, "comment gone; looking for it again")
             }
@@ -206,8 +216,11 @@ async fn upsert_comment(
             )
         });
     if let Some(existing) = found {
-        ctx.github.update_comment(repo, existing.id, body).await?;
-        return Ok(existing.id);
+        let sent = ctx.github.update_comment(repo, existing.id, body).await?;
+        return Ok(Upserted {
+            id: existing.id,
+            sent,
+        });
     }
     let id = ctx
         .github
@@ -217,7 +230,7 @@ async fn upsert_comment(
         tracing::error!(comment = id, "failpoint after-comment-create: aborting");
         std::process::abort();
     }
-    Ok(id)
+    Ok(Upserted { id, sent: true })
 }
 
 /// The PR comment as this reconcile left it.
