@@ -23,11 +23,7 @@ const GONE: Duration = Duration::from_secs(90);
 const COMMENTS: &str = "POST /repos/{owner}/{repo}/issues/{number}/comments";
 
 async fn deliver_to(previewd: &Previewd, payload: &Payload) -> Sent {
-    let sent = Delivery::new(&previewd.webhook_url(), SECRET.as_bytes())
-        .send(payload)
-        .await;
-    assert!((200..300).contains(&sent.status), "{sent:?}");
-    sent
+    support::scenario::deliver_to(previewd, payload, "replica").await
 }
 
 /// Scrapes `previewd` until `check` holds, for up to 20 s.

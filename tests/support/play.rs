@@ -3,9 +3,9 @@
 
 use super::chaos::Seed;
 use super::plan::Action;
-use super::previewd::{Previewd, SECRET};
+use super::previewd::Previewd;
 use super::scenario::Scenario;
-use super::webhooks::{Delivery, Payload, Sent};
+use super::webhooks::{Payload, Sent};
 
 impl Scenario {
     /// Plays `script` to its end.
@@ -30,16 +30,7 @@ impl Scenario {
     }
 }
 
-/// Sends `payload` to `previewd` as GitHub does (a fresh delivery id) and asserts it was taken.
+/// Sends `payload` to `previewd` as GitHub does and asserts it was taken; a failure names `seed`.
 pub async fn deliver_to(previewd: &Previewd, seed: &Seed, payload: &Payload) -> Sent {
-    let sent = Delivery::new(&previewd.webhook_url(), SECRET.as_bytes())
-        .send(payload)
-        .await;
-    assert!(
-        (200..300).contains(&sent.status),
-        "{seed}: delivery refused: {} {}",
-        sent.status,
-        sent.body
-    );
-    sent
+    super::scenario::deliver_to(previewd, payload, &seed.to_string()).await
 }

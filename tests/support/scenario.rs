@@ -77,14 +77,7 @@ impl Scenario {
 
     /// Sends and asserts previewd accepted it (2xx).
     pub async fn deliver(&self, payload: &Payload) -> Sent {
-        let sent = self.send(payload).await;
-        assert!(
-            (200..300).contains(&sent.status),
-            "delivery refused: {} {}",
-            sent.status,
-            sent.body
-        );
-        sent
+        deliver_to(&self.previewd, payload, "").await
     }
 
     /// The name of PR `number`'s preview and namespace.
@@ -237,4 +230,19 @@ impl Drop for Scenario {
             let _ = super::cluster::kubectl(&["delete", name, "--wait=false"]);
         }
     }
+}
+
+/// Sends `payload` to `previewd` signed as GitHub does, with a fresh delivery id, and asserts it
+/// was taken (2xx); `context` (a seed, a replica) starts the failure message.
+pub async fn deliver_to(previewd: &Previewd, payload: &Payload, context: &str) -> Sent {
+    let sent = Delivery::new(&previewd.webhook_url(), SECRET.as_bytes())
+        .send(payload)
+        .await;
+    assert!(
+        (200..300).contains(&sent.status),
+        "{context}: delivery refused: {} {}",
+        sent.status,
+        sent.body
+    );
+    sent
 }
