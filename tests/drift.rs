@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::Api;
 use previewd::preview::crd::Phase;
-use support::cluster::kubectl_ok;
+use support::cluster::{kubectl_ok, wait_for};
 use support::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
@@ -22,17 +22,14 @@ fn image(s: &k8s_openapi::api::apps::v1::Deployment) -> String {
         .unwrap_or_default()
 }
 
-/// Polls `check` every 100 ms for up to `timeout`; returns how long it took.
+/// Waits (`wait_for`) until `check` holds; returns how long that took.
 async fn within<F, Fut>(what: &str, timeout: Duration, check: F) -> Duration
 where
-    F: Fn() -> Fut,
+    F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
     let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < timeout, "{what} not within {timeout:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for(what, timeout, check).await;
     start.elapsed()
 }
 

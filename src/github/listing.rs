@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 
 use super::client::{GitHub, GitHubError, PullRequest};
-use super::transport::{Call, error_message};
+use super::transport::Call;
 
 /// Page size GitHub allows at most.
 const PER_PAGE: usize = 100;
@@ -95,22 +95,12 @@ impl GitHub {
         if answer.status == 304 {
             return Ok(Page::NotModified);
         }
-        if !(200..300).contains(&answer.status) {
-            return Err(GitHubError::Status {
-                operation,
-                status: answer.status,
-                message: error_message(&answer.body),
-            });
-        }
+        let items = answer.json(operation)?;
         let etag = answer
             .headers
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let items = serde_json::from_str(&answer.body).map_err(|e| GitHubError::Transport {
-            operation,
-            message: format!("unreadable answer: {e}"),
-        })?;
         Ok(Page::Fresh { items, etag })
     }
 }

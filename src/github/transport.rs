@@ -226,15 +226,21 @@ impl GitHub {
     /// message.
     pub async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, GitHubError> {
         let operation = call.operation;
-        let answer = self.send(call).await?;
-        if !(200..300).contains(&answer.status) {
+        self.send(call).await?.json(operation)
+    }
+}
+
+impl Answer {
+    /// A 2xx answer's body read as `T`; any other status is an error with GitHub's message.
+    pub fn json<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, GitHubError> {
+        if !(200..300).contains(&self.status) {
             return Err(GitHubError::Status {
                 operation,
-                status: answer.status,
-                message: error_message(&answer.body),
+                status: self.status,
+                message: error_message(&self.body),
             });
         }
-        serde_json::from_str(&answer.body).map_err(|e| GitHubError::Transport {
+        serde_json::from_str(&self.body).map_err(|e| GitHubError::Transport {
             operation,
             message: format!("unreadable answer: {e}"),
         })
