@@ -261,7 +261,7 @@ fn transport_failure(message: &str) -> &'static str {
 }
 
 /// GitHub's `message` of an error body, or the start of whatever came instead (an HTML page).
-pub fn error_message(body: &str) -> String {
+fn error_message(body: &str) -> String {
     #[derive(serde::Deserialize)]
     struct Message {
         message: String,

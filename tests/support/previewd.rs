@@ -205,13 +205,6 @@ impl Previewd {
         &self.options
     }
 
-    /// Whether it is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
-    }
-
     /// Kills it with SIGKILL (no chance to clean up) and waits until it is gone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
