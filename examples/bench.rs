@@ -20,10 +20,10 @@ use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::discovery::pinned_kind;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client, ResourceExt};
-use previewd::preview::crd::PreviewEnvironment;
-use previewd::preview::readiness::{Readiness, readiness};
-use previewd::preview::render::{Context, PullFacts, render};
-use previewd::preview::{names, templates};
+use previewd::build::render::{Context, PullFacts, render};
+use previewd::model::crd::PreviewEnvironment;
+use previewd::rules::readiness::{Readiness, readiness};
+use previewd::{build::templates, model::names};
 use webhooks::{Delivery, variant};
 
 const SECRET: &str = "bench-secret";

@@ -1,10 +1,13 @@
 //! previewd: a live preview environment on Kubernetes for every GitHub pull request.
 
+pub mod build;
 pub mod config;
-pub mod duration;
+pub mod controller;
 pub mod github;
 pub mod http;
+pub mod intake;
 pub mod leader;
 pub mod metrics;
-pub mod preview;
+pub mod model;
+pub mod rules;
 pub mod telemetry;

@@ -9,18 +9,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
+use previewd::build::render::{self, Context, PullFacts};
+use previewd::build::templates;
 use previewd::config::FileConfig;
+use previewd::controller::events::Recorder;
+use previewd::controller::kinds::Kinds;
+use previewd::controller::slots::Slots;
+use previewd::controller::{self, Ctx, Settings};
 use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
 use previewd::http::{AppState, router};
+use previewd::intake::resync;
 use previewd::leader::{self, Election};
-use previewd::preview::controller::{self, Ctx, Settings};
-use previewd::preview::crd::PreviewEnvironment;
-use previewd::preview::events::Recorder;
-use previewd::preview::kinds::Kinds;
-use previewd::preview::render::{self, Context, PullFacts};
-use previewd::preview::slots::Slots;
-use previewd::preview::{labels, names, resync, templates};
+use previewd::model::crd::PreviewEnvironment;
+use previewd::model::{labels, names};
 use previewd::telemetry;
 
 /// A live preview environment on Kubernetes for every GitHub pull request.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use previewd::preview::names::preview_name;
+use previewd::model::names::preview_name;
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use previewd::preview::crd::{Desired, DestroyReason, Phase};
+use previewd::model::crd::{Desired, DestroyReason, Phase};
 use support::scenario::Scenario;
 use support::steering::{MAINTAINER, status_message};
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::Api;
-use previewd::preview::crd::Phase;
+use previewd::model::crd::Phase;
 use support::cluster::{kubectl_ok, wait_for};
 use support::scenario::Scenario;
 

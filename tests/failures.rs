@@ -7,7 +7,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
 use kube::api::ListParams;
-use previewd::preview::crd::Phase;
+use previewd::model::crd::Phase;
 use support::previewd::SECRET;
 use support::scenario::Scenario;
 use support::templates;

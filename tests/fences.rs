@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use previewd::config::FencesConfig;
-use previewd::preview::crd::Phase;
+use previewd::model::crd::Phase;
 use serde_json::json;
 use support::chart_rbac::ChartIdentity;
 use support::cluster::wait_for;

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use previewd::preview::crd::{Phase, PreviewEnvironment};
+use previewd::model::crd::{Phase, PreviewEnvironment};
 use support::github::{Fault, Recorded, Targeted};
 use support::scenario::Scenario;
 

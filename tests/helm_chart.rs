@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use previewd::preview::controller::FINALIZER;
-use previewd::preview::labels::INSTANCE;
+use previewd::controller::FINALIZER;
+use previewd::model::labels::INSTANCE;
 use serde_json::{Value, json};
 use support::cluster::{TestNamespace, kubectl, kubectl_ok, unique_name, wait_for};
 use support::helm::{CREDENTIALS, Release, find, helm, objects, template};

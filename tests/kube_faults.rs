@@ -7,7 +7,7 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use previewd::preview::crd::Phase;
+use previewd::model::crd::Phase;
 use support::github::Pull;
 use support::scenario::Scenario;
 

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DynamicObject, ListParams};
 use kube::discovery::ApiResource;
 use kube::{Api, ResourceExt};
-use previewd::preview::crd::{Desired, Phase};
+use previewd::model::crd::{Desired, Phase};
 use support::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);

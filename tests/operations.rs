@@ -11,7 +11,7 @@ use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
 use previewd::leader::lease_name;
-use previewd::preview::crd::Phase;
+use previewd::model::crd::Phase;
 use support::github::GitHub;
 use support::metrics::{Scrape, scrape};
 use support::previewd::{Previewd, SECRET};

@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
-use previewd::preview::crd::{Desired, Phase, PreviewEnvironment};
+use previewd::model::crd::{Desired, Phase, PreviewEnvironment};
 use support::github::{GitHub, User};
 use support::scenario::Scenario;
 

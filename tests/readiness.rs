@@ -16,7 +16,7 @@ use std::path::Path;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::PostParams;
 use kube::{Api, CustomResourceExt};
-use previewd::preview::crd::PreviewEnvironment;
+use previewd::model::crd::PreviewEnvironment;
 use support::apiserver::EmptyApiServer;
 use support::cluster::{TestNamespace, unique_name};
 use support::container::{Container, Running, chart_values};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
-use previewd::preview::crd::{Desired, DestroyReason, Phase};
+use previewd::model::crd::{Desired, DestroyReason, Phase};
 use support::cluster::TestNamespace;
 use support::github::{Fault, Pull, Targeted};
 use support::scenario::Scenario;

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub mod branches;
 mod fences;
 mod repository;
 mod template_kinds;

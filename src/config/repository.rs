@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::preview::branches::BranchPatterns;
+use crate::config::branches::BranchPatterns;
 
 /// How long an idle preview lives by default.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
@@ -63,7 +63,7 @@ fn ttl<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ttl, D::Error> {
     if text.eq_ignore_ascii_case("never") {
         return Ok(Ttl(None));
     }
-    crate::duration::parse(&text)
+    crate::model::duration::parse(&text)
         .map(|d| Ttl(Some(d)))
         .map_err(|e| serde::de::Error::custom(format!("ttl: {e} (or `never`)")))
 }

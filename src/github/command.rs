@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::duration;
+use crate::model::duration;
 
 /// What a `/preview` comment asks for.
 #[derive(

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::preview::crd::Phase;
+use crate::model::crd::Phase;
 
 /// The hidden marker that identifies this installation's comment.
 pub fn marker(instance: &str) -> String {

@@ -8,7 +8,7 @@ use kube::Api;
 use kube::api::ListParams;
 
 use super::AppState;
-use crate::preview::crd::PreviewEnvironment;
+use crate::model::crd::PreviewEnvironment;
 
 /// The process is alive.
 pub async fn alive() -> &'static str {

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::AppState;
 use super::deliveries::Result as Delivered;
 use crate::github::webhook::{WebhookEvent, parse, signature_is_valid};
-use crate::preview::store::{Outcome, record_command, record_pull_request};
+use crate::intake::record::{Outcome, record_command, record_pull_request};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())

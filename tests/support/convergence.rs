@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::ListParams;
 use kube::{Api, ResourceExt};
-use previewd::preview::crd::{Desired, Phase, PreviewEnvironment};
-use previewd::preview::labels::{INSTANCE, OWNER_UID, instance_selector};
+use previewd::model::crd::{Desired, Phase, PreviewEnvironment};
+use previewd::model::labels::{INSTANCE, OWNER_UID, instance_selector};
 
 use super::chaos::Seed;
 use super::github::GitHub;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{Api, Client};
-use previewd::preview::crd::{Phase, PreviewEnvironment};
-use previewd::preview::names::preview_name;
+use previewd::model::crd::{Phase, PreviewEnvironment};
+use previewd::model::names::preview_name;
 
 use super::github::{Comment, GitHub, Pull};
 use super::previewd::{Options, Previewd, SECRET};

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
-use previewd::preview::crd::{Desired, PreviewEnvironment};
-use previewd::preview::labels::instance_selector;
+use previewd::model::crd::{Desired, PreviewEnvironment};
+use previewd::model::labels::instance_selector;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

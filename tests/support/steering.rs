@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use previewd::preview::crd::{Desired, PreviewEnvironment};
+use previewd::model::crd::{Desired, PreviewEnvironment};
 
 use super::scenario::Scenario;
 use super::webhooks::Sent;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::preview::crd::DestroyReason;
+use crate::model::crd::DestroyReason;
 use chrono::TimeZone;
 
 const DAY: Option<Duration> = Some(Duration::from_secs(86_400));

@@ -12,13 +12,14 @@ use std::time::Duration;
 use kube::Api;
 use kube::api::ListParams;
 
-use super::controller::Ctx;
-use super::crd::{Desired, PreviewEnvironment};
-use super::store::{Outcome, record_pull_request};
-use super::{labels, orphans};
+use crate::controller::Ctx;
 use crate::github::client::{GitHubError, PullRequest};
 use crate::github::listing::ListCache;
 use crate::github::webhook::{PullAction, PullRequestEvent};
+use crate::intake::orphans;
+use crate::intake::record::{Outcome, record_pull_request};
+use crate::model::crd::{Desired, PreviewEnvironment};
+use crate::model::labels;
 
 /// Runs a round every `every` until `shutdown` resolves.
 pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = ()>) {

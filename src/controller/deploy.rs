@@ -13,17 +13,21 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use super::apply::{Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced};
-use super::controller::{Ctx, Error};
-use super::crd::{Phase, PreviewEnvironment};
-use super::eligibility::{Gate, gate};
-use super::expiry::preview_expires_at;
-use super::policy::{Admission, Facts, admit, needs_slot};
-use super::readiness::{Readiness, is_workload, readiness};
-use super::render::{self, Context, PullFacts, RenderedObject};
-use super::report::{Observation, holds_deployment, publish};
-use super::teardown::{self, Teardown};
-use super::{fences, labels, restart};
+use crate::build::fence_objects;
+use crate::build::render::{self, Context, PullFacts, RenderedObject};
+use crate::build::restart;
+use crate::controller::apply::{
+    Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
+};
+use crate::controller::report::{Observation, holds_deployment, publish};
+use crate::controller::teardown::{self, Teardown};
+use crate::controller::{Ctx, Error};
+use crate::model::crd::{Phase, PreviewEnvironment};
+use crate::model::labels;
+use crate::rules::admission::{Admission, Facts, admit, needs_slot};
+use crate::rules::expiry::preview_expires_at;
+use crate::rules::gate::{Gate, gate};
+use crate::rules::readiness::{Readiness, is_workload, readiness};
 
 /// How long one reconcile waits for the quota controller to count a new ResourceQuota (it
 /// usually takes well under a second); then it is awaited again on a requeue.
@@ -171,7 +175,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         }
     };
     restart::stamp(&mut objects, pe.spec.redeploys);
-    let fenced = fences::objects(&config.fences, &name, &preview_labels);
+    let fenced = fence_objects::objects(&config.fences, &name, &preview_labels);
     let (kinds, fence_kinds) = match resolve_fenced(ctx, &objects, &fenced).await? {
         Ok(kinds) => kinds,
         Err(why) => {
@@ -188,7 +192,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     };
     let elapsed = || (Utc::now() - started).to_std().unwrap_or_default();
     let mut namespace_labels = preview_labels.clone();
-    namespace_labels.extend(fences::namespace_labels(&config.fences));
+    namespace_labels.extend(fence_objects::namespace_labels(&config.fences));
     apply_namespace(
         pe,
         ctx,
@@ -228,10 +232,15 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         Applied::QuotaUncounted => {
             let what = format!(
                 "ResourceQuota {}: not yet counted by the quota controller (kube-controller-manager); no pod can start before it is",
-                fences::NAME
+                fence_objects::NAME
             );
             if elapsed() >= ctx.settings.ready_timeout {
-                publish(pe, ctx, partly(format!("{}: {what}", fences::SOURCE))).await?;
+                publish(
+                    pe,
+                    ctx,
+                    partly(format!("{}: {what}", fence_objects::SOURCE)),
+                )
+                .await?;
                 return Ok(Action::requeue(Duration::from_secs(60)));
             }
             let waiting = Observation {

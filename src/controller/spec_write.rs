@@ -4,9 +4,9 @@
 use kube::api::PostParams;
 use kube::{Api, ResourceExt};
 
-use super::controller::{Ctx, Error};
-use super::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
-use super::labels::FIELD_MANAGER;
+use crate::controller::{Ctx, Error};
+use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
+use crate::model::labels::FIELD_MANAGER;
 
 /// Replaces `read`'s spec with `spec`; fails with a conflict if it changed since it was read.
 pub async fn replace_spec(

@@ -5,8 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::github::command::{Command, HELP};
-use crate::preview::crd::{Desired, Phase, PreviewEnvironmentSpec};
-use crate::preview::expiry::{expires_at, extended};
+use crate::model::crd::{Desired, Phase, PreviewEnvironmentSpec};
+use crate::rules::expiry::{expires_at, extended};
 
 /// What the command needs to know besides the spec.
 #[derive(Clone, Copy, Debug)]
@@ -89,7 +89,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
         Command::Destroy => match spec.desired {
             Desired::Destroyed(_) => now("the preview is already destroyed".into()),
             Desired::Deployed => {
-                spec.desired = Desired::Destroyed(crate::preview::crd::DestroyReason::Requested);
+                spec.desired = Desired::Destroyed(crate::model::crd::DestroyReason::Requested);
                 spec.requested = false;
                 Effect {
                     notice: format!(

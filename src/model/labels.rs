@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::crd::PreviewEnvironment;
+use crate::model::crd::PreviewEnvironment;
 
 /// Marks everything previewd manages.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";

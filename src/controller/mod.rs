@@ -1,6 +1,18 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
 //! drives each to its desired state. Idempotent; all state comes from the API server.
 
+pub mod apply;
+pub mod commands;
+pub mod confirm;
+pub mod deploy;
+pub mod events;
+pub mod kinds;
+pub mod report;
+pub mod slots;
+pub mod spec_write;
+pub mod teardown;
+pub mod watch_backoff;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,22 +31,21 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use super::crd::{Desired, DestroyReason, PreviewEnvironment};
-use super::events::Recorder;
-use super::expiry::preview_expires_at;
-use super::kinds::Kinds;
-use super::labels;
-use super::render::Template;
-use super::report::holds_deployment;
-use super::rewrite::replace_spec;
-use super::slots::Slots;
-use super::teardown::{self, Teardown};
-use super::watch_backoff::WatchBackoff;
-use super::{commands, confirm, deploy};
+use self::events::Recorder;
+use self::kinds::Kinds;
+use self::report::holds_deployment;
+use self::slots::Slots;
+use self::spec_write::replace_spec;
+use self::teardown::Teardown;
+use self::watch_backoff::WatchBackoff;
+use crate::build::render::Template;
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
+use crate::model::crd::{Desired, DestroyReason, PreviewEnvironment};
+use crate::model::labels;
+use crate::rules::expiry::preview_expires_at;
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
 pub const FINALIZER: &str = "previewd.dev/teardown";

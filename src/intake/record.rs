@@ -6,10 +6,11 @@ use chrono::Utc;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
-use super::crd::PreviewEnvironment;
-use super::intent::{Decision, decide, with_command};
-use super::{labels, names};
 use crate::github::webhook::{CommandEvent, PullRequestEvent};
+use crate::model::crd::PreviewEnvironment;
+use crate::model::labels;
+use crate::model::names;
+use crate::rules::intent::{Decision, decide, with_command};
 
 /// Field manager of the webhook side.
 const WEBHOOK_MANAGER: &str = "previewd-webhook";

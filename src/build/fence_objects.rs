@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::render::RenderedObject;
+use crate::build::render::RenderedObject;
 use crate::config::FencesConfig;
 
 /// Shown where a template's file name would be, in messages about a fence object.
@@ -68,7 +68,7 @@ fn isolation(allow_from: &[k8s_openapi::api::networking::v1::NetworkPolicyPeer])
     let mut from = vec![
         json!({"podSelector": {}}),
         json!({"namespaceSelector": {"matchExpressions": [
-            {"key": super::labels::PREVIEW, "operator": "DoesNotExist"}
+            {"key": crate::model::labels::PREVIEW, "operator": "DoesNotExist"}
         ]}}),
     ];
     from.extend(

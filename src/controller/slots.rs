@@ -11,10 +11,10 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc;
 
-use super::crd::{Desired, PreviewEnvironment};
-use super::queue::{Caps, Entry, Slot, slot};
-use super::report::holds_deployment;
 use crate::config::FileConfig;
+use crate::controller::report::holds_deployment;
+use crate::model::crd::{Desired, PreviewEnvironment};
+use crate::rules::queue::{Caps, Entry, Slot, slot};
 
 /// How long the cache may lag behind a status write.
 const CACHE_CATCH_UP: Duration = Duration::from_secs(1);

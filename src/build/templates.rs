@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::render::Template;
+use crate::build::render::Template;
 
 /// Reads every `*.yaml`, `*.yml` and `*.hbs` file of `dir`, sorted by name, so objects are
 /// applied in a predictable order.

@@ -3,10 +3,10 @@
 
 use kube::runtime::controller::Action;
 
-use super::controller::{Ctx, Error};
-use super::crd::PreviewEnvironment;
-use super::intent::{CurrentPull, settle};
-use super::rewrite::replace_spec;
+use crate::controller::spec_write::replace_spec;
+use crate::controller::{Ctx, Error};
+use crate::model::crd::PreviewEnvironment;
+use crate::rules::intent::{CurrentPull, settle};
 
 /// Rewrites `pe`'s spec from GitHub's current view of the PR; the write wakes the controller.
 pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {

@@ -6,8 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::crd::{Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec, Repository};
 use crate::github::webhook::{CommandEvent, PullAction, PullRequestEvent};
+use crate::model::crd::{
+    Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec, Repository,
+};
 
 /// What to do with an event.
 #[derive(Clone, Debug, PartialEq)]

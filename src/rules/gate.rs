@@ -2,8 +2,8 @@
 //! maintainer's approval of their exact head SHA; otherwise a maintainer's request wins, and
 //! without one the automatic policy (drafts, branch patterns, label mode, auto-deploy) decides.
 
-use super::crd::PreviewEnvironmentSpec;
 use crate::config::RepositoryConfig;
+use crate::model::crd::PreviewEnvironmentSpec;
 
 /// The policy's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,8 +98,8 @@ fn fork_reason(head: &str, approved: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preview::branches::BranchPatterns;
-    use crate::preview::crd::Desired;
+    use crate::config::branches::BranchPatterns;
+    use crate::model::crd::Desired;
 
     fn spec() -> PreviewEnvironmentSpec {
         serde_json::from_value(serde_json::json!({

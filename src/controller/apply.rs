@@ -11,14 +11,14 @@ use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use super::controller::{Ctx, Error};
-use super::crd::PreviewEnvironment;
-use super::fences;
-use super::kinds::ServedKind;
-use super::labels;
-use super::labels::FIELD_MANAGER;
-use super::render::RenderedObject;
+use crate::build::fence_objects;
+use crate::build::render::RenderedObject;
 use crate::config::TemplateKinds;
+use crate::controller::kinds::ServedKind;
+use crate::controller::{Ctx, Error};
+use crate::model::crd::PreviewEnvironment;
+use crate::model::labels;
+use crate::model::labels::FIELD_MANAGER;
 
 /// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind,
 /// or one `allowed` does not list (when given), refuses the whole set.
@@ -65,7 +65,7 @@ pub async fn resolve_fenced(
     templated: &[RenderedObject],
     fenced: &[RenderedObject],
 ) -> Result<Result<(Vec<ServedKind>, Vec<ServedKind>), String>, Error> {
-    if let Some(why) = fences::clash(templated, fenced) {
+    if let Some(why) = fence_objects::clash(templated, fenced) {
         return Ok(Err(why));
     }
     let allowed = &ctx.settings.config.template_kinds;
@@ -211,10 +211,13 @@ async fn await_quota(
     bound: Duration,
 ) -> Result<bool, Error> {
     let as_value = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
-    let Some(quota) = applied.iter().find(|o| fences::is_quota(&as_value(o))) else {
+    let Some(quota) = applied
+        .iter()
+        .find(|o| fence_objects::is_quota(&as_value(o)))
+    else {
         return Ok(true);
     };
-    if fences::quota_counted(&as_value(quota)) {
+    if fence_objects::quota_counted(&as_value(quota)) {
         return Ok(true);
     }
     let resource =
@@ -225,7 +228,7 @@ async fn await_quota(
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(1));
-        if fences::quota_counted(&as_value(&api.get(fences::NAME).await?)) {
+        if fence_objects::quota_counted(&as_value(&api.get(fence_objects::NAME).await?)) {
             return Ok(true);
         }
     }

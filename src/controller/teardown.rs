@@ -7,10 +7,10 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::DeleteParams;
 use kube::{Api, ResourceExt};
 
-use super::controller::{Ctx, Error};
-use super::crd::{Phase, PreviewEnvironment};
-use super::labels;
-use super::report::{Observation, publish};
+use crate::controller::report::{Observation, publish};
+use crate::controller::{Ctx, Error};
+use crate::model::crd::{Phase, PreviewEnvironment};
+use crate::model::labels;
 
 /// Where a teardown stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,17 +6,15 @@
 //! removes the commands, so a crash in between re-runs the commands still queued in the spec,
 //! whose effects were not written, and a redelivery is recognized either way.
 
-pub mod effect;
-
 use chrono::Utc;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
-use super::controller::{Ctx, Error};
-use super::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
-use super::report::write_status;
-use super::rewrite::replace_spec;
-use effect::{Done, Facts, apply, refusal, unverified};
+use crate::controller::report::write_status;
+use crate::controller::spec_write::replace_spec;
+use crate::controller::{Ctx, Error};
+use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
 
 /// How many processed comment ids a preview remembers.
 const REMEMBERED: usize = 100;

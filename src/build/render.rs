@@ -39,8 +39,8 @@ pub struct PullFacts {
     pub author: String,
 }
 
-impl From<&super::crd::PreviewEnvironmentSpec> for PullFacts {
-    fn from(spec: &super::crd::PreviewEnvironmentSpec) -> Self {
+impl From<&crate::model::crd::PreviewEnvironmentSpec> for PullFacts {
+    fn from(spec: &crate::model::crd::PreviewEnvironmentSpec) -> Self {
         PullFacts {
             full_name: spec.repository.full_name.clone(),
             number: spec.number,
@@ -166,7 +166,7 @@ impl Context {
             sha: pull.sha.clone(),
             short_sha: pull.sha.chars().take(7).collect(),
             branch: pull.branch.clone(),
-            branch_slug: super::names::slug(&pull.branch, super::names::MAX_NAME_LEN),
+            branch_slug: crate::model::names::slug(&pull.branch, crate::model::names::MAX_NAME_LEN),
             base_branch: pull.base_branch.clone(),
             title: pull.title.clone(),
             author: pull.author.clone(),
@@ -226,7 +226,7 @@ fn render_host(pattern: &str, ctx: &Context) -> Result<String, RenderError> {
         .map_err(|e| RenderError::Host(e.to_string()))?;
     let valid = !host.is_empty()
         && host.len() <= 253
-        && host.split('.').all(super::names::is_rfc1123_label);
+        && host.split('.').all(crate::model::names::is_rfc1123_label);
     if valid {
         Ok(host)
     } else {

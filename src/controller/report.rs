@@ -7,12 +7,12 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
 
-use super::commands::settle_awaiting;
-use super::controller::{Ctx, Error};
-use super::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
-use super::events::Severity;
-use super::labels::FIELD_MANAGER;
+use crate::controller::commands::settle_awaiting;
+use crate::controller::events::Severity;
+use crate::controller::{Ctx, Error};
 use crate::github::comment::{self, CommentView};
+use crate::model::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use crate::model::labels::FIELD_MANAGER;
 
 /// What a reconcile found; turned into status and comment.
 #[derive(Clone, Debug, Default)]

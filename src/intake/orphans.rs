@@ -6,10 +6,10 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ListParams};
 use kube::{Api, ResourceExt};
 
-use super::controller::Ctx;
-use super::crd::PreviewEnvironment;
-use super::labels;
+use crate::controller::Ctx;
 use crate::metrics::{self, Orphan};
+use crate::model::crd::PreviewEnvironment;
+use crate::model::labels;
 
 fn count(action: &str) {
     metrics::get()

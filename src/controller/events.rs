@@ -12,8 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::PostParams;
 use kube::{Api, Client, Resource, ResourceExt};
 
-use super::crd::PreviewEnvironment;
 use crate::metrics;
+use crate::model::crd::PreviewEnvironment;
 
 /// The controller named in every Event.
 pub const REPORTING_CONTROLLER: &str = "previewd.dev/controller";
@@ -196,7 +196,7 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::preview::crd::PreviewEnvironmentSpec;
+    use crate::model::crd::PreviewEnvironmentSpec;
 
     fn preview() -> PreviewEnvironment {
         let spec: PreviewEnvironmentSpec = serde_json::from_value(serde_json::json!({

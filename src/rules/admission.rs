@@ -1,6 +1,6 @@
 //! Whether a preview may deploy now (pure): the pause switch and the queue's verdict.
 
-use super::queue::Slot;
+use crate::rules::queue::Slot;
 
 /// What the controller may do with a preview that should be deployed.
 #[derive(Clone, Debug, PartialEq, Eq)]

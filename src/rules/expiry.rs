@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
+use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
 
 /// A deployment starting within this many seconds of the push counts from the push.
 const SAME_MOMENT: i64 = 60;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::render::RenderedObject;
+use crate::build::render::RenderedObject;
 
 /// Pod-template annotation carrying the redeploy counter.
 pub const ANNOTATION: &str = "previewd.dev/redeploy";

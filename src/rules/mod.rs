@@ -1,0 +1,10 @@
+//! Pure decisions, no I/O: what an event means for the desired state, whether a preview may run
+//! and when, what a command does, when a preview expires and whether its workloads are ready.
+
+pub mod admission;
+pub mod effect;
+pub mod expiry;
+pub mod gate;
+pub mod intent;
+pub mod queue;
+pub mod readiness;
