@@ -20,8 +20,9 @@ use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::discovery::pinned_kind;
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client, ResourceExt};
-use previewd::build::render::{Context, PullFacts, render};
+use previewd::build::render::{Context, render};
 use previewd::model::crd::PreviewEnvironment;
+use previewd::model::pull::{PullFacts, Repository};
 use previewd::rules::readiness::{Readiness, readiness};
 use previewd::{build::templates, model::names};
 use webhooks::{Delivery, variant};
@@ -227,9 +228,12 @@ async fn bench_minimal(prs: u64, first: u64) -> Stats {
     for number in first..first + prs {
         let name = format!("minimal-{}", names::preview_name("bench/app", number));
         let pull = PullFacts {
-            full_name: "bench/app".into(),
+            repository: Repository {
+                id: 1,
+                full_name: "bench/app".into(),
+            },
             number,
-            sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+            head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
             ..Default::default()
         };
         let values = serde_json::json!({"image": "registry.test/app", "replicas": 2, "port": 8080});

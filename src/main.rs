@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
-use previewd::build::render::{self, Context, PullFacts};
+use previewd::build::render::{self, Context};
 use previewd::build::templates;
 use previewd::config::FileConfig;
 use previewd::controller::events::Recorder;
@@ -22,6 +22,7 @@ use previewd::http::{AppState, router};
 use previewd::intake::resync;
 use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
+use previewd::model::pull::{PullFacts, Repository};
 use previewd::model::{labels, names};
 use previewd::telemetry;
 
@@ -212,13 +213,17 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     let namespace = names::preview_name(&args.repo, args.pr);
     let pull = PullFacts {
-        full_name: args.repo.clone(),
+        repository: Repository {
+            id: args.repository_id,
+            full_name: args.repo.clone(),
+        },
         number: args.pr,
-        sha: args.sha,
+        head_sha: args.sha,
         branch: args.branch,
         base_branch: args.base,
         title: args.title,
         author: args.author,
+        ..PullFacts::default()
     };
     let context = Context::new(
         &pull,

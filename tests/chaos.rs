@@ -241,7 +241,7 @@ async fn with_three_webhooks_in_ten_lost_one_resync_converges() {
         let pe = s.preview(number).await;
         let recorded = match (&pe, truth.open) {
             (Some(pe), true) => {
-                pe.spec.desired == Desired::Deployed && pe.spec.head_sha == truth.head_sha
+                pe.spec.desired == Desired::Deployed && pe.spec.pull.head_sha == truth.head_sha
             }
             (Some(pe), false) => pe.spec.desired != Desired::Deployed,
             (None, open) => !open,

@@ -251,7 +251,7 @@ async fn a_command_on_a_pull_request_previewd_never_saw() {
     s.wait_phase(48, Phase::Ready, Some(head), READY).await;
     s.wait_reaction(id, "rocket", QUICK).await;
     let pe = s.preview(48).await.unwrap();
-    assert_eq!(pe.spec.branch, "feature/late");
+    assert_eq!(pe.spec.pull.branch, "feature/late");
     assert!(pe.spec.requested);
 
     let id = s.maintainer_says(47, "/preview deploy").await;

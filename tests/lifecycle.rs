@@ -91,7 +91,7 @@ async fn open_push_late_push_close() {
     let answer = s.deliver(&late).await;
     assert!(answer.body.contains("ignored"), "{}", answer.body);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(s.preview(11).await.unwrap().spec.head_sha, NEW_SHA);
+    assert_eq!(s.preview(11).await.unwrap().spec.pull.head_sha, NEW_SHA);
     assert_eq!(
         image(&s.deployment(11).await),
         format!("registry.test/app:{NEW_SHA}")
@@ -353,7 +353,7 @@ async fn same_second_deliveries_that_disagree_are_settled_by_github() {
     loop {
         let pe = s.preview(19).await.unwrap();
         if !pe.spec.confirm_with_github {
-            assert_eq!(pe.spec.head_sha, NEW_SHA);
+            assert_eq!(pe.spec.pull.head_sha, NEW_SHA);
             break;
         }
         assert!(

@@ -227,7 +227,7 @@ async fn fork_pull_requests_do_not_deploy_by_themselves() {
     let sent = s.send(&fork).await;
     assert_eq!(sent.status, 202, "{}", sent.body);
     let pending = s.wait_phase(34, Phase::Pending, None, BOUND).await;
-    assert!(pending.spec.fork && pending.spec.approved_sha.is_none());
+    assert!(pending.spec.pull.fork && pending.spec.approved_sha.is_none());
     s.wait_comment(34, "comes from a fork").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(s.namespace(34).await.is_none(), "a fork PR got a namespace");

@@ -26,7 +26,7 @@ async fn a_fork_runs_only_the_commit_a_maintainer_approved() {
     let head = opened.str("/pull_request/head/sha").unwrap();
     s.deliver(&opened).await;
     let pending = s.wait_phase(51, Phase::Pending, None, QUICK).await;
-    assert!(pending.spec.fork);
+    assert!(pending.spec.pull.fork);
     let text = s
         .wait_comment(51, &format!("`/preview deploy {head}`"))
         .await;
@@ -199,7 +199,7 @@ async fn a_retarget_the_patterns_exclude_takes_the_preview_down() {
     );
     s.deliver(&retargeted).await;
     let down = s.wait_phase(95, Phase::Destroyed, None, GONE).await;
-    assert_eq!(down.spec.base_branch, "release/1.0");
+    assert_eq!(down.spec.pull.base_branch, "release/1.0");
     let text = s
         .wait_comment(95, "base branch `release/1.0` is excluded by `release/*`")
         .await;

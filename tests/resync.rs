@@ -125,7 +125,7 @@ async fn the_resync_respects_a_maintainers_destroy() {
         *p = p.clone().head(HEAD_B, "feature/a")
     });
     s.wait_preview(105, "at the missed push", Duration::from_secs(20), |pe| {
-        pe.spec.head_sha == HEAD_B
+        pe.spec.pull.head_sha == HEAD_B
     })
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;

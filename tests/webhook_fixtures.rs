@@ -16,7 +16,8 @@ mod retarget;
 #[path = "webhook_fixtures/variants.rs"]
 mod variants;
 
-use previewd::github::webhook::{self, PullRequestEvent, WebhookEvent};
+use previewd::github::webhook::{self, WebhookEvent};
+use previewd::model::event::PullRequestEvent;
 use support::github::openapi::{schema_errors, webhook as webhook_schema};
 use support::webhooks::Payload;
 

@@ -11,6 +11,8 @@ use handlebars::Handlebars;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::model::pull::{PullFacts, Repository};
+
 /// One template file: its name (as shown in errors) and its source.
 #[derive(Clone, Debug)]
 pub struct Template {
@@ -18,39 +20,6 @@ pub struct Template {
     pub file: String,
     /// Handlebars source of a multi-document YAML stream.
     pub source: String,
-}
-
-/// Facts about one pull request that templates may use.
-#[derive(Clone, Debug, Default)]
-pub struct PullFacts {
-    /// `owner/name`.
-    pub full_name: String,
-    /// PR number.
-    pub number: u64,
-    /// Head commit.
-    pub sha: String,
-    /// Head branch (free text).
-    pub branch: String,
-    /// Base branch.
-    pub base_branch: String,
-    /// Title (free text).
-    pub title: String,
-    /// Author login.
-    pub author: String,
-}
-
-impl From<&crate::model::crd::PreviewEnvironmentSpec> for PullFacts {
-    fn from(spec: &crate::model::crd::PreviewEnvironmentSpec) -> Self {
-        PullFacts {
-            full_name: spec.repository.full_name.clone(),
-            number: spec.number,
-            sha: spec.head_sha.clone(),
-            branch: spec.branch.clone(),
-            base_branch: spec.base_branch.clone(),
-            title: spec.title.clone(),
-            author: spec.author.clone(),
-        }
-    }
 }
 
 /// Everything a template can refer to.
@@ -154,17 +123,14 @@ impl Context {
         host_pattern: &str,
         values: Value,
     ) -> Result<Self, RenderError> {
-        let (owner, repo) = pull
-            .full_name
-            .split_once('/')
-            .unwrap_or((&pull.full_name, ""));
+        let (owner, repo) = pull.repository.owner_and_name();
         let mut ctx = Context {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
-            repository: pull.full_name.clone(),
+            repository: pull.repository.full_name.clone(),
             number: pull.number,
-            sha: pull.sha.clone(),
-            short_sha: pull.sha.chars().take(7).collect(),
+            sha: pull.head_sha.clone(),
+            short_sha: pull.head_sha.chars().take(7).collect(),
             branch: pull.branch.clone(),
             branch_slug: crate::model::names::slug(&pull.branch, crate::model::names::MAX_NAME_LEN),
             base_branch: pull.base_branch.clone(),
@@ -294,13 +260,17 @@ pub fn check(
     values: Value,
 ) -> Result<usize, RenderError> {
     let sample = PullFacts {
-        full_name: "example/repository".into(),
+        repository: Repository {
+            id: 1,
+            full_name: "example/repository".into(),
+        },
         number: 1,
-        sha: "0".repeat(40),
+        head_sha: "0".repeat(40),
         branch: "feature".into(),
         base_branch: "main".into(),
         title: "Sample".into(),
         author: "octocat".into(),
+        ..PullFacts::default()
     };
     let ctx = Context::new(&sample, "example-repository-pr1", host_pattern, values)?;
     Ok(render(templates, &ctx, &BTreeMap::new())?.len())

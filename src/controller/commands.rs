@@ -38,7 +38,7 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
         return Ok(Action::await_change());
     }
     let pe = &pe;
-    let repository = &pe.spec.repository.full_name;
+    let repository = &pe.spec.pull.repository.full_name;
     let ttl = ctx.settings.config.policy(repository).ttl.0;
     let status = pe.status.clone().unwrap_or_default();
     let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
@@ -147,7 +147,7 @@ pub async fn settle_awaiting(
             Verdict::React(content) => {
                 react(
                     ctx,
-                    &pe.spec.repository.full_name,
+                    &pe.spec.pull.repository.full_name,
                     awaited.comment_id,
                     content,
                 )

@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 use serde_json::Value;
 
 use crate::build::fence_objects;
-use crate::build::render::{self, Context, PullFacts, RenderedObject};
+use crate::build::render::{self, Context, RenderedObject};
 use crate::build::restart;
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
@@ -38,7 +38,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let config = &ctx.settings.config;
-    let repository = config.policy(&pe.spec.repository.full_name);
+    let repository = config.policy(&pe.spec.pull.repository.full_name);
     let repository = repository.as_ref();
     let expires = preview_expires_at(pe, repository.ttl.0);
     let base = Observation {
@@ -133,7 +133,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     };
     let facts = Facts {
         paused: config.paused,
-        head_sha: &pe.spec.head_sha,
+        head_sha: &pe.spec.pull.head_sha,
         running_sha,
         slot,
     };
@@ -155,16 +155,16 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
         Admission::Hold(why) => return hold(pe, ctx, &base, why).await,
     }
 
-    let pull = PullFacts::from(&pe.spec);
-    let values = ctx.settings.config.values_for(&pull.full_name);
+    let pull = &pe.spec.pull;
+    let values = ctx.settings.config.values_for(&pull.repository.full_name);
     let preview_labels = labels::preview_labels(
         &ctx.settings.instance,
         &name,
-        pe.spec.repository.id,
-        pe.spec.number,
+        pe.spec.pull.repository.id,
+        pe.spec.pull.number,
     );
     let rendered =
-        Context::new(&pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
+        Context::new(pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
             render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
         });
     let (context, mut objects) = match rendered {
@@ -205,7 +205,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     .await?;
     // From here on objects may run: the preview holds its slot until torn down.
     let partly = |why: String| Observation {
-        deployed_sha: Some(pe.spec.head_sha.clone()),
+        deployed_sha: Some(pe.spec.pull.head_sha.clone()),
         applied_kinds: kinds_of(
             base.applied_kinds
                 .iter()
@@ -259,7 +259,7 @@ pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
 
     let mut seen = Observation {
         url: Some(context.url.clone()),
-        deployed_sha: Some(pe.spec.head_sha.clone()),
+        deployed_sha: Some(pe.spec.pull.head_sha.clone()),
         applied_kinds,
         deploy_started_at: Some(started),
         ..base.clone()

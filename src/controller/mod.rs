@@ -199,7 +199,7 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
 async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let name = pe.name_any();
-    let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.repository.full_name, pr = pe.spec.number);
+    let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.pull.repository.full_name, pr = pe.spec.pull.number);
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {
             Event::Apply(pe) if pe.spec.confirm_with_github => confirm::run(&pe, &ctx).await,
@@ -261,7 +261,7 @@ fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
     let ttl = ctx
         .settings
         .config
-        .policy(&pe.spec.repository.full_name)
+        .policy(&pe.spec.pull.repository.full_name)
         .ttl
         .0;
     holds

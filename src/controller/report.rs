@@ -84,7 +84,7 @@ pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> R
             Err(e) => github_failure = Some(e),
         }
     }
-    let at_head = seen.deployed_sha.as_deref() == Some(pe.spec.head_sha.as_str());
+    let at_head = seen.deployed_sha.as_deref() == Some(pe.spec.pull.head_sha.as_str());
     let awaiting = settle_awaiting(pe, ctx, &current.awaiting, seen.phase, at_head).await;
     let released = holds_deployment(&current) && !holds_phase(seen.phase);
     let mut next = next_status(
@@ -152,7 +152,10 @@ fn view_of<'a>(
     CommentView {
         phase: seen.phase,
         url: seen.url.as_deref(),
-        sha: seen.deployed_sha.as_deref().unwrap_or(&pe.spec.head_sha),
+        sha: seen
+            .deployed_sha
+            .as_deref()
+            .unwrap_or(&pe.spec.pull.head_sha),
         namespace: pe.metadata.name.as_deref().unwrap_or_default(),
         // Progress while deploying changes often; the comment shows it only in its phase.
         message: seen
@@ -190,7 +193,7 @@ async fn upsert_comment(
     known: Option<u64>,
     body: &str,
 ) -> Result<Upserted, Error> {
-    let repo = &pe.spec.repository.full_name;
+    let repo = &pe.spec.pull.repository.full_name;
     if let Some(id) = known {
         match ctx.github.update_comment(repo, id, body).await {
             Ok(sent) => return Ok(Upserted { id, sent }),
@@ -204,7 +207,7 @@ async fn upsert_comment(
     let marker = comment::marker(&ctx.settings.instance);
     let found = ctx
         .github
-        .list_comments(repo, pe.spec.number)
+        .list_comments(repo, pe.spec.pull.number)
         .await?
         .into_iter()
         .find(|c| {
@@ -224,7 +227,7 @@ async fn upsert_comment(
     }
     let id = ctx
         .github
-        .create_comment(repo, pe.spec.number, body)
+        .create_comment(repo, pe.spec.pull.number, body)
         .await?;
     if ctx.settings.failpoint.as_deref() == Some("after-comment-create") {
         tracing::error!(comment = id, "failpoint after-comment-create: aborting");

@@ -128,7 +128,7 @@ fn entry(pe: &PreviewEnvironment, admitted: bool) -> Entry {
     let holds = admitted || pe.status.as_ref().is_some_and(holds_deployment);
     Entry {
         name: pe.name_any(),
-        repository: pe.spec.repository.full_name.to_ascii_lowercase(),
+        repository: pe.spec.pull.repository.full_name.to_ascii_lowercase(),
         holds,
         waiting_since: pe
             .status

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::edits::Edits;
+use super::pull::{Login, PullRequest};
 use super::transport::{Call, Method, Pacing};
 
 /// A GitHub call that failed.
@@ -100,94 +101,6 @@ pub struct IssueComment {
     pub body: Option<String>,
     /// Who wrote it.
     pub user: Option<Login>,
-}
-
-/// A user reference.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Login {
-    /// The user's login.
-    pub login: String,
-}
-
-/// A pull request as previewd needs to see it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct PullRequest {
-    /// Number.
-    #[serde(default)]
-    pub number: u64,
-    /// Web address.
-    #[serde(default)]
-    pub html_url: String,
-    /// Draft.
-    #[serde(default)]
-    pub draft: bool,
-    /// Labels.
-    #[serde(default)]
-    pub labels: Vec<Label>,
-    /// Author.
-    pub user: Option<Login>,
-    /// `open` or `closed`.
-    pub state: String,
-    /// Closed by a merge.
-    #[serde(default)]
-    pub merged: bool,
-    /// Title.
-    pub title: String,
-    /// Last update.
-    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Head branch and commit.
-    pub head: BranchRef,
-    /// Base branch.
-    pub base: BranchRef,
-}
-
-impl PullRequest {
-    /// Whether the head lives outside the repository with this id (a deleted fork counts).
-    pub fn is_fork_of(&self, repository_id: u64) -> bool {
-        self.head
-            .repo
-            .as_ref()
-            .is_none_or(|head| head.id != repository_id)
-    }
-
-    /// The labels' names.
-    pub fn label_names(&self) -> Vec<String> {
-        self.labels.iter().map(|l| l.name.clone()).collect()
-    }
-
-    /// The author's login (empty for a deleted account).
-    pub fn author(&self) -> String {
-        self.user
-            .as_ref()
-            .map(|u| u.login.clone())
-            .unwrap_or_default()
-    }
-}
-
-/// A branch and its commit.
-#[derive(Clone, Debug, Deserialize)]
-pub struct BranchRef {
-    /// Branch name.
-    #[serde(rename = "ref")]
-    pub name: String,
-    /// Commit.
-    pub sha: String,
-    /// The repository the branch lives in (`None` when it was deleted).
-    pub repo: Option<RepositoryRef>,
-}
-
-/// A repository reference.
-#[derive(Clone, Debug, Deserialize)]
-pub struct RepositoryRef {
-    /// GitHub's numeric id.
-    pub id: u64,
-}
-
-/// A label.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Label {
-    /// Its name.
-    pub name: String,
 }
 
 /// previewd's GitHub client.

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 
-use super::client::{GitHub, GitHubError, PullRequest};
+use super::client::{GitHub, GitHubError};
+use super::pull::PullRequest;
 use super::transport::Call;
 
 /// Page size GitHub allows at most.

@@ -6,6 +6,7 @@ pub mod comment;
 pub mod edits;
 pub mod listing;
 pub mod permissions;
+pub mod pull;
 pub mod ratelimit;
 pub mod transport;
 pub mod webhook;

@@ -1,11 +1,13 @@
 //! Verifying and parsing GitHub webhook deliveries (pure: bytes in, values out).
 
-use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::command::{self, Command};
+use super::command;
+use super::pull::{Label, Login, PullRequest, RepositoryRef};
+use crate::model::event::{CommandEvent, PullAction, PullRequestEvent};
+use crate::model::pull::PullFacts;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -47,96 +49,6 @@ pub enum WebhookEvent {
     },
 }
 
-/// What happened to a pull request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PullAction {
-    /// Opened.
-    Opened,
-    /// Reopened after a close.
-    Reopened,
-    /// New commits pushed to the head branch.
-    Synchronize,
-    /// Closed; `merged` tells whether by a merge.
-    Closed {
-        /// Whether the close was a merge.
-        merged: bool,
-    },
-    /// Title, body or base branch edited.
-    Edited,
-    /// A draft became ready for review.
-    ReadyForReview,
-    /// Turned back into a draft.
-    ConvertedToDraft,
-    /// A label was added (the event's `label`).
-    Labeled,
-    /// A label was removed (the event's `label`).
-    Unlabeled,
-    /// Not a webhook: the resync found the pull request open with these facts.
-    Resynced,
-}
-
-/// The facts of a `pull_request` delivery that previewd records.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PullRequestEvent {
-    /// What happened.
-    pub action: PullAction,
-    /// GitHub's repository id.
-    pub repository_id: u64,
-    /// `owner/name` of the base repository.
-    pub full_name: String,
-    /// PR number.
-    pub number: u64,
-    /// Head commit.
-    pub head_sha: String,
-    /// Head branch.
-    pub branch: String,
-    /// Base branch.
-    pub base_branch: String,
-    /// Title.
-    pub title: String,
-    /// Author login.
-    pub author: String,
-    /// Whether the head lives in another repository.
-    pub fork: bool,
-    /// Whether the PR is open.
-    pub open: bool,
-    /// The PR's `updated_at`: orders deliveries, which GitHub does not.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// The PR's web address.
-    pub html_url: String,
-    /// Whether the PR is a draft.
-    pub draft: bool,
-    /// The PR's labels after the event.
-    pub labels: Vec<String>,
-    /// The label added or removed (`labeled`, `unlabeled`).
-    pub label: Option<String>,
-}
-
-/// A `/preview` command in a new comment on a pull request.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CommandEvent {
-    /// GitHub's repository id.
-    pub repository_id: u64,
-    /// `owner/name`.
-    pub full_name: String,
-    /// PR number.
-    pub number: u64,
-    /// Whether the PR is open.
-    pub open: bool,
-    /// PR title.
-    pub title: String,
-    /// PR author.
-    pub author: String,
-    /// The PR's web address.
-    pub html_url: String,
-    /// The comment's id.
-    pub comment_id: u64,
-    /// Who wrote the comment (the payload's `author_association` is not trusted).
-    pub login: String,
-    /// The command.
-    pub command: Command,
-}
-
 /// Why a signed delivery could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -158,22 +70,17 @@ struct ActionOnly {
 #[derive(Deserialize)]
 struct PullRequestPayload {
     number: u64,
-    pull_request: PullRequestBody,
-    repository: RepositoryBody,
+    pull_request: PullRequest,
+    repository: RepositoryRef,
     #[serde(default)]
-    label: Option<LabelBody>,
-}
-
-#[derive(Deserialize)]
-struct LabelBody {
-    name: String,
+    label: Option<Label>,
 }
 
 #[derive(Deserialize)]
 struct CommentPayload {
     issue: IssueBody,
     comment: CommentBody,
-    repository: RepositoryBody,
+    repository: RepositoryRef,
 }
 
 #[derive(Deserialize)]
@@ -182,7 +89,7 @@ struct IssueBody {
     state: String,
     title: String,
     html_url: String,
-    user: Option<UserBody>,
+    user: Option<Login>,
     /// Present only when the issue is a pull request.
     pull_request: Option<serde_json::Value>,
 }
@@ -192,43 +99,7 @@ struct CommentBody {
     id: u64,
     #[serde(default)]
     body: Option<String>,
-    user: Option<UserBody>,
-}
-
-#[derive(Deserialize)]
-struct PullRequestBody {
-    state: String,
-    title: String,
-    html_url: String,
-    #[serde(default)]
-    merged: Option<bool>,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    labels: Vec<LabelBody>,
-    updated_at: Option<DateTime<Utc>>,
-    user: Option<UserBody>,
-    head: BranchBody,
-    base: BranchBody,
-}
-
-#[derive(Deserialize)]
-struct BranchBody {
-    #[serde(rename = "ref")]
-    name: String,
-    sha: String,
-    repo: Option<RepositoryBody>,
-}
-
-#[derive(Deserialize)]
-struct RepositoryBody {
-    id: u64,
-    full_name: String,
-}
-
-#[derive(Deserialize)]
-struct UserBody {
-    login: String,
+    user: Option<Login>,
 }
 
 /// Parses a verified delivery. Unknown events and actions are `Ignored`, never an error.
@@ -313,33 +184,19 @@ fn pull_action(action: &str, body: &[u8]) -> Option<PullAction> {
 
 fn pull_request_event(action: PullAction, payload: PullRequestPayload) -> PullRequestEvent {
     let pr = payload.pull_request;
-    let fork = pr
-        .head
-        .repo
-        .as_ref()
-        .is_none_or(|head| head.id != payload.repository.id);
+    let state = pr.state();
     let action = match action {
         PullAction::Closed { .. } => PullAction::Closed {
-            merged: pr.merged.unwrap_or(false),
+            merged: state.merged,
         },
         other => other,
     };
+    let mut pull = pr.facts(payload.repository.repository());
+    pull.number = payload.number;
     PullRequestEvent {
         action,
-        repository_id: payload.repository.id,
-        full_name: payload.repository.full_name,
-        number: payload.number,
-        head_sha: pr.head.sha,
-        branch: pr.head.name,
-        base_branch: pr.base.name,
-        title: pr.title,
-        author: pr.user.map(|u| u.login).unwrap_or_default(),
-        fork,
-        open: pr.state == "open",
-        updated_at: pr.updated_at,
-        html_url: pr.html_url,
-        draft: pr.draft,
-        labels: pr.labels.into_iter().map(|l| l.name).collect(),
+        pull,
+        open: state.open,
         label: payload.label.map(|l| l.name),
     }
 }
@@ -351,13 +208,15 @@ fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
     issue.pull_request.as_ref()?;
     let command = command::parse(payload.comment.body.as_deref()?)?;
     Some(CommandEvent {
-        repository_id: payload.repository.id,
-        full_name: payload.repository.full_name,
-        number: issue.number,
+        pull: PullFacts {
+            repository: payload.repository.repository(),
+            number: issue.number,
+            title: issue.title,
+            author: issue.user.map(|u| u.login).unwrap_or_default(),
+            pull_request_url: issue.html_url,
+            ..PullFacts::default()
+        },
         open: issue.state == "open",
-        title: issue.title,
-        author: issue.user.map(|u| u.login).unwrap_or_default(),
-        html_url: issue.html_url,
         comment_id: payload.comment.id,
         login: payload.comment.user?.login,
         command,

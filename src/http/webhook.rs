@@ -54,16 +54,16 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
                 reply(StatusCode::ACCEPTED, "ignored", format!("ignored: {event} {}\n", action.unwrap_or_default()))
             }
             WebhookEvent::PullRequest(pr) => {
-                let span = tracing::info_span!("pull_request", repository = %pr.full_name, pr = pr.number, action = ?pr.action);
-                let Some(repo) = app.config.repository(&pr.full_name) else {
+                let span = tracing::info_span!("pull_request", repository = %pr.pull.repository.full_name, pr = pr.pull.number, action = ?pr.action);
+                let Some(repo) = app.config.repository(&pr.pull.repository.full_name) else {
                     return not_served();
                 };
                 let recorded = record_pull_request(&app.client, &app.instance, &pr, repo.label.as_deref());
                 answer(recorded.instrument(span).await)
             }
             WebhookEvent::Command(command) => {
-                let span = tracing::info_span!("command", repository = %command.full_name, pr = command.number, comment = command.comment_id, login = %command.login);
-                if app.config.repository(&command.full_name).is_none() {
+                let span = tracing::info_span!("command", repository = %command.pull.repository.full_name, pr = command.pull.number, comment = command.comment_id, login = %command.login);
+                if app.config.repository(&command.pull.repository.full_name).is_none() {
                     return not_served();
                 }
                 let recorded = record_command(&app.client, &app.instance, &command);

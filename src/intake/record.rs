@@ -6,10 +6,11 @@ use chrono::Utc;
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
-use crate::github::webhook::{CommandEvent, PullRequestEvent};
 use crate::model::crd::PreviewEnvironment;
+use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
 use crate::model::names;
+use crate::model::pull::PullFacts;
 use crate::rules::intent::{Decision, decide, with_command};
 
 /// Field manager of the webhook side.
@@ -37,7 +38,7 @@ pub async fn record_pull_request(
     event: &PullRequestEvent,
     mode_label: Option<&str>,
 ) -> Result<Outcome, kube::Error> {
-    let key = Key::new(event.repository_id, &event.full_name, event.number);
+    let key = Key::new(&event.pull);
     record(client, instance, key, |existing| {
         decide(existing.map(|e| &e.spec), event, mode_label, Utc::now())
     })
@@ -50,7 +51,7 @@ pub async fn record_command(
     instance: &str,
     event: &CommandEvent,
 ) -> Result<Outcome, kube::Error> {
-    let key = Key::new(event.repository_id, &event.full_name, event.number);
+    let key = Key::new(&event.pull);
     record(client, instance, key, |existing| {
         let processed = existing
             .and_then(|e| e.status.as_ref())
@@ -69,11 +70,11 @@ struct Key<'a> {
 }
 
 impl<'a> Key<'a> {
-    fn new(repository_id: u64, full_name: &'a str, number: u64) -> Self {
+    fn new(pull: &'a PullFacts) -> Self {
         Key {
-            repository_id,
-            full_name,
-            number,
+            repository_id: pull.repository.id,
+            full_name: &pull.repository.full_name,
+            number: pull.number,
         }
     }
 }

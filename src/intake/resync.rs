@@ -13,13 +13,15 @@ use kube::Api;
 use kube::api::ListParams;
 
 use crate::controller::Ctx;
-use crate::github::client::{GitHubError, PullRequest};
+use crate::github::client::GitHubError;
 use crate::github::listing::ListCache;
-use crate::github::webhook::{PullAction, PullRequestEvent};
+use crate::github::pull::PullRequest;
 use crate::intake::orphans;
 use crate::intake::record::{Outcome, record_pull_request};
 use crate::model::crd::{Desired, PreviewEnvironment};
+use crate::model::event::{PullAction, PullRequestEvent};
 use crate::model::labels;
+use crate::model::pull::Repository;
 
 /// Runs a round every `every` until `shutdown` resolves.
 pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = ()>) {
@@ -107,32 +109,37 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
         .items
         .into_iter()
         .filter(|pe| {
-            pe.spec.repository.full_name.eq_ignore_ascii_case(full_name)
+            pe.spec
+                .pull
+                .repository
+                .full_name
+                .eq_ignore_ascii_case(full_name)
                 && pe.spec.desired == Desired::Deployed
-                && !listed.contains(&pe.spec.number)
+                && !listed.contains(&pe.spec.pull.number)
         })
         .collect();
     for pe in unlisted {
         // Never inferred from a list (it may be empty or cut short): GitHub is asked.
-        let pull = match ctx.github.get_pull(full_name, pe.spec.number).await {
+        let pull = match ctx.github.get_pull(full_name, pe.spec.pull.number).await {
             Ok(pull) => pull,
             Err(error) => {
-                tracing::warn!(pr = pe.spec.number, %error, "cannot confirm the pull request's state");
+                tracing::warn!(pr = pe.spec.pull.number, %error, "cannot confirm the pull request's state");
                 continue;
             }
         };
-        let action = match pull.state.as_str() {
-            "closed" => PullAction::Closed {
-                merged: pull.merged,
+        let state = pull.state();
+        let action = match state.open {
+            false => PullAction::Closed {
+                merged: state.merged,
             },
-            _ => PullAction::Resynced,
+            true => PullAction::Resynced,
         };
-        let event = observed(&pull, action, pe.spec.repository.id, full_name);
+        let event = observed(&pull, action, pe.spec.pull.repository.id, full_name);
         let recorded =
             changed(record_pull_request(&ctx.client, instance, &event, label.as_deref()).await?);
         if recorded && matches!(action, PullAction::Closed { .. }) {
             tracing::info!(
-                pr = pe.spec.number,
+                pr = pe.spec.pull.number,
                 "GitHub confirmed the pull request closed"
             );
             round.confirmed_closed += 1;
@@ -147,29 +154,22 @@ fn changed(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Recorded { changed: true, .. })
 }
 
-/// A pull request as the REST API shows it, recorded like a delivery of `action`.
+/// A pull request as the REST API shows it, recorded like a delivery of `action` (under the
+/// name previewd serves the repository by).
 fn observed(
     pull: &PullRequest,
     action: PullAction,
     repository_id: u64,
     full_name: &str,
 ) -> PullRequestEvent {
+    let repository = Repository {
+        id: repository_id,
+        full_name: full_name.to_owned(),
+    };
     PullRequestEvent {
         action,
-        repository_id,
-        full_name: full_name.to_owned(),
-        number: pull.number,
-        head_sha: pull.head.sha.clone(),
-        branch: pull.head.name.clone(),
-        base_branch: pull.base.name.clone(),
-        title: pull.title.clone(),
-        author: pull.author(),
-        fork: pull.is_fork_of(repository_id),
-        open: pull.state == "open",
-        updated_at: pull.updated_at,
-        html_url: pull.html_url.clone(),
-        draft: pull.draft,
-        labels: pull.label_names(),
+        pull: pull.facts(repository),
+        open: pull.state().open,
         label: None,
     }
 }

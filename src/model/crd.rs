@@ -8,6 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::pull::PullFacts;
 use crate::github::command::Command;
 
 /// API group of previewd's resources.
@@ -33,29 +34,9 @@ pub const GROUP: &str = "previewd.dev";
 )]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewEnvironmentSpec {
-    /// The repository the pull request belongs to.
-    pub repository: Repository,
-    /// Pull request number.
-    pub number: u64,
-    /// Head commit to deploy.
-    pub head_sha: String,
-    /// Head branch name (data only, never structure).
-    pub branch: String,
-    /// Base branch the pull request targets.
-    pub base_branch: String,
-    /// Pull request title (data only, never structure).
-    pub title: String,
-    /// Login of the pull request's author.
-    pub author: String,
-    /// The pull request's web address.
-    #[serde(default)]
-    pub pull_request_url: String,
-    /// Whether the head lives in a fork.
-    #[serde(default)]
-    pub fork: bool,
-    /// The pull request's `updated_at` at the last recorded event: older events never win.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pr_updated_at: Option<DateTime<Utc>>,
+    /// The pull request as last recorded.
+    #[serde(flatten)]
+    pub pull: PullFacts,
     /// Whether the preview should exist, and if not, why.
     #[schemars(with = "DesiredRecord")]
     pub desired: Desired,
@@ -64,12 +45,6 @@ pub struct PreviewEnvironmentSpec {
     /// the controller asks GitHub for the PR before acting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confirm_with_github: bool,
-    /// Whether the pull request is a draft.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub draft: bool,
-    /// The pull request's labels.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub labels: Vec<String>,
     /// A maintainer asked for this preview (`/preview deploy`): it deploys whatever the
     /// repository's automatic policy (auto-deploy, label, drafts, branches) says.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -117,25 +92,6 @@ fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         "type": "object",
         "x-kubernetes-preserve-unknown-fields": true
     })
-}
-
-/// The repository a preview belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Repository {
-    /// GitHub's numeric repository id (stable across renames).
-    pub id: u64,
-    /// `owner/name`.
-    pub full_name: String,
-}
-
-impl Repository {
-    /// The `(owner, name)` halves of the full name.
-    pub fn owner_and_name(&self) -> (&str, &str) {
-        self.full_name
-            .split_once('/')
-            .unwrap_or((self.full_name.as_str(), ""))
-    }
 }
 
 /// The desired state: deployed, or destroyed for a stated reason that later events respect.

@@ -56,10 +56,13 @@ pub fn namespace_annotations(pe: &PreviewEnvironment, uid: &str) -> BTreeMap<Str
         (OWNER_UID.to_owned(), uid.to_owned()),
         (
             PULL_REQUEST_URL.to_owned(),
-            pe.spec.pull_request_url.clone(),
+            pe.spec.pull.pull_request_url.clone(),
         ),
-        (REPOSITORY.to_owned(), pe.spec.repository.full_name.clone()),
-        (SHA.to_owned(), pe.spec.head_sha.clone()),
+        (
+            REPOSITORY.to_owned(),
+            pe.spec.pull.repository.full_name.clone(),
+        ),
+        (SHA.to_owned(), pe.spec.pull.head_sha.clone()),
     ])
 }
 

@@ -3,5 +3,7 @@
 
 pub mod crd;
 pub mod duration;
+pub mod event;
 pub mod labels;
 pub mod names;
+pub mod pull;

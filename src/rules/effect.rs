@@ -64,16 +64,16 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
             }
             deploy(spec, facts.now);
             Effect {
-                notice: format!("{asked}: deploying `{}`", short(&spec.head_sha)),
+                notice: format!("{asked}: deploying `{}`", short(&spec.pull.head_sha)),
                 done: Done::When(Phase::Ready),
             }
         }
         Command::Redeploy => {
-            if spec.fork && spec.approved_sha.as_deref() != Some(spec.head_sha.as_str()) {
+            if spec.pull.fork && spec.approved_sha.as_deref() != Some(spec.pull.head_sha.as_str()) {
                 return failed(format!(
                     "the head `{}` of this fork is not approved; approve it with `/preview deploy {}`",
-                    short(&spec.head_sha),
-                    spec.head_sha
+                    short(&spec.pull.head_sha),
+                    spec.pull.head_sha
                 ));
             }
             deploy(spec, facts.now);
@@ -81,7 +81,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
             Effect {
                 notice: format!(
                     "{asked}: redeploying `{}` with fresh pods",
-                    short(&spec.head_sha)
+                    short(&spec.pull.head_sha)
                 ),
                 done: Done::When(Phase::Ready),
             }
@@ -163,8 +163,8 @@ fn deploy(spec: &mut PreviewEnvironmentSpec, now: DateTime<Utc>) {
     spec.desired = Desired::Deployed;
     spec.requested = true;
     spec.last_activity_at = Some(now);
-    if spec.fork {
-        spec.approved_sha = Some(spec.head_sha.clone());
+    if spec.pull.fork {
+        spec.approved_sha = Some(spec.pull.head_sha.clone());
     }
 }
 
@@ -172,16 +172,16 @@ fn deploy(spec: &mut PreviewEnvironmentSpec, now: DateTime<Utc>) {
 /// fork's approval must name the full 40-character head: a short prefix could be matched by a
 /// commit crafted after the review.
 fn check_sha(spec: &PreviewEnvironmentSpec, sha: Option<&str>) -> Result<(), String> {
-    let head = spec.head_sha.as_str();
+    let head = spec.pull.head_sha.as_str();
     match sha {
         Some(sha) if !head.starts_with(sha) => Err(format!(
             "`{sha}` is not the head of this pull request; the head is `{}`",
             short(head)
         )),
-        Some(sha) if spec.fork && sha != head => Err(format!(
+        Some(sha) if spec.pull.fork && sha != head => Err(format!(
             "approving a fork's code takes the full commit SHA: `/preview deploy {head}`"
         )),
-        None if spec.fork => Err(format!(
+        None if spec.pull.fork => Err(format!(
             "this pull request comes from a fork: name the full commit you reviewed, `/preview deploy {head}`"
         )),
         _ => Ok(()),

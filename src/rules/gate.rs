@@ -29,11 +29,11 @@ pub struct Closed {
 
 /// Judges `spec` by `repo`'s policy.
 pub fn gate(spec: &PreviewEnvironmentSpec, repo: &RepositoryConfig) -> Gate {
-    if spec.fork {
+    if spec.pull.fork {
         return match spec.approved_sha.as_deref() {
-            Some(approved) if approved == spec.head_sha => Gate::Open,
+            Some(approved) if approved == spec.pull.head_sha => Gate::Open,
             approved => Gate::Closed(Closed {
-                reason: fork_reason(&spec.head_sha, approved),
+                reason: fork_reason(&spec.pull.head_sha, approved),
                 announce: true,
                 keep_running: true,
             }),
@@ -49,20 +49,20 @@ pub fn gate(spec: &PreviewEnvironmentSpec, repo: &RepositoryConfig) -> Gate {
             keep_running: false,
         })
     };
-    if spec.draft && !repo.deploy_drafts {
+    if spec.pull.draft && !repo.deploy_drafts {
         return closed(
             "draft pull request: the preview deploys when it is marked ready for review (or on `/preview deploy`)".into(),
             true,
         );
     }
-    if let Some(why) = repo.base_branches.judge(&spec.base_branch) {
+    if let Some(why) = repo.base_branches.judge(&spec.pull.base_branch) {
         return closed(format!("base branch {why}"), false);
     }
-    if let Some(why) = repo.head_branches.judge(&spec.branch) {
+    if let Some(why) = repo.head_branches.judge(&spec.pull.branch) {
         return closed(format!("head branch {why}"), false);
     }
     if let Some(label) = &repo.label
-        && !spec.labels.iter().any(|l| l == label)
+        && !spec.pull.labels.iter().any(|l| l == label)
     {
         return closed(
             format!("label mode: add the label `{label}` to deploy a preview"),
@@ -127,7 +127,7 @@ mod tests {
     fn forks_run_only_the_approved_sha() {
         let repo = RepositoryConfig::named("o/r");
         let mut fork = spec();
-        fork.fork = true;
+        fork.pull.fork = true;
         fork.requested = true;
         let Gate::Closed(closed) = gate(&fork, &repo) else {
             panic!()
@@ -139,7 +139,7 @@ mod tests {
         );
         fork.approved_sha = Some("bbbbbbbbbb".into());
         assert_eq!(gate(&fork, &repo), Gate::Open);
-        fork.head_sha = "cccccccccc".into();
+        fork.pull.head_sha = "cccccccccc".into();
         let why = reason(gate(&fork, &repo));
         assert!(
             why.contains("bbbbbbb was approved, the new commit ccccccc is not deployed"),
@@ -151,7 +151,7 @@ mod tests {
     fn automatic_policy_in_order() {
         let mut repo = RepositoryConfig::named("o/r");
         let mut draft = spec();
-        draft.draft = true;
+        draft.pull.draft = true;
         assert!(reason(gate(&draft, &repo)).starts_with("draft pull request"));
         repo.deploy_drafts = true;
         assert_eq!(gate(&draft, &repo), Gate::Open);
@@ -179,7 +179,7 @@ mod tests {
             "label mode: add the label `preview` to deploy a preview"
         );
         let mut labelled = spec();
-        labelled.labels = vec!["preview".into()];
+        labelled.pull.labels = vec!["preview".into()];
         assert_eq!(gate(&labelled, &repo), Gate::Open);
 
         repo.label = None;
@@ -187,7 +187,7 @@ mod tests {
         assert!(reason(gate(&spec(), &repo)).contains("`/preview deploy`"));
         let mut requested = spec();
         requested.requested = true;
-        requested.draft = true;
+        requested.pull.draft = true;
         assert_eq!(gate(&requested, &repo), Gate::Open, "a request wins");
     }
 }

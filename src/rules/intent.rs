@@ -6,10 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::github::webhook::{CommandEvent, PullAction, PullRequestEvent};
-use crate::model::crd::{
-    Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec, Repository,
-};
+use crate::model::crd::{Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec};
+use crate::model::event::{CommandEvent, PullAction, PullRequestEvent};
+use crate::model::pull::{PullFacts, PullState};
 
 /// What to do with an event.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +29,7 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Decision {
     if let Some(recorded) = existing
-        && let (Some(then), Some(now)) = (recorded.pr_updated_at, event.updated_at)
+        && let (Some(then), Some(now)) = (recorded.pull.pr_updated_at, event.pull.pr_updated_at)
         && now < then
     {
         return Decision::Ignore("older than the recorded state of this pull request");
@@ -67,9 +66,13 @@ pub fn decide(
     // A redelivery (same `updated_at`, same head) is not new activity; a resync is when it
     // finds a preview missing or a head the webhooks did not bring.
     let pushed = match event.action {
-        PullAction::Opened | PullAction::Reopened | PullAction::Synchronize => existing
-            .is_none_or(|r| r.pr_updated_at != event.updated_at || r.head_sha != event.head_sha),
-        PullAction::Resynced => existing.is_none_or(|r| r.head_sha != event.head_sha),
+        PullAction::Opened | PullAction::Reopened | PullAction::Synchronize => {
+            existing.is_none_or(|r| {
+                r.pull.pr_updated_at != event.pull.pr_updated_at
+                    || r.pull.head_sha != event.pull.head_sha
+            })
+        }
+        PullAction::Resynced => existing.is_none_or(|r| r.pull.head_sha != event.pull.head_sha),
         _ => false,
     };
     let last_activity_at = match existing.and_then(|s| s.last_activity_at) {
@@ -77,32 +80,22 @@ pub fn decide(
         _ => Some(now),
     };
     let facts = PreviewEnvironmentSpec {
-        repository: Repository {
-            id: event.repository_id,
-            full_name: event.full_name.clone(),
+        pull: PullFacts {
+            pr_updated_at: event
+                .pull
+                .pr_updated_at
+                .or(existing.and_then(|s| s.pull.pr_updated_at)),
+            ..event.pull.clone()
         },
-        number: event.number,
-        head_sha: event.head_sha.clone(),
-        branch: event.branch.clone(),
-        base_branch: event.base_branch.clone(),
-        title: event.title.clone(),
-        author: event.author.clone(),
-        pull_request_url: event.html_url.clone(),
-        fork: event.fork,
-        draft: event.draft,
-        labels: event.labels.clone(),
-        pr_updated_at: event.updated_at.or(existing.and_then(|s| s.pr_updated_at)),
         desired,
         last_activity_at,
-        ..existing
-            .cloned()
-            .unwrap_or_else(|| blank(event.repository_id, &event.full_name))
+        ..existing.cloned().unwrap_or_else(blank)
     };
     let mut spec = facts;
     if let Some(recorded) = existing
-        && recorded.pr_updated_at.is_some()
-        && recorded.pr_updated_at == event.updated_at
-        && (recorded.head_sha != spec.head_sha || recorded.desired != spec.desired)
+        && recorded.pull.pr_updated_at.is_some()
+        && recorded.pull.pr_updated_at == event.pull.pr_updated_at
+        && (recorded.pull.head_sha != spec.pull.head_sha || recorded.desired != spec.desired)
     {
         // Same second, different story: only GitHub knows which came last.
         spec.confirm_with_github = true;
@@ -129,12 +122,9 @@ pub fn with_command(
             return Decision::Ignore("command on a closed pull request without a preview");
         }
         None => PreviewEnvironmentSpec {
-            number: event.number,
-            title: event.title.clone(),
-            author: event.author.clone(),
-            pull_request_url: event.html_url.clone(),
+            pull: event.pull.clone(),
             confirm_with_github: true,
-            ..blank(event.repository_id, &event.full_name)
+            ..blank()
         },
     };
     spec.commands.push(PendingCommand {
@@ -145,26 +135,12 @@ pub fn with_command(
     Decision::Record(Box::new(spec))
 }
 
-/// A spec that knows only its repository (the rest is filled in by the caller or by GitHub).
-fn blank(repository_id: u64, full_name: &str) -> PreviewEnvironmentSpec {
+/// A spec that knows nothing yet (the caller fills in the pull request).
+fn blank() -> PreviewEnvironmentSpec {
     PreviewEnvironmentSpec {
-        repository: Repository {
-            id: repository_id,
-            full_name: full_name.to_owned(),
-        },
-        number: 0,
-        head_sha: String::new(),
-        branch: String::new(),
-        base_branch: String::new(),
-        title: String::new(),
-        author: String::new(),
-        pull_request_url: String::new(),
-        fork: false,
-        pr_updated_at: None,
+        pull: PullFacts::default(),
         desired: Desired::Deployed,
         confirm_with_github: false,
-        draft: false,
-        labels: Vec::new(),
         requested: false,
         approved_sha: None,
         last_activity_at: None,
@@ -175,62 +151,31 @@ fn blank(repository_id: u64, full_name: &str) -> PreviewEnvironmentSpec {
     }
 }
 
-/// A pull request as GitHub reports it now.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CurrentPull {
-    /// Open, or closed.
-    pub open: bool,
-    /// Closed by a merge.
-    pub merged: bool,
-    /// Head commit.
-    pub head_sha: String,
-    /// Head branch.
-    pub branch: String,
-    /// Base branch.
-    pub base_branch: String,
-    /// Title.
-    pub title: String,
-    /// `updated_at`.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// Whether the head lives in a fork.
-    pub fork: bool,
-    /// Draft.
-    pub draft: bool,
-    /// Labels.
-    pub labels: Vec<String>,
-    /// Author login.
-    pub author: String,
-    /// Web address.
-    pub html_url: String,
-}
-
 /// The recorded spec settled by what GitHub reports `now`. A close GitHub reports destroys; an
 /// open PR clears only a close or a merge (the reasons a reopen clears).
 pub fn settle(
     recorded: &PreviewEnvironmentSpec,
-    pull: &CurrentPull,
+    pull: &PullFacts,
+    state: PullState,
     now: DateTime<Utc>,
 ) -> PreviewEnvironmentSpec {
-    let desired = match (&recorded.desired, pull.open) {
-        (_, false) if pull.merged => Desired::Destroyed(DestroyReason::Merged),
+    let desired = match (&recorded.desired, state.open) {
+        (_, false) if state.merged => Desired::Destroyed(DestroyReason::Merged),
         (_, false) => Desired::Destroyed(DestroyReason::Closed),
         (Desired::Destroyed(DestroyReason::Closed | DestroyReason::Merged), true) => {
             Desired::Deployed
         }
         (other, true) => other.clone(),
     };
-    let first_look = recorded.head_sha.is_empty();
+    let first_look = recorded.pull.head_sha.is_empty();
     PreviewEnvironmentSpec {
-        head_sha: pull.head_sha.clone(),
-        branch: pull.branch.clone(),
-        base_branch: pull.base_branch.clone(),
-        title: pull.title.clone(),
-        author: pull.author.clone(),
-        pull_request_url: pull.html_url.clone(),
-        fork: pull.fork,
-        draft: pull.draft,
-        labels: pull.labels.clone(),
-        pr_updated_at: pull.updated_at.or(recorded.pr_updated_at),
+        pull: PullFacts {
+            // The recorded repository stays: GitHub may report it under a new name.
+            repository: recorded.pull.repository.clone(),
+            number: recorded.pull.number,
+            pr_updated_at: pull.pr_updated_at.or(recorded.pull.pr_updated_at),
+            ..pull.clone()
+        },
         last_activity_at: match recorded.last_activity_at {
             Some(then) if !first_look => Some(then),
             _ => Some(now),

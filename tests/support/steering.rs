@@ -118,7 +118,7 @@ impl Scenario {
             .await;
         let pushed = self
             .wait_preview(number, "at the pushed SHA", Duration::from_secs(20), |pe| {
-                pe.spec.head_sha == sha
+                pe.spec.pull.head_sha == sha
             })
             .await;
         assert_eq!(&pushed.spec.desired, desired);

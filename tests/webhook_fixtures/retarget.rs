@@ -18,19 +18,26 @@ fn retargeting_makes_distinct_prs_with_pointer_sets_only() {
         .branch("feat/cart")
         .title("Add a cart");
     let event = pull_event(&payload);
-    assert_eq!(event.full_name, "acme/shop");
+    assert_eq!(event.pull.repository.full_name, "acme/shop");
     assert_eq!(
-        event.repository_id,
+        event.pull.repository.id,
         repo_id("acme/shop"),
         "ids match the GitHub stand-in's"
     );
     assert_eq!(
-        (event.number, event.head_sha.as_str(), event.branch.as_str()),
+        (
+            event.pull.number,
+            event.pull.head_sha.as_str(),
+            event.pull.branch.as_str()
+        ),
         (42, sha, "feat/cart")
     );
-    assert_eq!(event.title, "Add a cart");
-    assert_eq!(event.html_url, "https://github.com/acme/shop/pull/42");
-    assert!(!event.fork, "still a same-repo PR");
+    assert_eq!(event.pull.title, "Add a cart");
+    assert_eq!(
+        event.pull.pull_request_url,
+        "https://github.com/acme/shop/pull/42"
+    );
+    assert!(!event.pull.fork, "still a same-repo PR");
     assert_eq!(
         payload.json["pull_request"]["head"]["label"],
         "acme:feat/cart"
@@ -76,7 +83,11 @@ fn retargeting_makes_distinct_prs_with_pointer_sets_only() {
 
     // Many distinct PRs.
     let numbers: std::collections::BTreeSet<_> = (1..=20)
-        .map(|n| pull_event(&base.clone().repo("acme", "shop").number(n)).number)
+        .map(|n| {
+            pull_event(&base.clone().repo("acme", "shop").number(n))
+                .pull
+                .number
+        })
         .collect();
     assert_eq!(numbers.len(), 20);
 }
@@ -85,8 +96,8 @@ fn retargeting_makes_distinct_prs_with_pointer_sets_only() {
 fn retargeting_keeps_a_fork_a_fork_and_moves_comments_too() {
     let fork = variant("pr-opened-fork").repo("acme", "shop").number(5);
     let event = pull_event(&fork);
-    assert!(event.fork);
-    assert_eq!(event.full_name, "acme/shop");
+    assert!(event.pull.fork);
+    assert_eq!(event.pull.repository.full_name, "acme/shop");
     assert_eq!(
         fork.json["pull_request"]["head"]["repo"]["full_name"],
         "octo-forker/shop"
@@ -128,7 +139,7 @@ fn retargeting_keeps_a_fork_a_fork_and_moves_comments_too() {
 
     let later = variant("pr-opened").updated_at("2030-01-01T00:00:00Z");
     assert_eq!(
-        pull_event(&later).updated_at.unwrap().to_rfc3339(),
+        pull_event(&later).pull.pr_updated_at.unwrap().to_rfc3339(),
         "2030-01-01T00:00:00+00:00"
     );
 }
@@ -192,14 +203,17 @@ fn the_policy_variants_keep_their_meaning_when_moved() {
         .repo("acme", "shop")
         .number(9);
     let event = pull_event(&fork_sync);
-    assert!(event.fork);
-    assert_eq!((event.full_name.as_str(), event.number), ("acme/shop", 9));
+    assert!(event.pull.fork);
+    assert_eq!(
+        (event.pull.repository.full_name.as_str(), event.pull.number),
+        ("acme/shop", 9)
+    );
     assert_eq!(
         fork_sync.json["pull_request"]["head"]["repo"]["id"],
         repo_id("octo-forker/shop")
     );
     assert_eq!(
-        event.head_sha,
+        event.pull.head_sha,
         variant("pr-synchronize-fork").str("/after").unwrap()
     );
 }

@@ -1,7 +1,7 @@
 //! The variants: real upstream examples patched only where they say, within GitHub's schema,
 //! meaning what their names say, telling one story ordered by `updated_at`.
 
-use previewd::github::webhook::PullAction;
+use previewd::model::event::PullAction;
 use serde_json::json;
 
 use crate::support::webhooks::{
@@ -84,28 +84,28 @@ fn every_variant_differs_from_its_base_only_where_it_says() {
 fn variants_mean_what_their_names_say() {
     let opened = pull_event(&variant("pr-opened"));
     assert_eq!(opened.action, PullAction::Opened);
-    assert!(!opened.fork && opened.open);
+    assert!(!opened.pull.fork && opened.open);
 
     let fork = variant("pr-opened-fork");
     let fork_event = pull_event(&fork);
-    assert!(fork_event.fork);
+    assert!(fork_event.pull.fork);
     assert_eq!(fork.json["pull_request"]["head"]["repo"]["fork"], true);
     assert_ne!(
         fork.json["pull_request"]["head"]["repo"]["full_name"],
         fork.json["repository"]["full_name"]
     );
-    assert_eq!(fork_event.author, "octo-forker");
+    assert_eq!(fork_event.pull.author, "octo-forker");
 
     let sync = pull_event(&variant("pr-synchronize-new-sha"));
     assert_eq!(sync.action, PullAction::Synchronize);
-    assert_ne!(sync.head_sha, opened.head_sha);
+    assert_ne!(sync.pull.head_sha, opened.pull.head_sha);
     assert_eq!(
         variant("pr-synchronize-new-sha").json["before"].as_str(),
-        Some(opened.head_sha.as_str())
+        Some(opened.pull.head_sha.as_str())
     );
     assert_eq!(
         variant("pr-synchronize-new-sha").json["after"].as_str(),
-        Some(sync.head_sha.as_str())
+        Some(sync.pull.head_sha.as_str())
     );
 
     let merged = pull_event(&variant("pr-closed-merged"));
@@ -127,10 +127,10 @@ fn variants_mean_what_their_names_say() {
     // The story opened → synchronize → closed → reopened is ordered by updated_at.
     let times: Vec<_> = [&opened, &sync, &unmerged, &reopened]
         .iter()
-        .map(|e| e.updated_at.unwrap())
+        .map(|e| e.pull.pr_updated_at.unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
-    assert_eq!(merged.updated_at, unmerged.updated_at);
+    assert_eq!(merged.pull.pr_updated_at, unmerged.pull.pr_updated_at);
 
     let comment = variant("issue-comment-on-pr");
     assert_eq!(comment.event, "issue_comment");
@@ -139,7 +139,7 @@ fn variants_mean_what_their_names_say() {
     assert!(comment.json["issue"]["pull_request"].is_object());
     assert_eq!(
         comment.json["issue"]["number"],
-        json!(opened.number),
+        json!(opened.pull.number),
         "the same PR as the pr-* variants"
     );
 }

@@ -27,13 +27,17 @@ spec:
 
 fn pull(title: &str, branch: &str) -> PullFacts {
     PullFacts {
-        full_name: "octo-org/hello".into(),
+        repository: Repository {
+            id: 1,
+            full_name: "octo-org/hello".into(),
+        },
         number: 7,
-        sha: "0123456789abcdef0123456789abcdef01234567".into(),
+        head_sha: "0123456789abcdef0123456789abcdef01234567".into(),
         branch: branch.into(),
         base_branch: "main".into(),
         title: title.into(),
         author: "octocat".into(),
+        ..PullFacts::default()
     }
 }
 

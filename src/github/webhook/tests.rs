@@ -1,4 +1,5 @@
 use super::*;
+use crate::github::command::Command;
 use serde_json::json;
 
 // The example GitHub documents under "Validating webhook deliveries".
@@ -50,12 +51,16 @@ fn parses_pull_request_events() {
     };
     assert_eq!(e.action, PullAction::Opened);
     assert_eq!(
-        (e.full_name.as_str(), e.number, e.head_sha.as_str()),
+        (
+            e.pull.repository.full_name.as_str(),
+            e.pull.number,
+            e.pull.head_sha.as_str()
+        ),
         ("o/r", 5, "abc")
     );
-    assert!(!e.fork && e.open);
+    assert!(!e.pull.fork && e.open);
     assert_eq!(
-        e.updated_at.unwrap().to_rfc3339(),
+        e.pull.pr_updated_at.unwrap().to_rfc3339(),
         "2026-01-02T03:04:05+00:00"
     );
 }
@@ -106,7 +111,7 @@ fn commands_come_only_from_new_comments_on_pull_requests() {
         panic!("not a command");
     };
     assert_eq!(
-        (c.number, c.comment_id, c.login.as_str(), c.open),
+        (c.pull.number, c.comment_id, c.login.as_str(), c.open),
         (5, 77, "maintainer", true)
     );
     assert_eq!(c.command, Command::Extend { seconds: 86_400 });
@@ -140,8 +145,8 @@ fn label_and_draft_facts_are_read() {
     };
     assert_eq!(e.action, PullAction::Labeled);
     assert_eq!(e.label.as_deref(), Some("preview"));
-    assert_eq!(e.labels, ["preview", "bug"]);
-    assert!(e.draft);
+    assert_eq!(e.pull.labels, ["preview", "bug"]);
+    assert!(e.pull.draft);
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn a_named_sha_must_be_the_head_and_forks_must_name_one() {
     assert_eq!(effect.done, Done::Failed);
     assert!(effect.notice.contains("`1234567` is not the head"));
     let mut fork = spec();
-    fork.fork = true;
+    fork.pull.fork = true;
     let effect = run(&mut fork, Command::Deploy { sha: None });
     assert_eq!(effect.done, Done::Failed);
     assert!(effect.notice.contains("`/preview deploy abcdef0123456789`"));
@@ -117,7 +117,7 @@ fn redeploy_restarts_and_needs_an_approved_fork_head() {
     run(&mut s, Command::Redeploy);
     assert_eq!(s.redeploys, 2);
     let mut fork = spec();
-    fork.fork = true;
+    fork.pull.fork = true;
     fork.approved_sha = Some("0000000".into());
     assert_eq!(run(&mut fork, Command::Redeploy).done, Done::Failed);
     assert_eq!(fork.redeploys, 0);

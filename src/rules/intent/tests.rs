@@ -8,21 +8,26 @@ fn at(second: u32) -> Option<DateTime<Utc>> {
 fn event(action: PullAction, sha: &str, second: u32) -> PullRequestEvent {
     PullRequestEvent {
         action,
-        repository_id: 1,
-        full_name: "o/r".into(),
-        number: 3,
-        head_sha: sha.into(),
-        branch: "b".into(),
-        base_branch: "main".into(),
-        title: "t".into(),
-        author: "a".into(),
-        fork: false,
+        pull: PullFacts {
+            repository: repository(),
+            number: 3,
+            head_sha: sha.into(),
+            branch: "b".into(),
+            base_branch: "main".into(),
+            title: "t".into(),
+            author: "a".into(),
+            pr_updated_at: at(second),
+            ..PullFacts::default()
+        },
         open: !matches!(action, PullAction::Closed { .. }),
-        updated_at: at(second),
-        html_url: String::new(),
-        draft: false,
-        labels: Vec::new(),
         label: None,
+    }
+}
+
+fn repository() -> crate::model::pull::Repository {
+    crate::model::pull::Repository {
+        id: 1,
+        full_name: "o/r".into(),
     }
 }
 
@@ -30,7 +35,7 @@ fn record(
     existing: Option<&PreviewEnvironmentSpec>,
     e: &PullRequestEvent,
 ) -> PreviewEnvironmentSpec {
-    match decide(existing, e, None, e.updated_at.unwrap()) {
+    match decide(existing, e, None, e.pull.pr_updated_at.unwrap()) {
         Decision::Record(spec) => *spec,
         Decision::Ignore(why) => panic!("ignored: {why}"),
     }
@@ -42,7 +47,7 @@ fn open_push_close_reopen() {
     assert_eq!(opened.desired, Desired::Deployed);
     let pushed = record(Some(&opened), &event(PullAction::Synchronize, "b", 2));
     assert_eq!(
-        (pushed.head_sha.as_str(), &pushed.desired),
+        (pushed.pull.head_sha.as_str(), &pushed.desired),
         ("b", &Desired::Deployed)
     );
     let merged = record(
@@ -106,15 +111,18 @@ fn repeats_record_the_same_spec() {
 #[test]
 fn fork_pull_requests_are_recorded_and_keep_their_approval() {
     let mut opened = event(PullAction::Opened, "a", 1);
-    opened.fork = true;
+    opened.pull.fork = true;
     let mut recorded = record(None, &opened);
-    assert!(recorded.fork && recorded.approved_sha.is_none());
+    assert!(recorded.pull.fork && recorded.approved_sha.is_none());
     recorded.approved_sha = Some("a".into());
     let mut pushed = event(PullAction::Synchronize, "b", 2);
-    pushed.fork = true;
+    pushed.pull.fork = true;
     let pushed = record(Some(&recorded), &pushed);
     assert_eq!(
-        (pushed.head_sha.as_str(), pushed.approved_sha.as_deref()),
+        (
+            pushed.pull.head_sha.as_str(),
+            pushed.approved_sha.as_deref()
+        ),
         ("b", Some("a"))
     );
 }
@@ -194,13 +202,14 @@ fn pushes_move_the_activity_time_and_edits_do_not() {
 
 fn command(id: u64, open: bool) -> CommandEvent {
     CommandEvent {
-        repository_id: 1,
-        full_name: "o/r".into(),
-        number: 3,
+        pull: PullFacts {
+            repository: repository(),
+            number: 3,
+            title: "t".into(),
+            author: "a".into(),
+            ..PullFacts::default()
+        },
         open,
-        title: "t".into(),
-        author: "a".into(),
-        html_url: String::new(),
         comment_id: id,
         login: "maintainer".into(),
         command: crate::github::command::Command::Pin,
@@ -236,33 +245,23 @@ fn same_second_disagreements_are_settled_by_github() {
     assert!(late.confirm_with_github);
     let repeat = record(Some(&pushed), &event(PullAction::Synchronize, "new", 5));
     assert!(!repeat.confirm_with_github);
-    let now = CurrentPull {
+    let now = event(PullAction::Synchronize, "new", 5).pull;
+    let open = PullState {
         open: true,
         merged: false,
-        head_sha: "new".into(),
-        branch: "b".into(),
-        base_branch: "main".into(),
-        title: "t".into(),
-        updated_at: at(5),
-        fork: false,
-        draft: false,
-        labels: Vec::new(),
-        author: "a".into(),
-        html_url: String::new(),
     };
-    let settled = settle(&late, &now, at(9).unwrap());
+    let settled = settle(&late, &now, open, at(9).unwrap());
     assert_eq!(
-        (settled.head_sha.as_str(), settled.confirm_with_github),
+        (settled.pull.head_sha.as_str(), settled.confirm_with_github),
         ("new", false)
     );
     assert_eq!(settled.desired, Desired::Deployed);
-    let closed = CurrentPull {
+    let merged = PullState {
         open: false,
         merged: true,
-        ..now
     };
     assert_eq!(
-        settle(&late, &closed, at(9).unwrap()).desired,
+        settle(&late, &now, merged, at(9).unwrap()).desired,
         Desired::Destroyed(DestroyReason::Merged)
     );
 }
