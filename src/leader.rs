@@ -12,8 +12,7 @@ use tokio::sync::watch;
 
 use crate::metrics;
 
-/// Wait between two attempts to read or create the Lease.
-const LEASE_RETRY: Duration = Duration::from_secs(5);
+use crate::rules::timing::LEASE_RETRY;
 
 /// How the Lease is held.
 #[derive(Clone, Debug)]

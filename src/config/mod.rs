@@ -154,7 +154,7 @@ impl FileConfig {
 
     /// The settings of `full_name`, or the defaults for a repository no longer listed (its
     /// previews keep being driven by the same rules until they end).
-    pub fn policy(&self, full_name: &str) -> std::borrow::Cow<'_, RepositoryConfig> {
+    pub fn repository_settings(&self, full_name: &str) -> std::borrow::Cow<'_, RepositoryConfig> {
         match self.repository(full_name) {
             Some(repository) => std::borrow::Cow::Borrowed(repository),
             None => std::borrow::Cow::Owned(RepositoryConfig::named(full_name)),

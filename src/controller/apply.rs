@@ -19,6 +19,7 @@ use crate::controller::{Ctx, Error};
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
 use crate::model::labels::FIELD_MANAGER;
+use crate::rules::timing;
 
 /// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind,
 /// or one `allowed` does not list (when given), refuses the whole set.
@@ -224,10 +225,10 @@ async fn await_quota(
         kube::discovery::ApiResource::erase::<k8s_openapi::api::core::v1::ResourceQuota>(&());
     let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &resource);
     let deadline = tokio::time::Instant::now() + bound;
-    let mut pause = Duration::from_millis(50);
+    let mut pause = timing::QUOTA_LOOK_FIRST;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(1));
+        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
         if fence_objects::quota_counted(&as_value(&api.get(fence_objects::NAME).await?)) {
             return Ok(true);
         }

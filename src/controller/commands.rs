@@ -15,6 +15,7 @@ use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
+use crate::rules::timing;
 
 /// How many processed comment ids a preview remembers.
 const REMEMBERED: usize = 100;
@@ -39,7 +40,7 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
     }
     let pe = &pe;
     let repository = &pe.spec.pull.repository.full_name;
-    let ttl = ctx.settings.config.policy(repository).ttl.0;
+    let ttl = ctx.settings.config.repository_settings(repository).ttl.0;
     let status = pe.status.clone().unwrap_or_default();
     let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
     let mut spec = pe.spec.clone();
@@ -109,7 +110,7 @@ pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error
     let noted = write_status(ctx, &pe.name_any(), &next_status).await?;
     if noted.spec != pe.spec {
         // A delivery changed the spec meanwhile: run again on what it wrote.
-        return Ok(Action::requeue(std::time::Duration::from_millis(200)));
+        return Ok(Action::requeue(timing::COMMANDS_RERUN));
     }
     replace_spec(ctx, &noted, spec).await?;
     Ok(Action::await_change())

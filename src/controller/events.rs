@@ -8,12 +8,13 @@ use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
+use crate::model::time;
 
 /// The controller named in every Event.
 pub const REPORTING_CONTROLLER: &str = "previewd.dev/controller";
@@ -163,7 +164,7 @@ fn event_about(
             )),
             ..ObjectMeta::default()
         },
-        event_time: Some(MicroTime(k8s_openapi::jiff::Timestamp::now())),
+        event_time: Some(time::to_k8s_micro(chrono::Utc::now())),
         type_: Some(
             match severity {
                 Severity::Normal => "Normal",

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod commands;
+pub mod comment;
 pub mod confirm;
 pub mod deploy;
 pub mod events;
@@ -10,13 +11,12 @@ pub mod kinds;
 pub mod report;
 pub mod slots;
 pub mod spec_write;
-pub mod teardown;
+pub mod steps;
 pub mod watch_backoff;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::sync::{Mutex, mpsc};
 
 use futures::StreamExt;
@@ -33,19 +33,16 @@ use tracing::Instrument;
 
 use self::events::Recorder;
 use self::kinds::Kinds;
-use self::report::holds_deployment;
 use self::slots::Slots;
-use self::spec_write::replace_spec;
-use self::teardown::Teardown;
 use self::watch_backoff::WatchBackoff;
 use crate::build::render::Template;
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
-use crate::model::crd::{Desired, DestroyReason, PreviewEnvironment};
+use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
-use crate::rules::expiry::preview_expires_at;
+use crate::rules::timing;
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
 pub const FINALIZER: &str = "previewd.dev/teardown";
@@ -106,6 +103,9 @@ pub enum Error {
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
+    /// The plan did not come to a report (a bug in previewd).
+    #[error("PreviewEnvironment {0}: the reconcile plan did not settle")]
+    Plan(String),
 }
 
 /// Previews to look at again (waiting ones, when a slot frees); shared by the controller's
@@ -195,43 +195,16 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
     result
 }
 
-/// Drives `pe` one step towards what its spec asks.
+/// Drives `pe` one step towards what its spec asks; the finalizer keeps it until its namespace
+/// is confirmed gone.
 async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let name = pe.name_any();
     let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.pull.repository.full_name, pr = pe.spec.pull.number);
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {
-            Event::Apply(pe) if pe.spec.confirm_with_github => confirm::run(&pe, &ctx).await,
-            Event::Apply(pe) if !pe.spec.commands.is_empty() => commands::run(&pe, &ctx).await,
-            Event::Apply(pe) if expired(&pe, &ctx) => {
-                tracing::info!("idle past its time to live: expiring");
-                let mut spec = pe.spec.clone();
-                spec.desired = Desired::Destroyed(DestroyReason::Expired);
-                replace_spec(&ctx, &pe, spec).await?;
-                Ok(Action::await_change())
-            }
-            Event::Apply(pe) => match pe.spec.desired {
-                Desired::Deployed => deploy::run(&pe, &ctx).await,
-                Desired::Destroyed(reason) => {
-                    match teardown::run(&pe, &ctx, &destroyed(reason)).await? {
-                        Teardown::Gone => Ok(Action::await_change()),
-                        // The namespace watch wakes us when it is gone; the requeue bounds the wait.
-                        Teardown::Terminating => Ok(Action::requeue(Duration::from_secs(10))),
-                    }
-                }
-            },
-            Event::Cleanup(pe) => {
-                let reason = match pe.spec.desired {
-                    Desired::Destroyed(reason) => reason,
-                    Desired::Deployed => DestroyReason::Deleted,
-                };
-                // The finalizer is released only once the namespace is confirmed gone.
-                match teardown::run(&pe, &ctx, &destroyed(reason)).await? {
-                    Teardown::Gone => Ok(Action::await_change()),
-                    Teardown::Terminating => Err(Error::StillTerminating(pe.name_any())),
-                }
-            }
+            Event::Apply(pe) => steps::run(&pe, &ctx, false).await,
+            Event::Cleanup(pe) => steps::run(&pe, &ctx, true).await,
         }
     })
     .instrument(span)
@@ -251,44 +224,25 @@ impl Error {
             Error::GitHub(_) => "github",
             Error::StillTerminating(_) => "terminating",
             Error::NoUid(_) | Error::Finalizer(_) => "finalizer",
+            Error::Plan(_) => "plan",
         }
     }
-}
-
-/// Whether a deployed preview is idle past its time to live.
-fn expired(pe: &PreviewEnvironment, ctx: &Ctx) -> bool {
-    let holds = pe.status.as_ref().is_some_and(holds_deployment);
-    let ttl = ctx
-        .settings
-        .config
-        .policy(&pe.spec.pull.repository.full_name)
-        .ttl
-        .0;
-    holds
-        && pe.spec.desired == Desired::Deployed
-        && preview_expires_at(pe, ttl).is_some_and(|at| at <= Utc::now())
-}
-
-/// The status message of a preview destroyed for `reason`.
-fn destroyed(reason: DestroyReason) -> String {
-    format!("destroyed because {}", reason.describe())
 }
 
 fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> Action {
     let delay = match error {
         Error::StillTerminating(_) => {
             tracing::debug!(preview = %pe.name_any(), %error, "waiting for the namespace to go");
-            return Action::requeue(Duration::from_secs(5));
+            return Action::requeue(timing::STILL_TERMINATING_RETRY);
         }
         // Back when GitHub said to; a refusal asking again cannot fix (a permission error,
         // say) is reported in the status and retried only now and then.
         Error::GitHub(e) => match e.retry_in() {
-            Some(wait) => wait.max(Duration::from_secs(1)),
-            None if e.is_permanent() => Duration::from_secs(300),
-            // GitHub is slow to forgive: give it room.
-            None => Duration::from_secs(30),
+            Some(wait) => wait.max(timing::GITHUB_MIN_RETRY),
+            None if e.is_permanent() => timing::GITHUB_PERMANENT_RETRY,
+            None => timing::GITHUB_RETRY,
         },
-        _ => Duration::from_secs(10),
+        _ => timing::ERROR_RETRY,
     };
     tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");
     Action::requeue(delay)

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
@@ -12,15 +12,13 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc;
 
 use crate::config::FileConfig;
-use crate::controller::report::holds_deployment;
 use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::rules::queue::{Caps, Entry, Slot, slot};
+use crate::rules::status::holds_deployment;
 
-/// How long the cache may lag behind a status write.
-const CACHE_CATCH_UP: Duration = Duration::from_secs(1);
+use crate::rules::timing::CACHE_CATCH_UP;
 
-/// How long an admission counts before the cache shows the preview deploying.
-const ADMITTED_FOR: Duration = Duration::from_secs(60);
+use crate::rules::timing::ADMITTED_FOR;
 
 /// Previews admitted, with the resourceVersion they were admitted at, and when.
 type Admitted = HashMap<String, (Option<String>, Instant)>;

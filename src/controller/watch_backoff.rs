@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use kube::runtime::utils::Backoff;
 
-/// First wait after an error.
-const FIRST: Duration = Duration::from_millis(250);
-/// Longest wait: about one request a second while the API server is down.
-const MAX: Duration = Duration::from_secs(1);
+use crate::rules::timing::WATCH_BACKOFF_FIRST as FIRST;
+use crate::rules::timing::WATCH_BACKOFF_MAX as MAX;
 
 /// Doubles from 250 ms up to 1 s; reset after a success.
 #[derive(Clone, Debug)]

@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The least time between two edits of one comment.
-pub const EDIT_WINDOW: Duration = Duration::from_secs(3);
+pub use crate::rules::timing::EDIT_WINDOW;
 
 #[derive(Debug)]
 struct Window {
@@ -67,7 +65,7 @@ mod tests {
         let start = Instant::now();
         assert!(edits.wait_turn(1).await);
         edits.sent(1);
-        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(start.elapsed(), std::time::Duration::ZERO);
         assert!(edits.wait_turn(1).await);
         assert_eq!(start.elapsed(), EDIT_WINDOW);
         assert!(

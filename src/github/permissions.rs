@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::client::{GitHub, GitHubError};
 
-/// How long an answer is reused.
-const FRESH_FOR: Duration = Duration::from_secs(60);
+use crate::rules::timing::PERMISSION_FRESH_FOR as FRESH_FOR;
 
 /// Whether a permission lets a user run commands (pure).
 pub fn may_command(permission: Option<&str>) -> bool {

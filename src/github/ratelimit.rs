@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-/// First wait after a rate limit that names no time; doubled on each one in a row.
-pub const FIRST_BACKOFF: Duration = Duration::from_secs(60);
-
-/// Longest wait previewd imposes on itself.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+pub use crate::rules::timing::{
+    RATE_LIMIT_FIRST_BACKOFF as FIRST_BACKOFF, RATE_LIMIT_MAX_BACKOFF as MAX_BACKOFF,
+};
 
 /// What the rate-limit headers of an answer said.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

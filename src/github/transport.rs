@@ -17,8 +17,7 @@ use super::client::{GitHub, GitHubError};
 use super::ratelimit::{Limits, Verdict, judge};
 use crate::metrics::{self, GitHubCall};
 
-/// The least time between two content-creating calls.
-pub const CREATION_SPACING: Duration = Duration::from_secs(1);
+pub use crate::rules::timing::CREATION_SPACING;
 
 /// HTTP methods previewd uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -83,7 +83,12 @@ pub enum ResyncError {
 
 async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round, ResyncError> {
     let instance = &ctx.settings.instance;
-    let label = ctx.settings.config.policy(full_name).label.clone();
+    let label = ctx
+        .settings
+        .config
+        .repository_settings(full_name)
+        .label
+        .clone();
     let (open, cost) = ctx.github.open_pulls(full_name, cache).await?;
     let mut round = Round {
         open: open.len(),

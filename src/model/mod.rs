@@ -7,3 +7,4 @@ pub mod event;
 pub mod labels;
 pub mod names;
 pub mod pull;
+pub mod time;

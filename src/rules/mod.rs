@@ -6,5 +6,8 @@ pub mod effect;
 pub mod expiry;
 pub mod gate;
 pub mod intent;
+pub mod plan;
 pub mod queue;
 pub mod readiness;
+pub mod status;
+pub mod timing;

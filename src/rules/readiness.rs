@@ -32,6 +32,33 @@ pub fn readiness(kind: &str, object: &Value) -> Readiness {
     }
 }
 
+/// The readiness of a set of applied objects (as the API server returned them): the first
+/// workload that failed decides, else the first that is not ready; all ready means Ready.
+pub fn overall(applied: &[Value]) -> Readiness {
+    let mut waiting = None;
+    for object in applied {
+        let text = |pointer| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        };
+        let (api_version, kind) = (text("/apiVersion"), text("/kind"));
+        if !is_workload(api_version, kind) {
+            continue;
+        }
+        let name = text("/metadata/name");
+        match readiness(kind, object) {
+            Readiness::Ready => {}
+            Readiness::Failed(why) => return Readiness::Failed(format!("{kind} {name}: {why}")),
+            Readiness::Waiting(what) => {
+                waiting.get_or_insert_with(|| format!("{kind} {name}: {what}"));
+            }
+        }
+    }
+    waiting.map_or(Readiness::Ready, Readiness::Waiting)
+}
+
 fn int(value: &Value, pointer: &str) -> i64 {
     value.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
 }

@@ -1,0 +1,110 @@
+//! One reconcile as plan and execute: gather what is known about the preview, ask the pure plan
+//! (`rules::plan`) for the next step, execute it, and plan again with what the step learned,
+//! until the plan reports. The report publishes the status (written once) and the PR comment,
+//! and says when to look again.
+
+use chrono::Utc;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::DeleteParams;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use super::report::publish;
+use super::spec_write::replace_spec;
+use super::{Ctx, Error, commands, confirm, deploy};
+use crate::model::crd::{Desired, DestroyReason, PreviewEnvironment};
+use crate::model::{labels, time};
+use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
+
+/// More steps than any plan takes (look, claim, apply, report): a plan that loops is a bug,
+/// reported rather than spun on.
+const MAX_STEPS: usize = 8;
+
+/// Drives `pe` one reconcile towards its spec; `deleting` when its finalizer runs.
+pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, deleting: bool) -> Result<Action, Error> {
+    let name = pe.name_any();
+    let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
+    let config = &ctx.settings.config;
+    let status = pe.status.clone().unwrap_or_default();
+    let repository = config.repository_settings(&pe.spec.pull.repository.full_name);
+    let mut facts = Facts {
+        name: &name,
+        spec: &pe.spec,
+        status: &status,
+        generation_changed: status.observed_generation != pe.metadata.generation,
+        deleting,
+        repository: &repository,
+        paused: config.paused,
+        ready_timeout: ctx.settings.ready_timeout,
+        terminate_timeout: ctx.settings.terminate_timeout,
+        now: Utc::now(),
+        namespace: None,
+        slot: None,
+        applied: None,
+    };
+    // The namespace as read: applying updates it only at this version (never adopting one).
+    let mut checked = None;
+    for _ in 0..MAX_STEPS {
+        match plan(&facts) {
+            Step::Confirm => return confirm::run(pe, ctx).await,
+            Step::RunCommands => return commands::run(pe, ctx).await,
+            Step::Expire => {
+                tracing::info!("idle past its time to live: expiring");
+                let mut spec = pe.spec.clone();
+                spec.desired = Desired::Destroyed(DestroyReason::Expired);
+                replace_spec(ctx, pe, spec).await?;
+                return Ok(Action::await_change());
+            }
+            Step::LookAtNamespace => {
+                let found = Api::<Namespace>::all(ctx.client.clone())
+                    .get_opt(&name)
+                    .await?;
+                facts.namespace = Some(state_of(found.as_ref(), &ctx.settings.instance, &uid));
+                checked =
+                    found.filter(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
+            }
+            Step::ClaimSlot { since } => {
+                facts.slot = Some(ctx.queue.claim(pe, since, config).await);
+            }
+            Step::Apply => {
+                facts.applied = Some(deploy::apply(pe, ctx, checked.as_ref(), &uid).await?);
+                facts.now = Utc::now();
+            }
+            Step::DeleteNamespace => {
+                tracing::info!(namespace = %name, "deleting preview namespace");
+                Api::<Namespace>::all(ctx.client.clone())
+                    .delete(&name, &DeleteParams::default())
+                    .await?;
+                facts.namespace = Some(NamespaceState::Ours {
+                    terminating_since: Some(Utc::now()),
+                });
+            }
+            Step::Report { seen, then } => {
+                publish(pe, ctx, seen).await?;
+                return match then {
+                    Then::AwaitChange => Ok(Action::await_change()),
+                    Then::After(wait) => Ok(Action::requeue(wait)),
+                    Then::StillTerminating => Err(Error::StillTerminating(name)),
+                };
+            }
+        }
+    }
+    Err(Error::Plan(name))
+}
+
+/// The namespace of the preview's name as the plan sees it.
+fn state_of(found: Option<&Namespace>, instance: &str, uid: &str) -> NamespaceState {
+    let Some(ns) = found else {
+        return NamespaceState::Absent;
+    };
+    let deleting_since = ns.metadata.deletion_timestamp.as_ref().map(time::from_k8s);
+    if labels::owns(&ns.metadata, instance, uid) {
+        NamespaceState::Ours {
+            terminating_since: deleting_since,
+        }
+    } else {
+        NamespaceState::Foreign {
+            terminating: deleting_since.is_some(),
+        }
+    }
+}

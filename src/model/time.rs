@@ -1,0 +1,43 @@
+//! previewd keeps time as `chrono`; Kubernetes' types keep it as their own (`jiff` inside
+//! k8s-openapi). This is the one place where the two meet.
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
+use k8s_openapi::jiff::Timestamp;
+
+/// A Kubernetes `Time` (second precision, as the API server stores it).
+pub fn to_k8s(at: DateTime<Utc>) -> Time {
+    Time(Timestamp::from_second(at.timestamp()).unwrap_or_default())
+}
+
+/// A Kubernetes `MicroTime` (microsecond precision, as Events carry it).
+pub fn to_k8s_micro(at: DateTime<Utc>) -> MicroTime {
+    MicroTime(Timestamp::from_microsecond(at.timestamp_micros()).unwrap_or_default())
+}
+
+/// previewd's time of a Kubernetes `Time`.
+pub fn from_k8s(at: &Time) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.0.as_second(), at.0.subsec_nanosecond().max(0) as u32)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_at_second_precision() {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        assert_eq!(from_k8s(&to_k8s(at)), at);
+        let precise = DateTime::from_timestamp(1_767_225_600, 123_456_789).unwrap();
+        assert_eq!(
+            from_k8s(&to_k8s(precise)),
+            at,
+            "the API server keeps seconds"
+        );
+        assert_eq!(
+            to_k8s_micro(precise).0.as_microsecond(),
+            precise.timestamp_micros()
+        );
+    }
+}
