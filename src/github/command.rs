@@ -2,12 +2,19 @@
 //!
 //! A comment carries at most one command: its first command line, a line whose trimmed text
 //! starts with `/preview` (any case) followed by whitespace or the end of the line. Text that
-//! GitHub does not show as plain prose is never a command: fenced code blocks (```` ``` ```` or
-//! `~~~`), indented code (4+ columns of leading whitespace), block quotes (`>`), HTML comments
-//! (`<!-- … -->`, also across lines) and inline code (a line starting with a backtick).
+//! GitHub does not show as plain prose is never a command; `pulldown-cmark` finds it as CommonMark
+//! does: code blocks (fenced or indented), block quotes (with the lines that lazily continue
+//! them without a `>`), HTML comments (also across lines), the content of `<pre>` and
+//! `<details>` elements, and inline code (a line starting with a backtick). A line is otherwise
+//! read as written, so one starting with markup (`- `, `**`, `\`) is no command line either.
+//! Other raw HTML is read like text, as the browser shows it: the `<img>` line of an uploaded
+//! screenshot does not hide a command below it.
 //! previewd's own sticky comment (first line `<!-- previewd:…`) carries no command.
 
+use std::ops::Range;
 use std::time::Duration;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::model::duration;
 
@@ -106,137 +113,136 @@ pub fn parse(body: &str) -> Option<Command> {
     {
         return None;
     }
-    let mut fence: Option<Fence> = None;
-    let mut in_comment = false;
-    // `lines` also strips the `\r` of Windows line endings.
-    for line in body.lines() {
-        if let Some(open) = &fence {
-            if open.is_closed_by(line) {
-                fence = None;
-            }
-            continue;
-        }
-        if !in_comment {
-            if indent_width(line) >= 4 || line.trim_start().starts_with('>') {
-                continue;
-            }
-            if let Some(open) = Fence::opened_by(line) {
-                fence = Some(open);
-                continue;
-            }
-        }
-        let visible = strip_html_comments(line, &mut in_comment);
+    let shown = shown_bytes(body);
+    let mut start = 0;
+    for line in body.split_inclusive('\n') {
+        // A line is read as written, markup included, less what GitHub does not show; the `\r`
+        // of Windows line endings goes with the `\n`.
+        let visible: String = line
+            .trim_end_matches(['\n', '\r'])
+            .char_indices()
+            .filter(|(i, _)| shown[start + i])
+            .map(|(_, c)| c)
+            .collect();
         if let Some(arguments) = command_arguments(&visible) {
             return Some(interpret(arguments));
         }
+        start += line.len();
     }
     None
 }
 
-/// An open fenced code block: its fence character and length.
-#[derive(Clone, Copy, Debug)]
-struct Fence {
-    ch: char,
-    len: usize,
-}
-
-impl Fence {
-    /// The fence a line opens: up to 3 spaces, then 3 or more backticks or tildes (a backtick
-    /// fence's info string cannot contain a backtick: that line is inline code instead).
-    fn opened_by(line: &str) -> Option<Fence> {
-        if indent_width(line) >= 4 {
-            return None;
-        }
-        let rest = line.trim_start_matches(' ');
-        let ch = rest.chars().next().filter(|c| matches!(c, '`' | '~'))?;
-        let len = rest.chars().take_while(|&c| c == ch).count();
-        if len < 3 || (ch == '`' && rest[len..].contains('`')) {
-            return None;
-        }
-        Some(Fence { ch, len })
-    }
-
-    /// Whether `line` closes this fence: up to 3 spaces, then at least as many of the same
-    /// character, then nothing but whitespace.
-    fn is_closed_by(&self, line: &str) -> bool {
-        if indent_width(line) >= 4 {
-            return false;
-        }
-        let rest = line.trim_start_matches(' ');
-        let len = rest.chars().take_while(|&c| c == self.ch).count();
-        len >= self.len && rest[len..].trim().is_empty()
-    }
-}
-
-/// Columns of leading whitespace, a tab advancing to the next multiple of 4.
-fn indent_width(line: &str) -> usize {
-    let mut width = 0;
-    for c in line.chars() {
-        match c {
-            ' ' => width += 1,
-            '\t' => width += 4 - width % 4,
-            _ => break,
+/// Which bytes of `body` GitHub shows as text: all but block quotes (lazy continuation lines
+/// included), code blocks, HTML comments and `<pre>` and `<details>` elements, as CommonMark
+/// reads them. Inline code stays shown: a line starting with it is no command line, and in a
+/// command line it is part of the arguments.
+fn shown_bytes(body: &str) -> Vec<bool> {
+    let mut shown = vec![true; body.len()];
+    let mut hide = |range: Range<usize>| shown[range].fill(false);
+    let mut html = HtmlScan::default();
+    // Raw HTML inside a quote or code block is hidden with it and neither opens nor closes
+    // anything outside.
+    let mut hidden_depth = 0usize;
+    for (event, range) in Parser::new_ext(body, Options::empty()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::BlockQuote(_) | Tag::CodeBlock(_)) => {
+                if hidden_depth == 0 {
+                    hide(range);
+                }
+                hidden_depth += 1;
+            }
+            Event::End(TagEnd::BlockQuote(_) | TagEnd::CodeBlock) => {
+                hidden_depth = hidden_depth.saturating_sub(1);
+            }
+            Event::Html(_) | Event::InlineHtml(_) if hidden_depth == 0 => {
+                html.scan(body, range, &mut hide);
+            }
+            _ => {}
         }
     }
-    width
+    html.finish(body, &mut hide);
+    shown
 }
 
-/// `line` without its HTML comments; `in_comment` says whether a comment is open before the
-/// line and is left saying whether one is open after it. `<!--` inside a code span does not
-/// open a comment.
-fn strip_html_comments(line: &str, in_comment: &mut bool) -> String {
-    let mut visible = String::new();
-    let mut rest = line;
-    loop {
-        if *in_comment {
-            let Some(end) = rest.find("-->") else {
-                return visible;
+/// Elements whose content GitHub does not show as prose: preformatted text, and collapsed
+/// sections (hidden until opened).
+const HIDING_ELEMENTS: [&str; 2] = ["pre", "details"];
+
+/// Comments and hiding elements found in the raw HTML of a comment body, read in document order.
+#[derive(Default)]
+struct HtmlScan {
+    /// Up to where the source is inside an HTML comment already read.
+    comment_end: usize,
+    /// The hiding elements open, innermost last.
+    open: Vec<&'static str>,
+    /// Where the content of the outermost open hiding element starts.
+    open_since: usize,
+}
+
+impl HtmlScan {
+    /// Reads the raw HTML at `range` of `body`, hiding the comments and elements it finds.
+    ///
+    /// A comment runs to the next `-->` anywhere after it (or the end): one left open after
+    /// another on the line that ends an HTML block goes on into the text below, as in the
+    /// browser. An element runs to its closing tag in later raw HTML, nested ones counted.
+    fn scan(&mut self, body: &str, range: Range<usize>, hide: &mut impl FnMut(Range<usize>)) {
+        let mut at = range.start.max(self.comment_end);
+        while let Some(offset) = body.get(at..range.end).and_then(|raw| raw.find('<')) {
+            let tag_start = at + offset;
+            let rest = &body[tag_start..];
+            if let Some(inside) = rest.strip_prefix("<!--") {
+                let end = inside
+                    .find("-->")
+                    .map_or(body.len(), |i| tag_start + 4 + i + 3);
+                hide(tag_start..end);
+                self.comment_end = end;
+                at = end;
+                continue;
+            }
+            at = tag_start + 1;
+            let Some((name, closing)) = hiding_tag(rest) else {
+                continue;
             };
-            *in_comment = false;
-            rest = &rest[end + 3..];
-        } else {
-            let Some(start) = comment_start(rest) else {
-                visible.push_str(rest);
-                return visible;
-            };
-            visible.push_str(&rest[..start]);
-            *in_comment = true;
-            rest = &rest[start + 4..];
-        }
-    }
-}
-
-/// Byte offset of the first `<!--` outside code spans.
-fn comment_start(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let run_at = |i: usize| bytes[i..].iter().take_while(|&&b| b == b'`').count();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'`' {
-            let run = run_at(i);
-            // A code span closes at the next run of exactly as many backticks.
-            let mut j = i + run;
-            let mut end = None;
-            while j < bytes.len() {
-                if bytes[j] == b'`' {
-                    let other = run_at(j);
-                    if other == run {
-                        end = Some(j + other);
-                        break;
-                    }
-                    j += other;
-                } else {
-                    j += 1;
+            // The tags themselves stay shown, so that a line starting with one is no command
+            // line, as before.
+            if !closing {
+                if self.open.is_empty() {
+                    self.open_since = rest.find('>').map_or(body.len(), |i| tag_start + i + 1);
+                }
+                self.open.push(name);
+            } else if let Some(depth) = self.open.iter().rposition(|open| *open == name) {
+                self.open.truncate(depth);
+                if self.open.is_empty() {
+                    hide(self.open_since..tag_start.max(self.open_since));
                 }
             }
-            i = end.unwrap_or(i + run);
-        } else if bytes[i..].starts_with(b"<!--") {
-            return Some(i);
-        } else {
-            i += 1;
         }
     }
-    None
+
+    /// Hides what an element left open covers: the rest of the body, as the browser closes it
+    /// only there.
+    fn finish(&self, body: &str, hide: &mut impl FnMut(Range<usize>)) {
+        if !self.open.is_empty() {
+            hide(self.open_since..body.len());
+        }
+    }
+}
+
+/// The hiding element a tag at the start of `text` opens or closes (`true` when it closes).
+fn hiding_tag(text: &str) -> Option<(&'static str, bool)> {
+    let after = text.strip_prefix('<')?;
+    let (after, closing) = match after.strip_prefix('/') {
+        Some(after) => (after, true),
+        None => (after, false),
+    };
+    HIDING_ELEMENTS.into_iter().find_map(|name| {
+        let next = after.get(..name.len())?;
+        let boundary = after[name.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '>' || c == '/' || c.is_ascii_whitespace());
+        (next.eq_ignore_ascii_case(name) && boundary).then_some((name, closing))
+    })
 }
 
 /// What follows `/preview` on a command line; `None` when the line is no command line.

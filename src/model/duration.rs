@@ -2,6 +2,9 @@
 //!
 //! A duration is one or more `<number><unit>` parts written without spaces; the units are `s`,
 //! `m`, `h`, `d` (24 hours) and `w` (7 days), in either case. Parts add up, in any order.
+//! `humantime` does the arithmetic; this module first narrows its much wider language (spaces,
+//! fractions, `ms`, `M` for months, `y`, long unit names) down to the one above, so that `1M`
+//! stays one minute and what was refused before stays refused.
 
 use std::time::Duration;
 
@@ -69,70 +72,67 @@ pub enum DurationError {
 /// fit in `u64` seconds and a zero total are errors.
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let input = text.trim();
+    let owned = || input.to_owned();
     if input.is_empty() {
         return Err(DurationError::Empty);
     }
     if input.contains(char::is_whitespace) {
-        return Err(DurationError::Space {
-            input: input.to_owned(),
-        });
+        return Err(DurationError::Space { input: owned() });
     }
-    let overflow = || DurationError::Overflow {
-        input: input.to_owned(),
-    };
-    let mut total: u64 = 0;
-    let mut rest = input;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(DurationError::ExpectedNumber {
-                input: input.to_owned(),
+    // Walk the `<digits><non-digits>` parts up to the first one that is not a number and one of
+    // our units: that refuses fractions (`.`), signs and every humantime unit beyond ours.
+    let mut valid = 0;
+    let fault = loop {
+        let rest = &input[valid..];
+        let number =
+            &rest[..rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len()];
+        let unit = rest[number.len()..]
+            .split(|c: char| c.is_ascii_digit())
+            .next()
+            .unwrap_or("");
+        break match (number, unit) {
+            _ if rest.is_empty() => None,
+            ("", _) => Some(DurationError::ExpectedNumber {
+                input: owned(),
                 rest: rest.to_owned(),
-            });
-        }
-        let (number, after) = rest.split_at(digits);
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
-        if unit.is_empty() {
-            return Err(DurationError::MissingUnit {
-                input: input.to_owned(),
+            }),
+            (_, "") => Some(DurationError::MissingUnit {
+                input: owned(),
                 number: number.to_owned(),
-            });
-        }
-        let seconds_per = unit_seconds(unit).ok_or_else(|| DurationError::UnknownUnit {
-            input: input.to_owned(),
-            unit: unit.to_owned(),
-        })?;
-        let count: u64 = number.parse().map_err(|_| overflow())?;
-        total = count
-            .checked_mul(seconds_per)
-            .and_then(|part| total.checked_add(part))
-            .ok_or_else(overflow)?;
-        rest = after;
+            }),
+            _ if !is_unit(unit) => Some(DurationError::UnknownUnit {
+                input: owned(),
+                unit: unit.to_owned(),
+            }),
+            _ => {
+                valid += number.len() + unit.len();
+                continue;
+            }
+        };
+    };
+    // humantime's units are case-sensitive (`M` is a month); ours are not, and in lowercase our
+    // five letters mean the same to it. The parts before a fault are added up first so that an
+    // overflow there is reported ahead of the fault, as reading left to right finds them.
+    let total = match &input[..valid] {
+        "" => Duration::ZERO,
+        parts => humantime::parse_duration(&parts.to_ascii_lowercase())
+            // Checked above to be digits and our units, the parts can only be too big.
+            .map_err(|_| DurationError::Overflow { input: owned() })?,
+    };
+    if let Some(fault) = fault {
+        return Err(fault);
     }
-    if total == 0 {
-        return Err(DurationError::Zero {
-            input: input.to_owned(),
-        });
+    if total.is_zero() {
+        return Err(DurationError::Zero { input: owned() });
     }
-    Ok(Duration::from_secs(total))
+    Ok(total)
 }
 
-/// Seconds in one `unit` (a single letter, either case).
-fn unit_seconds(unit: &str) -> Option<u64> {
+/// Whether `unit` is one of ours: a single letter of [`UNITS`], in either case.
+fn is_unit(unit: &str) -> bool {
     let mut chars = unit.chars();
-    let (Some(letter), None) = (chars.next(), chars.next()) else {
-        return None;
-    };
-    let letter = letter.to_ascii_lowercase();
-    UNITS
-        .iter()
-        .find(|(name, _)| *name == letter)
-        .map(|(_, seconds)| *seconds)
+    matches!((chars.next(), chars.next()), (Some(letter), None)
+        if UNITS.iter().any(|(name, _)| *name == letter.to_ascii_lowercase()))
 }
 
 /// The canonical compact form of whole seconds, largest units first and zero parts left out:
@@ -330,6 +330,78 @@ mod tests {
         for (text, error) in cases {
             assert_eq!(parse(text), Err(error), "parsing {text:?}");
         }
+    }
+
+    #[test]
+    fn refuses_what_humantime_alone_would_accept() {
+        // Each of these is a duration to `humantime::parse_duration`.
+        let unknown: &[(&str, &str)] = &[
+            ("500ms", "ms"),
+            ("1y", "y"),
+            ("2years", "years"),
+            ("1month", "month"),
+            ("1.5h", "."),
+            ("1min", "min"),
+            ("2hrs", "hrs"),
+            ("10sec", "sec"),
+            ("1day", "day"),
+            ("3wk", "wk"),
+            ("5ns", "ns"),
+            ("5us", "us"),
+            ("5µs", "µs"),
+        ];
+        for (text, unit) in unknown {
+            let expected = DurationError::UnknownUnit {
+                input: (*text).to_owned(),
+                unit: (*unit).to_owned(),
+            };
+            assert_eq!(parse(text), Err(expected), "parsing {text:?}");
+        }
+        for text in ["2h 30m", "1 2h", "2 hours"] {
+            let expected = DurationError::Space {
+                input: text.to_owned(),
+            };
+            assert_eq!(parse(text), Err(expected), "parsing {text:?}");
+        }
+    }
+
+    #[test]
+    fn capital_m_is_minutes_not_months() {
+        // humantime reads `M` as a month; here case never matters.
+        assert_eq!(parse("1M"), Ok(Duration::from_secs(MINUTE)));
+        assert_eq!(parse("1H30M"), Ok(Duration::from_secs(HOUR + 30 * MINUTE)));
+    }
+
+    #[test]
+    fn the_first_fault_from_the_left_is_named() {
+        // An overflow in the parts before a bad one is found first, as reading left to right.
+        assert_eq!(
+            parse("99999999999999999999s5y"),
+            Err(DurationError::Overflow {
+                input: "99999999999999999999s5y".to_owned()
+            })
+        );
+        assert_eq!(
+            parse("18446744073709551615s1s30"),
+            Err(DurationError::Overflow {
+                input: "18446744073709551615s1s30".to_owned()
+            })
+        );
+        // A number too big in the bad part itself is not looked at.
+        assert_eq!(
+            parse("1s99999999999999999999y"),
+            Err(DurationError::UnknownUnit {
+                input: "1s99999999999999999999y".to_owned(),
+                unit: "y".to_owned()
+            })
+        );
+        assert_eq!(
+            parse("1h1x5"),
+            Err(DurationError::UnknownUnit {
+                input: "1h1x5".to_owned(),
+                unit: "x".to_owned()
+            })
+        );
     }
 
     #[test]

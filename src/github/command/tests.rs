@@ -99,8 +99,9 @@ fn first_command_line_wins() {
             Some(help(Some("unknown command `frobnicate`"))),
         ),
         ("/preview\n/preview deploy", Some(help(None))),
-        // Ignored lines do not count as the first.
-        ("> /preview destroy\n/preview pin", Some(Command::Pin)),
+        // Ignored lines do not count as the first (the blank line ends the quote; see
+        // `lazy_quote_continuations_are_quoted` for a quote without one).
+        ("> /preview destroy\n\n/preview pin", Some(Command::Pin)),
         ("/previewer\n/preview unpin", Some(Command::Unpin)),
     ]);
 }
@@ -142,6 +143,97 @@ fn quoted_lines_are_ignored() {
         ("> ```\n/preview pin", Some(Command::Pin)),
         // So does an HTML comment opened inside a quote.
         ("> <!--\n/preview pin\n-->", Some(Command::Pin)),
+    ]);
+}
+
+#[test]
+fn lazy_quote_continuations_are_quoted() {
+    // A line right under a quoted paragraph continues the quote even without `>`: GitHub shows
+    // it inside the quote.
+    check(&[
+        ("> quote\n/preview destroy", None),
+        ("> /preview destroy\n/preview pin", None),
+        ("> > nested\n/preview destroy", None),
+        ("- > quote in a list\n/preview destroy", None),
+        (
+            "> quote\n/preview destroy\n\n/preview pin",
+            Some(Command::Pin),
+        ),
+        // Only a paragraph continues lazily: after an empty quote, a heading or a fence the
+        // next line is outside the quote.
+        (">\n/preview pin", Some(Command::Pin)),
+        ("> # title\n/preview pin", Some(Command::Pin)),
+        ("> ```\n/preview pin", Some(Command::Pin)),
+    ]);
+}
+
+#[test]
+fn pre_and_details_are_ignored() {
+    check(&[
+        ("<pre>\n/preview destroy\n</pre>", None),
+        (
+            "<pre>\n/preview destroy\n</pre>\n/preview pin",
+            Some(Command::Pin),
+        ),
+        ("<PRE class=\"log\">\n\n/preview destroy\n\n</PRE>", None),
+        ("Log: <pre>\n/preview destroy\n</pre>", None),
+        // A collapsed section hides its content, blank lines and markdown inside included.
+        ("<details>\n/preview destroy\n</details>", None),
+        (
+            "<details>\n<summary>Logs</summary>\n\n/preview destroy\n\n</details>",
+            None,
+        ),
+        (
+            "<details>\n\n/preview destroy\n\n</details>\n\n/preview pin",
+            Some(Command::Pin),
+        ),
+        // Nested sections end with the outer one.
+        (
+            "<details>\n\n<details>\n\n/preview destroy\n\n</details>\n\n/preview destroy\n\n</details>\n\n/preview pin",
+            Some(Command::Pin),
+        ),
+        // An unclosed one runs to the end, as the browser closes it there.
+        ("<details>\n\n/preview destroy", None),
+        // A tag shown as code, escaped or commented out opens nothing.
+        ("`<details>`\n/preview pin", Some(Command::Pin)),
+        ("\\<details>\n/preview pin", Some(Command::Pin)),
+        ("<!-- <details> -->\n/preview pin", Some(Command::Pin)),
+        ("<detailsx>\n\n/preview pin", Some(Command::Pin)),
+        // Within a quote a tag is quoted along with it.
+        ("> <details>\n\n/preview pin", Some(Command::Pin)),
+        // The tags themselves stay: a line starting with one is no command line.
+        ("<pre></pre>/preview destroy", None),
+        (
+            "/preview destroy <pre>now</pre>",
+            Some(help(Some(
+                "unexpected `<pre></pre>`: `destroy` takes no arguments",
+            ))),
+        ),
+    ]);
+}
+
+#[test]
+fn other_html_reads_as_text() {
+    check(&[
+        // The line GitHub inserts for an uploaded screenshot.
+        (
+            "<img width=\"640\" alt=\"shot\" src=\"https://example.com/a.png\">\n/preview deploy",
+            Some(deploy(None)),
+        ),
+        ("<div>\n/preview pin\n</div>", Some(Command::Pin)),
+        ("<b>/preview pin</b>", None),
+    ]);
+}
+
+#[test]
+fn paragraph_lines_are_read_one_by_one() {
+    check(&[
+        ("Please\n/preview pin\nthanks", Some(Command::Pin)),
+        ("- item\n  /preview pin", Some(Command::Pin)),
+        // Indentation under a paragraph line continues the paragraph: it is no code block.
+        ("Please\n    /preview pin", Some(Command::Pin)),
+        // `<!--` that never closes is no comment: GitHub shows it as written.
+        ("Hello <!-- not closed\n/preview pin", Some(Command::Pin)),
     ]);
 }
 
@@ -584,4 +676,33 @@ fn extensions_are_bounded() {
             "{problem}"
         );
     }
+}
+
+#[test]
+fn large_hostile_comments_parse_quickly() {
+    // GitHub keeps comments to 65,536 characters.
+    let started = std::time::Instant::now();
+    for unit in [
+        "<details>",
+        "<pre ",
+        "</pre>",
+        "<!--",
+        "<!-- -->",
+        "> ",
+        "`",
+        "*",
+        "[",
+        "<a>",
+        "\n",
+        "<details>\n\n",
+        "- ",
+    ] {
+        let body = unit.repeat(65_536 / unit.len()) + "\n/preview pin";
+        let _ = parse(&body);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
