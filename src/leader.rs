@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::metrics;
 
-use crate::rules::timing::LEASE_RETRY;
+use crate::timing::LEASE_RETRY;
 
 /// How the Lease is held.
 #[derive(Clone, Debug)]

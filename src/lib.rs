@@ -11,3 +11,4 @@ pub mod metrics;
 pub mod model;
 pub mod rules;
 pub mod telemetry;
+pub mod timing;

@@ -19,7 +19,7 @@ use crate::controller::{Ctx, Error};
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
 use crate::model::labels::FIELD_MANAGER;
-use crate::rules::timing;
+use crate::timing;
 
 /// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind,
 /// or one `allowed` does not list (when given), refuses the whole set.

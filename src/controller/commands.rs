@@ -15,7 +15,7 @@ use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
-use crate::rules::timing;
+use crate::timing;
 
 /// How many processed comment ids a preview remembers.
 const REMEMBERED: usize = 100;

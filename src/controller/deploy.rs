@@ -19,7 +19,7 @@ use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
 use crate::rules::plan::ApplyOutcome;
 use crate::rules::readiness;
-use crate::rules::timing;
+use crate::timing;
 
 /// Applies `pe`'s objects at its head SHA into its namespace (`checked`: the namespace as it
 /// was read, this preview's or absent).

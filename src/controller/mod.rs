@@ -42,7 +42,7 @@ use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
-use crate::rules::timing;
+use crate::timing;
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
 pub const FINALIZER: &str = "previewd.dev/teardown";

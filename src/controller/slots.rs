@@ -16,9 +16,9 @@ use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::rules::queue::{Caps, Entry, Slot, slot};
 use crate::rules::status::holds_deployment;
 
-use crate::rules::timing::CACHE_CATCH_UP;
+use crate::timing::CACHE_CATCH_UP;
 
-use crate::rules::timing::ADMITTED_FOR;
+use crate::timing::ADMITTED_FOR;
 
 /// Previews admitted, with the resourceVersion they were admitted at, and when.
 type Admitted = HashMap<String, (Option<String>, Instant)>;

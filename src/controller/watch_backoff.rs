@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use kube::runtime::utils::Backoff;
 
-use crate::rules::timing::WATCH_BACKOFF_FIRST as FIRST;
-use crate::rules::timing::WATCH_BACKOFF_MAX as MAX;
+use crate::timing::WATCH_BACKOFF_FIRST as FIRST;
+use crate::timing::WATCH_BACKOFF_MAX as MAX;
 
 /// Doubles from 250 ms up to 1 s; reset after a success.
 #[derive(Clone, Debug)]

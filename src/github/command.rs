@@ -12,91 +12,11 @@
 //! previewd's own sticky comment (first line `<!-- previewd:…`) carries no command.
 
 use std::ops::Range;
-use std::time::Duration;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::model::duration;
-
-/// What a `/preview` comment asks for.
-#[derive(
-    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(tag = "name", rename_all = "camelCase")]
-pub enum Command {
-    /// `/preview deploy [sha]`: deploy the preview; with a SHA, approve exactly that commit
-    /// (how a fork's code gets to run).
-    Deploy {
-        /// The approved commit, lowercase hex (7 to 40 characters).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        sha: Option<String>,
-    },
-    /// `/preview redeploy`: restart the preview's workloads with fresh pods.
-    Redeploy,
-    /// `/preview destroy`: tear the preview down.
-    Destroy,
-    /// `/preview extend <duration>`: keep the preview at least this much longer.
-    Extend {
-        /// How much longer, in seconds (never zero when parsed from a comment).
-        seconds: u64,
-    },
-    /// `/preview pin`: the preview never expires.
-    Pin,
-    /// `/preview unpin`: the preview expires again when idle.
-    Unpin,
-    /// `/preview status`: report the preview's state.
-    Status,
-    /// `/preview help`, a bare `/preview`, an unknown subcommand or bad arguments; `problem` says
-    /// what was wrong.
-    Help {
-        /// What was wrong with the command, when something was.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        problem: Option<String>,
-    },
-}
-
-impl Command {
-    /// The canonical text of the command, e.g. `/preview extend 1d12h` or
-    /// `/preview deploy abc1234` (`Help` is always `/preview help`).
-    pub fn as_text(&self) -> String {
-        match self {
-            Command::Deploy { sha: None } => format!("{PREFIX} deploy"),
-            Command::Deploy { sha: Some(sha) } => format!("{PREFIX} deploy {sha}"),
-            Command::Redeploy => format!("{PREFIX} redeploy"),
-            Command::Destroy => format!("{PREFIX} destroy"),
-            Command::Extend { seconds } => format!(
-                "{PREFIX} extend {}",
-                duration::format(Duration::from_secs(*seconds))
-            ),
-            Command::Pin => format!("{PREFIX} pin"),
-            Command::Unpin => format!("{PREFIX} unpin"),
-            Command::Status => format!("{PREFIX} status"),
-            Command::Help { .. } => format!("{PREFIX} help"),
-        }
-    }
-}
-
-/// The commands as markdown, one per line, each in inline code so that the help itself never
-/// parses as a command.
-pub const HELP: &str = "\
-**previewd commands**: comment on the pull request with the command on a line of its own.
-
-- `/preview deploy`: deploy the preview of this pull request
-- `/preview deploy <sha>`: approve and deploy exactly this commit (7 to 40 hex characters; how a fork's code gets to run)
-- `/preview redeploy`: restart the preview's workloads with fresh pods
-- `/preview destroy`: tear the preview down
-- `/preview extend <duration>`: keep the preview longer, e.g. `/preview extend 24h` or `/preview extend 1d12h` (units `s`, `m`, `h`, `d`, `w`)
-- `/preview pin`: never expire the preview
-- `/preview unpin`: let the preview expire again when idle
-- `/preview status`: report the preview's state
-- `/preview help`: show this help
-";
-
-/// The longest `/preview extend` takes (longer asks for `/preview pin`).
-pub const MAX_EXTENSION: Duration = Duration::from_secs(365 * 86_400);
-
-/// The command word, matched case-insensitively.
-const PREFIX: &str = "/preview";
+use crate::model::command::{Command, PREFIX};
+use crate::model::duration::{self, DurationError};
 
 /// How previewd's own sticky comment starts.
 const OWN_COMMENT: &str = "<!-- previewd:";
@@ -282,10 +202,8 @@ fn interpret(arguments: &str) -> Command {
                     .to_owned(),
             ),
             [text] => match duration::parse(text) {
-                Ok(by) if by > MAX_EXTENSION => problem(format!(
-                    "{} is longer than a preview may be extended at once ({}); `/preview pin` keeps it for good",
-                    code(text),
-                    duration::format(MAX_EXTENSION)
+                Err(error @ DurationError::TooLong { .. }) => problem(format!(
+                    "{error}, longer than a preview may be extended at once; `/preview pin` keeps it for good"
                 )),
                 Ok(by) => Command::Extend {
                     seconds: by.as_secs(),

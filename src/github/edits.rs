@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tokio::time::Instant;
 
-pub use crate::rules::timing::EDIT_WINDOW;
+pub use crate::timing::EDIT_WINDOW;
 
 #[derive(Debug)]
 struct Window {

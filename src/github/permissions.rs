@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::client::{GitHub, GitHubError};
 
-use crate::rules::timing::PERMISSION_FRESH_FOR as FRESH_FOR;
+use crate::timing::PERMISSION_FRESH_FOR as FRESH_FOR;
 
 /// Whether a permission lets a user run commands (pure).
 pub fn may_command(permission: Option<&str>) -> bool {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-pub use crate::rules::timing::{
+pub use crate::timing::{
     RATE_LIMIT_FIRST_BACKOFF as FIRST_BACKOFF, RATE_LIMIT_MAX_BACKOFF as MAX_BACKOFF,
 };
 

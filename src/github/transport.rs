@@ -17,7 +17,7 @@ use super::client::{GitHub, GitHubError};
 use super::ratelimit::{Limits, Verdict, judge};
 use crate::metrics::{self, GitHubCall};
 
-pub use crate::rules::timing::CREATION_SPACING;
+pub use crate::timing::CREATION_SPACING;
 
 /// HTTP methods previewd uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::pull::PullFacts;
-use crate::github::command::Command;
+use super::command::Command;
 
 /// API group of previewd's resources.
 pub const GROUP: &str = "previewd.dev";

@@ -1,12 +1,14 @@
 //! Human durations (pure): `90s`, `30m`, `72h`, `3d`, `1w`, `1h30m`, `1d12h`.
 //!
 //! A duration is one or more `<number><unit>` parts written without spaces; the units are `s`,
-//! `m`, `h`, `d` (24 hours) and `w` (7 days), in either case. Parts add up, in any order.
-//! `humantime` does the arithmetic; this module first narrows its much wider language (spaces,
-//! fractions, `ms`, `M` for months, `y`, long unit names) down to the one above, so that `1M`
-//! stays one minute and what was refused before stays refused.
+//! `m`, `h`, `d` (24 hours) and `w` (7 days), in either case except `M` (a month to some, a
+//! minute to others: refused). It is more than nothing and at most a year. `humantime` adds the
+//! parts up; the text is first held to this language, much narrower than humantime's (spaces,
+//! fractions, `ms`, months, years, words).
 
 use std::time::Duration;
+
+use crate::timing::LONGEST_ASKED;
 
 /// Seconds per unit, largest first (the order [`format`] writes them in).
 const UNITS: [(char, u64); 5] = [
@@ -17,7 +19,7 @@ const UNITS: [(char, u64); 5] = [
     ('s', 1),
 ];
 
-/// Why a text is not a duration; the message names the text.
+/// Why a text is not a duration previewd takes; the message names the text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// Nothing was written.
@@ -53,9 +55,15 @@ pub enum DurationError {
         /// The unknown unit as written.
         unit: String,
     },
-    /// More seconds than fit in 64 bits.
-    #[error("`{input}` is too long a duration")]
-    Overflow {
+    /// `M`, which reads as months as readily as minutes.
+    #[error("`{input}` is not a duration: `M` could mean minutes or months; write `m` for minutes")]
+    AmbiguousM {
+        /// The text as given.
+        input: String,
+    },
+    /// Longer than previewd takes.
+    #[error("`{input}` is longer than a year")]
+    TooLong {
         /// The text as given.
         input: String,
     },
@@ -68,8 +76,6 @@ pub enum DurationError {
 }
 
 /// Parses a human duration such as `90s`, `72h` or `1d12h` (surrounding whitespace is ignored).
-/// Empty text, whitespace inside, a number without a unit, an unknown unit, a total that does not
-/// fit in `u64` seconds and a zero total are errors.
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let input = text.trim();
     let owned = || input.to_owned();
@@ -79,51 +85,46 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     if input.contains(char::is_whitespace) {
         return Err(DurationError::Space { input: owned() });
     }
-    // Walk the `<digits><non-digits>` parts up to the first one that is not a number and one of
-    // our units: that refuses fractions (`.`), signs and every humantime unit beyond ours.
-    let mut valid = 0;
-    let fault = loop {
-        let rest = &input[valid..];
-        let number =
-            &rest[..rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len()];
-        let unit = rest[number.len()..]
+    let mut rest = input;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (number, after) = rest.split_at(digits);
+        let unit = after
             .split(|c: char| c.is_ascii_digit())
             .next()
             .unwrap_or("");
-        break match (number, unit) {
-            _ if rest.is_empty() => None,
-            ("", _) => Some(DurationError::ExpectedNumber {
-                input: owned(),
-                rest: rest.to_owned(),
-            }),
-            (_, "") => Some(DurationError::MissingUnit {
-                input: owned(),
-                number: number.to_owned(),
-            }),
-            _ if !is_unit(unit) => Some(DurationError::UnknownUnit {
-                input: owned(),
-                unit: unit.to_owned(),
-            }),
-            _ => {
-                valid += number.len() + unit.len();
-                continue;
+        match (number, unit) {
+            ("", _) => {
+                return Err(DurationError::ExpectedNumber {
+                    input: owned(),
+                    rest: rest.to_owned(),
+                });
             }
-        };
-    };
-    // humantime's units are case-sensitive (`M` is a month); ours are not, and in lowercase our
-    // five letters mean the same to it. The parts before a fault are added up first so that an
-    // overflow there is reported ahead of the fault, as reading left to right finds them.
-    let total = match &input[..valid] {
-        "" => Duration::ZERO,
-        parts => humantime::parse_duration(&parts.to_ascii_lowercase())
-            // Checked above to be digits and our units, the parts can only be too big.
-            .map_err(|_| DurationError::Overflow { input: owned() })?,
-    };
-    if let Some(fault) = fault {
-        return Err(fault);
+            (_, "") => {
+                return Err(DurationError::MissingUnit {
+                    input: owned(),
+                    number: number.to_owned(),
+                });
+            }
+            (_, "M") => return Err(DurationError::AmbiguousM { input: owned() }),
+            _ if !is_unit(unit) => {
+                return Err(DurationError::UnknownUnit {
+                    input: owned(),
+                    unit: unit.to_owned(),
+                });
+            }
+            _ => rest = &after[unit.len()..],
+        }
     }
+    // Only our units and digits are left, which mean to humantime what they mean here (in
+    // lowercase): it can only find the total too big.
+    let total = humantime::parse_duration(&input.to_ascii_lowercase())
+        .map_err(|_| DurationError::TooLong { input: owned() })?;
     if total.is_zero() {
         return Err(DurationError::Zero { input: owned() });
+    }
+    if total > LONGEST_ASKED {
+        return Err(DurationError::TooLong { input: owned() });
     }
     Ok(total)
 }
@@ -137,7 +138,7 @@ fn is_unit(unit: &str) -> bool {
 
 /// The canonical compact form of whole seconds, largest units first and zero parts left out:
 /// 93600 seconds is `1d2h`, nothing is `0s`. Fractions of a second are dropped, so
-/// `parse(&format(d))` gives `d` back for every non-zero whole number of seconds.
+/// `parse(&format(d))` gives `d` back for every whole number of seconds it takes.
 pub fn format(d: Duration) -> String {
     let mut left = d.as_secs();
     if left == 0 {
@@ -179,260 +180,104 @@ mod tests {
             // Parts add up in any order, repeated or not.
             ("30m1h", HOUR + 30 * MINUTE),
             ("1h1h", 2 * HOUR),
-            // Case does not matter.
+            // Case does not matter (but for `M`).
             ("24H", 24 * HOUR),
             ("1D12H", DAY + 12 * HOUR),
             ("2W", 2 * WEEK),
             ("5S", 5),
-            ("10M", 10 * MINUTE),
             // Leading zeros and zero parts are fine as long as the total is not zero.
             ("007m", 7 * MINUTE),
             ("0h5m", 5 * MINUTE),
             // Surrounding whitespace is ignored.
             ("  24h\t", 24 * HOUR),
             ("\r\n1d\n", DAY),
-            // The largest number of seconds there is.
-            ("18446744073709551615s", u64::MAX),
+            // A year is the most there is.
+            ("365d", 365 * DAY),
+            ("52w1d", 365 * DAY),
         ];
         for (text, seconds) in cases {
-            assert_eq!(
-                parse(text),
-                Ok(Duration::from_secs(*seconds)),
-                "parsing {text:?}"
-            );
+            assert_eq!(parse(text), Ok(Duration::from_secs(*seconds)), "{text:?}");
         }
     }
 
     #[test]
-    fn rejects_what_is_not_a_duration() {
-        let input = |s: &str| s.to_owned();
-        let cases: Vec<(&str, DurationError)> = vec![
-            ("", DurationError::Empty),
-            ("   ", DurationError::Empty),
-            (
-                "1h 30m",
-                DurationError::Space {
-                    input: input("1h 30m"),
-                },
-            ),
-            (
-                "1\th",
-                DurationError::Space {
-                    input: input("1\th"),
-                },
-            ),
-            (
-                "72",
-                DurationError::MissingUnit {
-                    input: input("72"),
-                    number: input("72"),
-                },
-            ),
-            (
-                "1h30",
-                DurationError::MissingUnit {
-                    input: input("1h30"),
-                    number: input("30"),
-                },
-            ),
-            (
-                "h",
-                DurationError::ExpectedNumber {
-                    input: input("h"),
-                    rest: input("h"),
-                },
-            ),
-            (
-                "-5m",
-                DurationError::ExpectedNumber {
-                    input: input("-5m"),
-                    rest: input("-5m"),
-                },
-            ),
-            (
-                "+5m",
-                DurationError::ExpectedNumber {
-                    input: input("+5m"),
-                    rest: input("+5m"),
-                },
-            ),
-            (
-                "abc",
-                DurationError::ExpectedNumber {
-                    input: input("abc"),
-                    rest: input("abc"),
-                },
-            ),
-            (
-                "5y",
-                DurationError::UnknownUnit {
-                    input: input("5y"),
-                    unit: input("y"),
-                },
-            ),
-            (
-                "30ms",
-                DurationError::UnknownUnit {
-                    input: input("30ms"),
-                    unit: input("ms"),
-                },
-            ),
-            (
-                "2hours",
-                DurationError::UnknownUnit {
-                    input: input("2hours"),
-                    unit: input("hours"),
-                },
-            ),
-            (
-                "1.5h",
-                DurationError::UnknownUnit {
-                    input: input("1.5h"),
-                    unit: input("."),
-                },
-            ),
-            (
-                "1h-",
-                DurationError::UnknownUnit {
-                    input: input("1h-"),
-                    unit: input("h-"),
-                },
-            ),
-            ("0s", DurationError::Zero { input: input("0s") }),
-            (
-                "0d0h",
-                DurationError::Zero {
-                    input: input("0d0h"),
-                },
-            ),
-            // A number too big for u64 itself.
-            (
-                "18446744073709551616s",
-                DurationError::Overflow {
-                    input: input("18446744073709551616s"),
-                },
-            ),
-            // Multiplying by the unit overflows.
-            (
-                "18446744073709551615m",
-                DurationError::Overflow {
-                    input: input("18446744073709551615m"),
-                },
-            ),
-            // Adding the parts overflows.
-            (
-                "18446744073709551615s1s",
-                DurationError::Overflow {
-                    input: input("18446744073709551615s1s"),
-                },
-            ),
-        ];
-        for (text, error) in cases {
-            assert_eq!(parse(text), Err(error), "parsing {text:?}");
-        }
-    }
-
-    #[test]
-    fn refuses_what_humantime_alone_would_accept() {
-        // Each of these is a duration to `humantime::parse_duration`.
-        let unknown: &[(&str, &str)] = &[
-            ("500ms", "ms"),
-            ("1y", "y"),
-            ("2years", "years"),
-            ("1month", "month"),
-            ("1.5h", "."),
-            ("1min", "min"),
-            ("2hrs", "hrs"),
-            ("10sec", "sec"),
-            ("1day", "day"),
-            ("3wk", "wk"),
-            ("5ns", "ns"),
-            ("5us", "us"),
-            ("5µs", "µs"),
-        ];
-        for (text, unit) in unknown {
-            let expected = DurationError::UnknownUnit {
-                input: (*text).to_owned(),
-                unit: (*unit).to_owned(),
-            };
-            assert_eq!(parse(text), Err(expected), "parsing {text:?}");
-        }
-        for text in ["2h 30m", "1 2h", "2 hours"] {
-            let expected = DurationError::Space {
-                input: text.to_owned(),
-            };
-            assert_eq!(parse(text), Err(expected), "parsing {text:?}");
-        }
-    }
-
-    #[test]
-    fn capital_m_is_minutes_not_months() {
-        // humantime reads `M` as a month; here case never matters.
-        assert_eq!(parse("1M"), Ok(Duration::from_secs(MINUTE)));
-        assert_eq!(parse("1H30M"), Ok(Duration::from_secs(HOUR + 30 * MINUTE)));
-    }
-
-    #[test]
-    fn the_first_fault_from_the_left_is_named() {
-        // An overflow in the parts before a bad one is found first, as reading left to right.
-        assert_eq!(
-            parse("99999999999999999999s5y"),
-            Err(DurationError::Overflow {
-                input: "99999999999999999999s5y".to_owned()
-            })
-        );
-        assert_eq!(
-            parse("18446744073709551615s1s30"),
-            Err(DurationError::Overflow {
-                input: "18446744073709551615s1s30".to_owned()
-            })
-        );
-        // A number too big in the bad part itself is not looked at.
-        assert_eq!(
-            parse("1s99999999999999999999y"),
-            Err(DurationError::UnknownUnit {
-                input: "1s99999999999999999999y".to_owned(),
-                unit: "y".to_owned()
-            })
-        );
-        assert_eq!(
-            parse("1h1x5"),
-            Err(DurationError::UnknownUnit {
-                input: "1h1x5".to_owned(),
-                unit: "x".to_owned()
-            })
-        );
-    }
-
-    #[test]
-    fn error_messages_name_the_input() {
+    fn refuses_with_a_message_naming_the_text() {
         let cases: &[(&str, &str)] = &[
             ("", "empty duration: write one like `30m`, `24h` or `1d12h`"),
+            (
+                "   ",
+                "empty duration: write one like `30m`, `24h` or `1d12h`",
+            ),
             (
                 "1h 30m",
                 "`1h 30m` is not a duration: write it without spaces, like `1h30m`",
             ),
             (
+                "2 hours",
+                "`2 hours` is not a duration: write it without spaces, like `1h30m`",
+            ),
+            (
                 "72",
                 "`72` is not a duration: `72` has no unit (use s, m, h, d or w)",
             ),
+            (
+                "1h30",
+                "`1h30` is not a duration: `30` has no unit (use s, m, h, d or w)",
+            ),
+            ("h", "`h` is not a duration: expected a number at `h`"),
             ("-5m", "`-5m` is not a duration: expected a number at `-5m`"),
+            ("+5m", "`+5m` is not a duration: expected a number at `+5m`"),
             (
-                "5y",
-                "`5y` is not a duration: `y` is not a unit (use s, m, h, d or w)",
+                "1y",
+                "`1y` is not a duration: `y` is not a unit (use s, m, h, d or w)",
             ),
             (
-                "99999999999999999999w",
-                "`99999999999999999999w` is too long a duration",
+                "500ms",
+                "`500ms` is not a duration: `ms` is not a unit (use s, m, h, d or w)",
             ),
-            ("0h", "`0h` is a zero duration: it must be longer than that"),
+            (
+                "1.5h",
+                "`1.5h` is not a duration: `.` is not a unit (use s, m, h, d or w)",
+            ),
+            (
+                "2hours",
+                "`2hours` is not a duration: `hours` is not a unit (use s, m, h, d or w)",
+            ),
+            (
+                "1month",
+                "`1month` is not a duration: `month` is not a unit (use s, m, h, d or w)",
+            ),
+            (
+                "5µs",
+                "`5µs` is not a duration: `µs` is not a unit (use s, m, h, d or w)",
+            ),
+            (
+                "1M",
+                "`1M` is not a duration: `M` could mean minutes or months; write `m` for minutes",
+            ),
+            (
+                "1h30M",
+                "`1h30M` is not a duration: `M` could mean minutes or months; write `m` for minutes",
+            ),
+            ("0s", "`0s` is a zero duration: it must be longer than that"),
+            (
+                "0d0h",
+                "`0d0h` is a zero duration: it must be longer than that",
+            ),
+            ("366d", "`366d` is longer than a year"),
+            ("53w", "`53w` is longer than a year"),
+            (
+                "18446744073709551616s",
+                "`18446744073709551616s` is longer than a year",
+            ),
+            (
+                "18446744073709551615m",
+                "`18446744073709551615m` is longer than a year",
+            ),
         ];
         for (text, message) in cases {
-            assert_eq!(
-                parse(text).unwrap_err().to_string(),
-                *message,
-                "parsing {text:?}"
-            );
+            let refused = parse(text).expect_err(text);
+            assert_eq!(refused.to_string(), *message, "{text:?}");
         }
     }
 
@@ -440,80 +285,35 @@ mod tests {
     fn formats_largest_units_first() {
         let cases: &[(u64, &str)] = &[
             (0, "0s"),
-            (1, "1s"),
             (59, "59s"),
-            (60, "1m"),
             (90, "1m30s"),
-            (HOUR, "1h"),
             (HOUR + 30 * MINUTE, "1h30m"),
-            (DAY, "1d"),
             (93_600, "1d2h"),
-            (DAY + 12 * HOUR, "1d12h"),
             (72 * HOUR, "3d"),
-            (6 * DAY, "6d"),
-            (WEEK, "1w"),
             (8 * DAY, "1w1d"),
-            (2 * WEEK + 1, "2w1s"),
             (WEEK + DAY + HOUR + MINUTE + 1, "1w1d1h1m1s"),
             (u64::MAX, "30500568904943w7h15s"),
         ];
         for (seconds, text) in cases {
-            assert_eq!(
-                format(Duration::from_secs(*seconds)),
-                *text,
-                "formatting {seconds} s"
-            );
+            assert_eq!(format(Duration::from_secs(*seconds)), *text, "{seconds} s");
         }
+        assert_eq!(
+            format(Duration::from_millis(1_999)),
+            "1s",
+            "fractions are dropped"
+        );
     }
 
     #[test]
-    fn format_drops_fractions_of_a_second() {
-        assert_eq!(format(Duration::from_millis(1_999)), "1s");
-        assert_eq!(format(Duration::from_millis(999)), "0s");
-        assert_eq!(format(Duration::new(HOUR, 500_000_000)), "1h");
-    }
-
-    #[test]
-    fn parse_of_format_round_trips() {
-        let mut samples = vec![
-            1,
-            59,
-            61,
-            3_599,
-            HOUR,
-            93_600,
-            WEEK - 1,
-            WEEK,
-            WEEK + 1,
-            u64::MAX,
-            u64::MAX - 1,
-        ];
-        // Plus a spread of values touching every unit.
+    fn parse_of_format_round_trips_up_to_a_year() {
         let mut x: u64 = 1;
-        for _ in 0..200 {
+        for _ in 0..500 {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            samples.push(x >> (x % 60));
-        }
-        for seconds in samples.into_iter().filter(|s| *s > 0) {
+            let seconds = 1 + (x >> 11) % (365 * DAY);
             let d = Duration::from_secs(seconds);
             assert_eq!(parse(&format(d)), Ok(d), "round trip of {seconds} s");
-        }
-    }
-
-    #[test]
-    fn format_of_parse_is_canonical() {
-        let cases: &[(&str, &str)] = &[
-            ("90s", "1m30s"),
-            ("72h", "3d"),
-            ("24H", "1d"),
-            ("30m1h", "1h30m"),
-            ("7d", "1w"),
-            ("1d12h", "1d12h"),
-        ];
-        for (text, canonical) in cases {
-            assert_eq!(format(parse(text).unwrap()), *canonical, "{text:?}");
         }
     }
 }

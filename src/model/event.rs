@@ -2,7 +2,7 @@
 //! resync found. The intake turns these into desired state (see `rules::intent`).
 
 use super::pull::PullFacts;
-use crate::github::command::Command;
+use super::command::Command;
 
 /// What happened to a pull request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::github::command::{Command, HELP};
+use crate::model::command::{Command, HELP};
 use crate::model::crd::{Desired, Phase, PreviewEnvironmentSpec};
 use crate::rules::expiry::{expires_at, extended};
 

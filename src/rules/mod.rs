@@ -10,4 +10,3 @@ pub mod plan;
 pub mod queue;
 pub mod readiness;
 pub mod status;
-pub mod timing;

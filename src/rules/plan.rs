@@ -15,11 +15,11 @@ use super::gate::{Gate, gate};
 use super::queue::Slot;
 use super::readiness::Readiness;
 use super::status::{Observation, holds_deployment};
-use super::timing;
 use crate::config::RepositoryConfig;
 use crate::model::crd::{
     Desired, DestroyReason, Phase, PreviewEnvironmentSpec, PreviewEnvironmentStatus,
 };
+use crate::timing;
 
 /// What the controller knows about a preview when it plans.
 #[derive(Clone, Debug)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::github::command::Command;
+use crate::model::command::Command;
 use serde_json::json;
 
 // The example GitHub documents under "Validating webhook deliveries".

@@ -212,7 +212,7 @@ fn command(id: u64, open: bool) -> CommandEvent {
         open,
         comment_id: id,
         login: "maintainer".into(),
-        command: crate::github::command::Command::Pin,
+        command: crate::model::command::Command::Pin,
     }
 }
 

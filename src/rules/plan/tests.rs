@@ -247,7 +247,7 @@ fn confirming_then_commands_then_expiry_come_first() {
     f.spec.commands.push(PendingCommand {
         comment_id: 1,
         login: "maintainer".into(),
-        command: crate::github::command::Command::Pin,
+        command: crate::model::command::Command::Pin,
     });
     f.spec.confirm_with_github = true;
     assert_eq!(f.plan(), Step::Confirm);

@@ -73,6 +73,12 @@ pub const ADMITTED_FOR: Duration = seconds(60);
 /// A replica that failed to take or renew the Lease tries again after this.
 pub const LEASE_RETRY: Duration = seconds(5);
 
+// --- What people may ask for ---
+
+/// The longest duration previewd takes from a person (a time to live, `/preview extend`);
+/// longer is what `ttl: never` and `/preview pin` are for.
+pub const LONGEST_ASKED: Duration = seconds(365 * 24 * 60 * 60);
+
 // --- GitHub ---
 
 /// Content-creating calls (POSTs) go out one at a time, at least this far apart.
