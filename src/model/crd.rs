@@ -8,8 +8,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::pull::PullFacts;
 use super::command::Command;
+use super::pull::PullFacts;
 
 /// API group of previewd's resources.
 pub const GROUP: &str = "previewd.dev";
@@ -33,6 +33,7 @@ pub const GROUP: &str = "previewd.dev";
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = kubernetes_formats)]
 pub struct PreviewEnvironmentSpec {
     /// The pull request as last recorded.
     #[serde(flatten)]
@@ -67,6 +68,20 @@ pub struct PreviewEnvironmentSpec {
     /// Commands recorded from PR comments, not yet run (the controller authorizes and runs them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<PendingCommand>,
+}
+
+/// Kubernetes knows the integer formats `int32` and `int64`; schemars names Rust's unsigned
+/// widths, which `kubectl apply` warns about as unrecognized (the `minimum: 0` stays).
+fn kubernetes_formats(schema: &mut schemars::Schema) {
+    let known = match schema.get("format").and_then(|f| f.as_str()) {
+        Some("uint64") => Some("int64"),
+        Some("uint32" | "uint16" | "uint8") => Some("int32"),
+        _ => None,
+    };
+    if let Some(format) = known {
+        schema.insert("format".into(), format.into());
+    }
+    schemars::transform::transform_subschemas(&mut kubernetes_formats, schema);
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -225,6 +240,7 @@ impl Phase {
 /// What the controller last observed and reported.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = kubernetes_formats)]
 pub struct PreviewEnvironmentStatus {
     /// Lifecycle phase.
     #[serde(default)]
@@ -317,6 +333,34 @@ mod tests {
                 .flatten()
                 .any(|n| n == "previews")
         );
+    }
+
+    #[test]
+    fn the_committed_crd_is_what_previewd_crd_prints() {
+        let printed = serde_yaml_ng::to_string(&PreviewEnvironment::crd()).unwrap();
+        let committed = include_str!("../../charts/previewd/files/crd.yaml");
+        assert!(
+            printed == committed,
+            "charts/previewd/files/crd.yaml is stale: previewd crd > charts/previewd/files/crd.yaml"
+        );
+    }
+
+    #[test]
+    fn every_format_is_one_kubernetes_knows() {
+        // The formats the API server's OpenAPI validation recognizes for these types.
+        let known = ["int32", "int64", "date-time"];
+        let printed = serde_yaml_ng::to_string(&PreviewEnvironment::crd()).unwrap();
+        let formats: Vec<&str> = printed
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("format: "))
+            .collect();
+        assert!(formats.contains(&"int64") && formats.contains(&"int32"));
+        for format in formats {
+            assert!(
+                known.contains(&format),
+                "format {format} is unknown to Kubernetes"
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! What previewd observed about a pull request: a webhook delivery it understood, or what the
 //! resync found. The intake turns these into desired state (see `rules::intent`).
 
-use super::pull::PullFacts;
 use super::command::Command;
+use super::pull::PullFacts;
 
 /// What happened to a pull request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
