@@ -79,6 +79,11 @@ pub const LEASE_RETRY: Duration = seconds(5);
 /// longer is what `ttl: never` and `/preview pin` are for.
 pub const LONGEST_ASKED: Duration = seconds(365 * 24 * 60 * 60);
 
+/// How long an idle preview lives when its repository sets no `ttl`.
+pub const DEFAULT_TTL: Duration = seconds(72 * 60 * 60);
+/// A deployment starting within this long of the push counts its time to live from the push.
+pub const SAME_MOMENT: Duration = seconds(60);
+
 // --- GitHub ---
 
 /// Content-creating calls (POSTs) go out one at a time, at least this far apart.

@@ -8,8 +8,7 @@ use serde_json::Value;
 
 use crate::config::branches::BranchPatterns;
 
-/// How long an idle preview lives by default.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
+pub use crate::timing::DEFAULT_TTL;
 
 /// Settings of one repository.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

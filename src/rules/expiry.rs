@@ -7,9 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
-
-/// A deployment starting within this many seconds of the push counts from the push.
-const SAME_MOMENT: i64 = 60;
+use crate::timing::SAME_MOMENT;
 
 /// When `spec`'s preview, deploying since `deployed_since`, expires under `ttl`; `None` when it
 /// never does.
@@ -25,7 +23,9 @@ pub fn expires_at(
     // A deployment that started right after the push (the usual case) does not move the end:
     // the comment written while deploying and the one written when ready show the same time.
     let idle_since = match (spec.last_activity_at, deployed_since) {
-        (Some(push), Some(deploy)) if deploy - push <= chrono::Duration::seconds(SAME_MOMENT) => {
+        (Some(push), Some(deploy))
+            if deploy - push <= chrono::Duration::from_std(SAME_MOMENT).unwrap_or_default() =>
+        {
             Some(push)
         }
         (push, deploy) => push.max(deploy),
