@@ -1,5 +1,7 @@
 //! previewd: a live preview environment on Kubernetes for every GitHub pull request.
 
+#![warn(unreachable_pub)]
+
 pub mod build;
 pub mod config;
 pub mod controller;
@@ -7,8 +9,8 @@ pub mod github;
 pub mod http;
 pub mod intake;
 pub mod leader;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod model;
 pub mod rules;
 pub mod telemetry;
-pub mod timing;
+pub(crate) mod timing;

@@ -12,7 +12,7 @@ use prometheus_client::registry::Registry;
 
 /// A webhook delivery: its `X-GitHub-Event` and what previewd did with it.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// `pull_request`, `issue_comment`, `ping`, ... (`unknown` when the header is missing).
     pub event: String,
     /// `recorded`, `ignored`, `pong`, `unauthorized`, `too_large`, `malformed`, `unrecorded`.
@@ -21,21 +21,21 @@ pub struct Delivery {
 
 /// How a reconcile ended.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// `ok` or the error kind.
     pub outcome: String,
 }
 
 /// A phase previews are in.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct Phase {
+pub(crate) struct Phase {
     /// `Pending`, `Deploying`, `Ready`, `Failed`, ...
     pub phase: String,
 }
 
 /// One GitHub API call.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct GitHubCall {
+pub(crate) struct GitHubCall {
     /// The route with its variables left as names: `POST /repos/{owner}/{repo}/issues/{number}/comments`.
     pub endpoint: String,
     /// The HTTP status, or `timeout` / `error` when no answer came.
@@ -44,14 +44,14 @@ pub struct GitHubCall {
 
 /// An error previewd met.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ErrorKind {
+pub(crate) struct ErrorKind {
     /// `kubernetes`, `github`, `terminating`, ...
     pub kind: String,
 }
 
 /// A namespace the orphan sweep looked at.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct Orphan {
+pub(crate) struct Orphan {
     /// `deleted`, or `reported` when previewd was not certain enough to delete it.
     pub action: String,
 }
@@ -59,7 +59,7 @@ pub struct Orphan {
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric previewd exports.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     /// Webhook deliveries by event and result.
     pub deliveries: Family<Delivery, Counter>,
@@ -147,7 +147,7 @@ impl Metrics {
     }
 
     /// The metrics in the text exposition format.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -155,7 +155,7 @@ impl Metrics {
     }
 
     /// Counts an error of `kind`.
-    pub fn error(&self, kind: &str) {
+    pub(crate) fn error(&self, kind: &str) {
         self.errors
             .get_or_create(&ErrorKind {
                 kind: kind.to_owned(),
@@ -164,7 +164,7 @@ impl Metrics {
     }
 
     /// Replaces the previews-by-phase gauge with `phases` (one entry per preview).
-    pub fn set_previews<'a>(&self, phases: impl IntoIterator<Item = &'a str>) {
+    pub(crate) fn set_previews<'a>(&self, phases: impl IntoIterator<Item = &'a str>) {
         let mut counts = std::collections::BTreeMap::<&str, i64>::new();
         for phase in phases {
             *counts.entry(phase).or_default() += 1;
@@ -181,7 +181,7 @@ impl Metrics {
 }
 
 /// The process's metrics.
-pub fn get() -> &'static Metrics {
+pub(crate) fn get() -> &'static Metrics {
     static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
     &METRICS
 }

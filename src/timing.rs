@@ -15,84 +15,84 @@ const fn millis(n: u64) -> Duration {
 // --- When the controller looks at a preview again ---
 
 /// A Ready preview: drift in kinds that are not watched is put back at the latest this late.
-pub const READY_RECHECK: Duration = seconds(600);
+pub(crate) const READY_RECHECK: Duration = seconds(600);
 /// A Failed preview is tried again.
-pub const FAILED_RETRY: Duration = seconds(300);
+pub(crate) const FAILED_RETRY: Duration = seconds(300);
 /// A namespace of the preview's name that is not its own: asked again now and then.
-pub const FOREIGN_NAMESPACE_RECHECK: Duration = seconds(300);
+pub(crate) const FOREIGN_NAMESPACE_RECHECK: Duration = seconds(300);
 /// An object the API server refused (admission, quota, validation).
-pub const REFUSED_RETRY: Duration = seconds(60);
+pub(crate) const REFUSED_RETRY: Duration = seconds(60);
 /// A held preview (paused, or a fork push waiting for approval) keeps what runs.
-pub const HOLD_RECHECK: Duration = seconds(60);
+pub(crate) const HOLD_RECHECK: Duration = seconds(60);
 /// previewd is paused and the preview has nothing running.
-pub const PAUSED_RECHECK: Duration = seconds(10);
+pub(crate) const PAUSED_RECHECK: Duration = seconds(10);
 /// A queued preview is woken when a slot frees; this is the backstop.
-pub const QUEUE_BACKSTOP: Duration = seconds(30);
+pub(crate) const QUEUE_BACKSTOP: Duration = seconds(30);
 /// The previous namespace of the same name is still terminating.
-pub const PREVIOUS_NAMESPACE_POLL: Duration = seconds(2);
+pub(crate) const PREVIOUS_NAMESPACE_POLL: Duration = seconds(2);
 /// The preview's own namespace is terminating (the namespace watch wakes the controller sooner).
-pub const TERMINATING_POLL: Duration = seconds(10);
+pub(crate) const TERMINATING_POLL: Duration = seconds(10);
 /// Waiting for workloads: looked at again at least this often (their watches wake it sooner).
-pub const DEPLOYING_POLL: Duration = seconds(30);
+pub(crate) const DEPLOYING_POLL: Duration = seconds(30);
 /// The quota controller has not counted the preview's ResourceQuota yet.
-pub const QUOTA_POLL: Duration = seconds(2);
+pub(crate) const QUOTA_POLL: Duration = seconds(2);
 /// How long one reconcile waits for the quota to be counted before it requeues.
-pub const QUOTA_WAIT: Duration = seconds(10);
+pub(crate) const QUOTA_WAIT: Duration = seconds(10);
 /// First and longest pause between two looks at the ResourceQuota within `QUOTA_WAIT`.
-pub const QUOTA_LOOK_FIRST: Duration = millis(50);
+pub(crate) const QUOTA_LOOK_FIRST: Duration = millis(50);
 /// See `QUOTA_LOOK_FIRST`.
-pub const QUOTA_LOOK_MAX: Duration = seconds(1);
+pub(crate) const QUOTA_LOOK_MAX: Duration = seconds(1);
 /// Never requeue sooner than this (no hot loop, also when an expiry is due).
-pub const MIN_REQUEUE: Duration = seconds(1);
+pub(crate) const MIN_REQUEUE: Duration = seconds(1);
 /// A delivery changed the spec while commands ran: run again on what it wrote.
-pub const COMMANDS_RERUN: Duration = millis(200);
+pub(crate) const COMMANDS_RERUN: Duration = millis(200);
 
 // --- After a failed reconcile ---
 
 /// The namespace is still terminating while the finalizer waits for it.
-pub const STILL_TERMINATING_RETRY: Duration = seconds(5);
+pub(crate) const STILL_TERMINATING_RETRY: Duration = seconds(5);
 /// A GitHub error GitHub gave no time for: GitHub is slow to forgive.
-pub const GITHUB_RETRY: Duration = seconds(30);
+pub(crate) const GITHUB_RETRY: Duration = seconds(30);
 /// A GitHub refusal that asking again cannot fix (a permission, say): reported, retried rarely.
-pub const GITHUB_PERMANENT_RETRY: Duration = seconds(300);
+pub(crate) const GITHUB_PERMANENT_RETRY: Duration = seconds(300);
 /// Never sooner than this after a GitHub rate limit, whatever GitHub said.
-pub const GITHUB_MIN_RETRY: Duration = seconds(1);
+pub(crate) const GITHUB_MIN_RETRY: Duration = seconds(1);
 /// Any other failure (the API server, mostly).
-pub const ERROR_RETRY: Duration = seconds(10);
+pub(crate) const ERROR_RETRY: Duration = seconds(10);
 
 // --- The controller's machinery ---
 
 /// First wait of a watch after an error; doubled up to `WATCH_BACKOFF_MAX`.
-pub const WATCH_BACKOFF_FIRST: Duration = millis(250);
+pub(crate) const WATCH_BACKOFF_FIRST: Duration = millis(250);
 /// About one request a second while the API server is down.
-pub const WATCH_BACKOFF_MAX: Duration = seconds(1);
+pub(crate) const WATCH_BACKOFF_MAX: Duration = seconds(1);
 /// How long the controller's cache may lag behind a status write (a slot freed, say).
-pub const CACHE_CATCH_UP: Duration = seconds(1);
+pub(crate) const CACHE_CATCH_UP: Duration = seconds(1);
 /// How long an admission counts before the cache shows the preview deploying.
-pub const ADMITTED_FOR: Duration = seconds(60);
+pub(crate) const ADMITTED_FOR: Duration = seconds(60);
 /// A replica that failed to take or renew the Lease tries again after this.
-pub const LEASE_RETRY: Duration = seconds(5);
+pub(crate) const LEASE_RETRY: Duration = seconds(5);
 
 // --- What people may ask for ---
 
 /// The longest duration previewd takes from a person (a time to live, `/preview extend`);
 /// longer is what `ttl: never` and `/preview pin` are for.
-pub const LONGEST_ASKED: Duration = seconds(365 * 24 * 60 * 60);
+pub(crate) const LONGEST_ASKED: Duration = seconds(365 * 24 * 60 * 60);
 
 /// How long an idle preview lives when its repository sets no `ttl`.
-pub const DEFAULT_TTL: Duration = seconds(72 * 60 * 60);
+pub(crate) const DEFAULT_TTL: Duration = seconds(72 * 60 * 60);
 /// A deployment starting within this long of the push counts its time to live from the push.
-pub const SAME_MOMENT: Duration = seconds(60);
+pub(crate) const SAME_MOMENT: Duration = seconds(60);
 
 // --- GitHub ---
 
 /// Content-creating calls (POSTs) go out one at a time, at least this far apart.
-pub const CREATION_SPACING: Duration = seconds(1);
+pub(crate) const CREATION_SPACING: Duration = seconds(1);
 /// At most one edit of a comment per window.
-pub const EDIT_WINDOW: Duration = seconds(3);
+pub(crate) const EDIT_WINDOW: Duration = seconds(3);
 /// A collaborator permission GitHub reported is trusted this long.
-pub const PERMISSION_FRESH_FOR: Duration = seconds(60);
+pub(crate) const PERMISSION_FRESH_FOR: Duration = seconds(60);
 /// First wait after a rate limit that names no time; doubled on each one in a row.
-pub const RATE_LIMIT_FIRST_BACKOFF: Duration = seconds(60);
+pub(crate) const RATE_LIMIT_FIRST_BACKOFF: Duration = seconds(60);
 /// Longest wait previewd imposes on itself after a rate limit.
-pub const RATE_LIMIT_MAX_BACKOFF: Duration = seconds(15 * 60);
+pub(crate) const RATE_LIMIT_MAX_BACKOFF: Duration = seconds(15 * 60);

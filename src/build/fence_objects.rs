@@ -11,14 +11,14 @@ use crate::build::render::RenderedObject;
 use crate::config::FencesConfig;
 
 /// Shown where a template's file name would be, in messages about a fence object.
-pub const SOURCE: &str = "fences (previewd configuration)";
+pub(crate) const SOURCE: &str = "fences (previewd configuration)";
 /// The name of every fence object.
-pub const NAME: &str = "previewd";
+pub(crate) const NAME: &str = "previewd";
 /// The Pod Security Admission label previewd sets.
-pub const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+pub(crate) const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
 /// The fence objects of `namespace`, each with previewd's `labels`; the ResourceQuota first.
-pub fn objects(
+pub(crate) fn objects(
     config: &FencesConfig,
     namespace: &str,
     labels: &BTreeMap<String, String>,
@@ -84,7 +84,7 @@ fn isolation(allow_from: &[k8s_openapi::api::networking::v1::NetworkPolicyPeer])
 }
 
 /// Labels the namespace carries besides previewd's own.
-pub fn namespace_labels(config: &FencesConfig) -> BTreeMap<String, String> {
+pub(crate) fn namespace_labels(config: &FencesConfig) -> BTreeMap<String, String> {
     let pod_security = &config.pod_security;
     pod_security
         .enabled
@@ -99,7 +99,7 @@ pub fn namespace_labels(config: &FencesConfig) -> BTreeMap<String, String> {
 }
 
 /// Whether `object` is the fence ResourceQuota.
-pub fn is_quota(object: &Value) -> bool {
+pub(crate) fn is_quota(object: &Value) -> bool {
     object["apiVersion"] == "v1"
         && object["kind"] == "ResourceQuota"
         && object.pointer("/metadata/name").and_then(Value::as_str) == Some(NAME)
@@ -108,7 +108,7 @@ pub fn is_quota(object: &Value) -> bool {
 /// Whether the quota controller has counted a ResourceQuota as the API server returned it: its
 /// `status.hard` is its `spec.hard`. Until then the API server refuses every pod of the
 /// namespace ("status unknown for quota").
-pub fn quota_counted(object: &Value) -> bool {
+pub(crate) fn quota_counted(object: &Value) -> bool {
     let hard = object.pointer("/spec/hard");
     hard.is_none_or(|h| h.as_object().is_some_and(|m| m.is_empty()))
         || hard == object.pointer("/status/hard")
@@ -116,7 +116,7 @@ pub fn quota_counted(object: &Value) -> bool {
 
 /// A templated object that would be a fence object (same group, kind and name), if any: both
 /// would be applied under previewd's one field manager and overwrite each other.
-pub fn clash(templated: &[RenderedObject], fences: &[RenderedObject]) -> Option<String> {
+pub(crate) fn clash(templated: &[RenderedObject], fences: &[RenderedObject]) -> Option<String> {
     let identity = |o: &Value| {
         let api_version = o["apiVersion"].as_str().unwrap_or_default();
         let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
@@ -144,7 +144,7 @@ pub fn clash(templated: &[RenderedObject], fences: &[RenderedObject]) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::PodSecurityLevel;
+    use crate::config::fences::PodSecurityLevel;
 
     fn labels() -> BTreeMap<String, String> {
         BTreeMap::from([("previewd.dev/preview".to_owned(), "o-r-pr1".to_owned())])

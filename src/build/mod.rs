@@ -1,7 +1,7 @@
 //! Building a preview's objects with no cluster: templates rendered for a pull request, the
 //! fences of its namespace, the redeploy stamp.
 
-pub mod fence_objects;
+pub(crate) mod fence_objects;
 pub mod render;
-pub mod restart;
+pub(crate) mod restart;
 pub mod templates;

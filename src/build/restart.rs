@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::build::render::RenderedObject;
 
 /// Pod-template annotation carrying the redeploy counter.
-pub const ANNOTATION: &str = "previewd.dev/redeploy";
+pub(crate) const ANNOTATION: &str = "previewd.dev/redeploy";
 
 /// Kinds whose pod template is at `spec.template`.
 const WORKLOADS: [(&str, &str); 3] = [
@@ -17,7 +17,7 @@ const WORKLOADS: [(&str, &str); 3] = [
 
 /// Stamps `count` on every workload's pod template (nothing when it is 0, so templates render
 /// exactly as written until the first redeploy).
-pub fn stamp(objects: &mut [RenderedObject], count: u32) {
+pub(crate) fn stamp(objects: &mut [RenderedObject], count: u32) {
     if count == 0 {
         return;
     }

@@ -9,7 +9,7 @@ use wildmatch::WildMatch;
 ///
 /// `wildmatch` speaks exactly this language and backtracks only to the last `*`, so the time is
 /// at most proportional to `pattern.len() * text.len()`, never exponential.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     WildMatch::new(pattern).matches(text)
 }
 
@@ -29,7 +29,7 @@ impl BranchPatterns {
     /// `None` when `branch` is admitted (an empty `include` admits everything; `exclude` wins
     /// over `include`); otherwise why not, e.g. "`release/1.0` is excluded by `release/*`" or
     /// "`feature/x` matches none of `main`, `release/*`".
-    pub fn judge(&self, branch: &str) -> Option<String> {
+    pub(crate) fn judge(&self, branch: &str) -> Option<String> {
         if let Some(pattern) = self.exclude.iter().find(|p| glob_match(p, branch)) {
             return Some(format!("`{branch}` is excluded by `{pattern}`"));
         }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// Resource name → Kubernetes quantity (`2`, `500m`, `4Gi`).
-pub type Quantities = BTreeMap<String, String>;
+pub(crate) type Quantities = BTreeMap<String, String>;
 
 /// All fences.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -87,7 +87,7 @@ pub enum PodSecurityLevel {
 
 impl PodSecurityLevel {
     /// The label value.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PodSecurityLevel::Privileged => "privileged",
             PodSecurityLevel::Baseline => "baseline",
@@ -171,7 +171,7 @@ fn quantities<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Quantities, 
 impl FencesConfig {
     /// The first invalid setting, as `(setting, what is wrong)`, with the setting's path below
     /// `fences`.
-    pub fn invalid(&self) -> Option<(String, String)> {
+    pub(crate) fn invalid(&self) -> Option<(String, String)> {
         if self.resource_quota.enabled && self.resource_quota.hard.is_empty() {
             return Some((
                 "resourceQuota.hard".into(),
@@ -213,7 +213,7 @@ impl FencesConfig {
 
 /// Whether `text` is a Kubernetes quantity: a decimal number with an optional binary (`Ki` …
 /// `Ei`), decimal (`n u m k M G T P E`) or exponent (`e3`) suffix.
-pub fn is_quantity(text: &str) -> bool {
+pub(crate) fn is_quantity(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let number_end = unsigned
         .find(|c: char| !c.is_ascii_digit() && c != '.')

@@ -6,17 +6,14 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub mod branches;
-mod fences;
-mod repository;
-mod template_kinds;
+pub(crate) mod branches;
+pub(crate) mod fences;
+pub(crate) mod repository;
+pub(crate) mod template_kinds;
 
-pub use fences::{
-    FencesConfig, LimitRangeFence, NetworkPolicyFence, PodSecurityFence, PodSecurityLevel,
-    Quantities, QuotaFence,
-};
-pub use repository::{DEFAULT_TTL, RepositoryConfig, Ttl};
-pub use template_kinds::{TemplateKind, TemplateKinds};
+pub use fences::FencesConfig;
+pub(crate) use repository::RepositoryConfig;
+pub use template_kinds::TemplateKinds;
 
 /// A setting that is missing or invalid.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +82,7 @@ impl FileConfig {
     }
 
     /// Parses and validates configuration text; `path` only labels errors.
-    pub fn parse(path: &str, text: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn parse(path: &str, text: &str) -> Result<Self, ConfigError> {
         let config: FileConfig = serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: e.to_string(),
@@ -146,7 +143,7 @@ impl FileConfig {
 
     /// The settings of `full_name`, if previewd serves it (names compare case-insensitively,
     /// as GitHub's do).
-    pub fn repository(&self, full_name: &str) -> Option<&RepositoryConfig> {
+    pub(crate) fn repository(&self, full_name: &str) -> Option<&RepositoryConfig> {
         self.repositories
             .iter()
             .find(|r| r.name.eq_ignore_ascii_case(full_name))
@@ -154,7 +151,10 @@ impl FileConfig {
 
     /// The settings of `full_name`, or the defaults for a repository no longer listed (its
     /// previews keep being driven by the same rules until they end).
-    pub fn repository_settings(&self, full_name: &str) -> std::borrow::Cow<'_, RepositoryConfig> {
+    pub(crate) fn repository_settings(
+        &self,
+        full_name: &str,
+    ) -> std::borrow::Cow<'_, RepositoryConfig> {
         match self.repository(full_name) {
             Some(repository) => std::borrow::Cow::Borrowed(repository),
             None => std::borrow::Cow::Owned(RepositoryConfig::named(full_name)),

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::config::branches::BranchPatterns;
 
-pub use crate::timing::DEFAULT_TTL;
+use crate::timing::DEFAULT_TTL;
 
 /// Settings of one repository.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -69,7 +69,7 @@ fn ttl<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ttl, D::Error> {
 
 impl RepositoryConfig {
     /// A repository with every setting at its default.
-    pub fn named(name: &str) -> Self {
+    pub(crate) fn named(name: &str) -> Self {
         RepositoryConfig {
             name: name.to_owned(),
             values: None,

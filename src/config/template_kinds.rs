@@ -39,14 +39,14 @@ impl Default for TemplateKinds {
 
 impl TemplateKinds {
     /// Whether objects of `resource` in `group` may come from a template.
-    pub fn allows(&self, group: &str, resource: &str) -> bool {
+    pub(crate) fn allows(&self, group: &str, resource: &str) -> bool {
         self.0
             .iter()
             .any(|k| k.api_group == group && k.resources.iter().any(|r| r == resource))
     }
 
     /// The first invalid entry, as `(setting, what is wrong)` below `templateKinds`.
-    pub fn invalid(&self) -> Option<(String, String)> {
+    pub(crate) fn invalid(&self) -> Option<(String, String)> {
         for (i, kind) in self.0.iter().enumerate() {
             if kind.resources.is_empty() {
                 return Some((format!("[{i}].resources"), "must not be empty".into()));

@@ -61,7 +61,7 @@ async fn resolve_all(
 
 /// The served kinds of the templated objects (which `templateKinds` must allow) and of the
 /// fences, or why the set is refused; nothing is applied either way.
-pub async fn resolve_fenced(
+pub(crate) async fn resolve_fenced(
     ctx: &Ctx,
     templated: &[RenderedObject],
     fenced: &[RenderedObject],
@@ -97,7 +97,7 @@ fn is_not_served(error: &kube::Error) -> bool {
 /// namespace appeared or it changed since: a namespace is never adopted by accident. Creating
 /// with previewd's labels only leaves the fence labels owned by the apply alone, so a fence
 /// turned off takes its label away.
-pub async fn apply_namespace(
+pub(crate) async fn apply_namespace(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     checked: Option<&Namespace>,
@@ -144,7 +144,7 @@ pub async fn apply_namespace(
 
 /// How far applying a preview's objects got.
 #[derive(Debug)]
-pub enum Applied {
+pub(crate) enum Applied {
     /// All of them; the templated ones as the API server returned them.
     All(Vec<DynamicObject>),
     /// The API server refused one: its file, kind and name, and the API server's reason.
@@ -157,7 +157,7 @@ pub enum Applied {
 /// Applies the fence objects, waits up to `quota_wait` until the quota is counted (so no pod
 /// is refused for an unknown quota status), then the templated objects; each set in order,
 /// stopping at the first refusal.
-pub async fn apply_fenced(
+pub(crate) async fn apply_fenced(
     ctx: &Ctx,
     namespace: &str,
     fences: (&[RenderedObject], &[ServedKind]),
@@ -253,7 +253,7 @@ async fn apply_object(
 
 /// Deletes objects labelled as this preview's, of kinds applied before or now, that this round
 /// did not render.
-pub async fn prune(
+pub(crate) async fn prune(
     ctx: &Ctx,
     namespace: &str,
     previous_kinds: &[String],
@@ -294,7 +294,7 @@ pub async fn prune(
     Ok(())
 }
 
-pub fn kind_key(object: &RenderedObject) -> String {
+pub(crate) fn kind_key(object: &RenderedObject) -> String {
     format!(
         "{}/{}",
         object.object["apiVersion"].as_str().unwrap_or(""),
@@ -302,7 +302,7 @@ pub fn kind_key(object: &RenderedObject) -> String {
     )
 }
 
-pub fn object_name(object: &Value) -> &str {
+pub(crate) fn object_name(object: &Value) -> &str {
     object
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -310,7 +310,7 @@ pub fn object_name(object: &Value) -> &str {
 }
 
 /// The API server's own message for a failed call.
-pub fn api_message(error: &kube::Error) -> String {
+pub(crate) fn api_message(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => status.message.clone(),
         other => other.to_string(),

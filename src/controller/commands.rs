@@ -22,14 +22,14 @@ const REMEMBERED: usize = 100;
 
 /// GitHub's reaction names.
 mod reaction {
-    pub const TAKEN: &str = "eyes";
-    pub const DONE: &str = "rocket";
-    pub const FAILED: &str = "confused";
-    pub const REFUSED: &str = "-1";
+    pub(super) const TAKEN: &str = "eyes";
+    pub(super) const DONE: &str = "rocket";
+    pub(super) const FAILED: &str = "confused";
+    pub(super) const REFUSED: &str = "-1";
 }
 
 /// Runs the recorded commands; the spec write wakes the controller for what follows.
-pub async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
+pub(crate) async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     // The cache can still show commands this controller took a moment ago: ask the API server.
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let Some(pe) = api.get_opt(&cached.name_any()).await? else {
@@ -124,7 +124,7 @@ fn remember(processed: &mut Vec<u64>, id: u64) {
 
 /// Resolves awaited commands now that the preview is at `phase` (running its head SHA or not):
 /// 🚀 when it got where the command wanted, 😕 when a deploy failed. Returns what still awaits.
-pub async fn settle_awaiting(
+pub(crate) async fn settle_awaiting(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     awaiting: &[AwaitedCommand],

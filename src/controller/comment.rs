@@ -11,7 +11,7 @@ use crate::model::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::rules::status::{Comment, Observation, holds_phase};
 
 /// Whether the comment, as `current` last recorded it, does not show `seen`.
-pub fn is_stale(
+pub(crate) fn is_stale(
     pe: &PreviewEnvironment,
     seen: &Observation,
     current: &PreviewEnvironmentStatus,
@@ -23,7 +23,7 @@ pub fn is_stale(
 /// Brings the comment up to date with `seen`: the comment as this left it, and GitHub's
 /// failure if it did not take the edit (the status tells the truth either way; the comment
 /// follows on a later attempt).
-pub async fn sync(
+pub(crate) async fn sync(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     seen: &Observation,

@@ -9,7 +9,7 @@ use crate::model::crd::PreviewEnvironment;
 use crate::rules::intent::settle;
 
 /// Rewrites `pe`'s spec from GitHub's current view of the PR; the write wakes the controller.
-pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
+pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let pull = ctx
         .github
         .get_pull(&pe.spec.pull.repository.full_name, pe.spec.pull.number)

@@ -23,7 +23,7 @@ use crate::timing;
 
 /// Applies `pe`'s objects at its head SHA into its namespace (`checked`: the namespace as it
 /// was read, this preview's or absent).
-pub async fn apply(
+pub(crate) async fn apply(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     checked: Option<&Namespace>,

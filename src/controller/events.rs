@@ -17,14 +17,14 @@ use crate::model::crd::PreviewEnvironment;
 use crate::model::time;
 
 /// The controller named in every Event.
-pub const REPORTING_CONTROLLER: &str = "previewd.dev/controller";
+pub(crate) const REPORTING_CONTROLLER: &str = "previewd.dev/controller";
 
 /// Longest note the API server accepts.
 const MAX_NOTE: usize = 1024;
 
 /// Whether an Event is routine or calls for attention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// A phase change that went as expected.
     Normal,
     /// A failure.
@@ -52,7 +52,7 @@ impl Recorder {
     }
 
     /// Reports that `pe` entered `phase`, with `note` saying why or what is awaited.
-    pub async fn phase_changed(
+    pub(crate) async fn phase_changed(
         &self,
         pe: &PreviewEnvironment,
         phase: &str,
@@ -66,7 +66,7 @@ impl Recorder {
 
     /// Reports that a reconcile of `pe` failed with `error`, unless that was the last failure
     /// reported for it.
-    pub async fn failed(&self, pe: &PreviewEnvironment, error: &str) {
+    pub(crate) async fn failed(&self, pe: &PreviewEnvironment, error: &str) {
         if self.is_new_failure(pe.name_any(), error) {
             let regarding = preview_reference(pe);
             self.publish(
@@ -82,7 +82,7 @@ impl Recorder {
 
     /// Reports what the orphan sweep did about `namespace` (`reason` `OrphanDeleted` or
     /// `OrphanReported`); a namespace reported again with the same note is not reported twice.
-    pub async fn orphan(&self, namespace: &Namespace, reason: &str, note: &str) {
+    pub(crate) async fn orphan(&self, namespace: &Namespace, reason: &str, note: &str) {
         let key = format!("namespace/{}", namespace.name_any());
         if self.is_new_failure(key, &format!("{reason}: {note}")) {
             let regarding = ObjectReference {

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 /// A kind the API server serves.
 #[derive(Clone, Debug)]
-pub struct ServedKind {
+pub(crate) struct ServedKind {
     /// How to address it.
     pub resource: ApiResource,
     /// Whether its objects live in a namespace.
@@ -33,7 +33,11 @@ impl Kinds {
     }
 
     /// The resource serving `api_version`/`kind`, or the API server's answer why not.
-    pub async fn resolve(&self, api_version: &str, kind: &str) -> Result<ServedKind, kube::Error> {
+    pub(crate) async fn resolve(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<ServedKind, kube::Error> {
         let key = (api_version.to_owned(), kind.to_owned());
         if let Some(found) = self.known.lock().await.get(&key) {
             return Ok(found.clone());

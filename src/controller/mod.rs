@@ -1,18 +1,18 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
 //! drives each to its desired state. Idempotent; all state comes from the API server.
 
-pub mod apply;
-pub mod commands;
-pub mod comment;
-pub mod confirm;
-pub mod deploy;
+pub(crate) mod apply;
+pub(crate) mod commands;
+pub(crate) mod comment;
+pub(crate) mod confirm;
+pub(crate) mod deploy;
 pub mod events;
 pub mod kinds;
-pub mod report;
+pub(crate) mod report;
 pub mod slots;
-pub mod spec_write;
-pub mod steps;
-pub mod watch_backoff;
+pub(crate) mod spec_write;
+pub(crate) mod steps;
+pub(crate) mod watch_backoff;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -218,7 +218,7 @@ async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Err
 
 impl Error {
     /// The error's kind, as counted in the metrics.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Error::Kube(_) => "kubernetes",
             Error::GitHub(_) => "github",

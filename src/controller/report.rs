@@ -16,7 +16,11 @@ use crate::rules::status::{Observation, holds_deployment, holds_phase, next_stat
 
 /// Publishes `seen` for `pe`: the PR comment if what it shows changed, then the status if it
 /// changed. A GitHub failure is recorded in the status and returned after it is written.
-pub async fn publish(pe: &PreviewEnvironment, ctx: &Ctx, seen: Observation) -> Result<(), Error> {
+pub(crate) async fn publish(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    seen: Observation,
+) -> Result<(), Error> {
     let name = pe.name_any();
     let mut current = pe.status.clone().unwrap_or_default();
     if comment::is_stale(pe, &seen, &current) {
@@ -67,7 +71,7 @@ async fn announce(
 
 /// Writes the whole status under previewd's one field manager (server-side apply), so a field
 /// left out is a field removed; returns the object as the API server stored it.
-pub async fn write_status(
+pub(crate) async fn write_status(
     ctx: &Ctx,
     name: &str,
     status: &PreviewEnvironmentStatus,

@@ -43,18 +43,18 @@ impl Slots {
     }
 
     /// Gives the controller's cache (before the first reconcile of each term as leader).
-    pub fn attach(&self, store: Store<PreviewEnvironment>) {
+    pub(crate) fn attach(&self, store: Store<PreviewEnvironment>) {
         *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
     }
 
     /// The controller's cache, once attached.
-    pub fn store(&self) -> Option<Store<PreviewEnvironment>> {
+    pub(crate) fn store(&self) -> Option<Store<PreviewEnvironment>> {
         self.store.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Whether `pe`, which holds no deployment and waits since `since`, may take a slot now; a
     /// preview that may is counted as deploying from this moment.
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         pe: &PreviewEnvironment,
         since: DateTime<Utc>,
@@ -97,7 +97,7 @@ impl Slots {
 
     /// A slot freed: every waiting preview looks again (the first in line takes it), a moment
     /// later, once the cache has seen the status that freed it.
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         let (Some(store), Ok(handle)) = (self.store(), tokio::runtime::Handle::try_current())
         else {
             return;

@@ -9,7 +9,7 @@ use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
 use crate::model::labels::FIELD_MANAGER;
 
 /// Replaces `read`'s spec with `spec`; fails with a conflict if it changed since it was read.
-pub async fn replace_spec(
+pub(crate) async fn replace_spec(
     ctx: &Ctx,
     read: &PreviewEnvironment,
     spec: PreviewEnvironmentSpec,

@@ -21,7 +21,11 @@ use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 const MAX_STEPS: usize = 8;
 
 /// Drives `pe` one reconcile towards its spec; `deleting` when its finalizer runs.
-pub async fn run(pe: &PreviewEnvironment, ctx: &Ctx, deleting: bool) -> Result<Action, Error> {
+pub(crate) async fn run(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    deleting: bool,
+) -> Result<Action, Error> {
     let name = pe.name_any();
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let config = &ctx.settings.config;

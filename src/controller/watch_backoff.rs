@@ -13,7 +13,7 @@ use crate::timing::WATCH_BACKOFF_MAX as MAX;
 
 /// Doubles from 250 ms up to 1 s; reset after a success.
 #[derive(Clone, Debug)]
-pub struct WatchBackoff {
+pub(crate) struct WatchBackoff {
     next: Duration,
 }
 

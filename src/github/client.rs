@@ -64,7 +64,7 @@ impl GitHubError {
 
     /// Whether asking again cannot help: a 4xx that is neither a rate limit (429, or a 403 that
     /// says so) nor a timeout (408).
-    pub fn is_permanent(&self) -> bool {
+    pub(crate) fn is_permanent(&self) -> bool {
         match self {
             GitHubError::Status {
                 status, message, ..
@@ -78,7 +78,7 @@ impl GitHubError {
     }
 
     /// How long GitHub asked previewd to wait, when it did.
-    pub fn retry_in(&self) -> Option<Duration> {
+    pub(crate) fn retry_in(&self) -> Option<Duration> {
         match self {
             GitHubError::RateLimited { retry_in, .. } => Some(*retry_in),
             _ => None,
@@ -86,14 +86,14 @@ impl GitHubError {
     }
 
     /// Whether GitHub said the thing does not exist.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, GitHubError::Status { status: 404, .. })
     }
 }
 
 /// A comment as previewd needs to see it.
 #[derive(Clone, Debug, Deserialize)]
-pub struct IssueComment {
+pub(crate) struct IssueComment {
     /// Comment id.
     pub id: u64,
     /// Markdown body.
@@ -142,7 +142,7 @@ impl GitHub {
     }
 
     /// The login previewd writes as (asked once).
-    pub async fn login(&self) -> Result<&str, GitHubError> {
+    pub(crate) async fn login(&self) -> Result<&str, GitHubError> {
         self.login
             .get_or_try_init(|| async {
                 let call = Call::get("get authenticated user", "/user", "/user".to_owned());
@@ -154,7 +154,11 @@ impl GitHub {
     }
 
     /// A pull request as GitHub reports it now.
-    pub async fn get_pull(&self, full_name: &str, number: u64) -> Result<PullRequest, GitHubError> {
+    pub(crate) async fn get_pull(
+        &self,
+        full_name: &str,
+        number: u64,
+    ) -> Result<PullRequest, GitHubError> {
         self.call(Call::get(
             "get pull request",
             "/repos/{owner}/{repo}/pulls/{number}",
@@ -164,7 +168,7 @@ impl GitHub {
     }
 
     /// Every comment on an issue or pull request, following pagination.
-    pub async fn list_comments(
+    pub(crate) async fn list_comments(
         &self,
         full_name: &str,
         number: u64,
@@ -188,7 +192,7 @@ impl GitHub {
     }
 
     /// Posts a new comment and returns its id.
-    pub async fn create_comment(
+    pub(crate) async fn create_comment(
         &self,
         full_name: &str,
         number: u64,
@@ -209,7 +213,7 @@ impl GitHub {
     /// Replaces a comment's body; edits of one comment are coalesced (`edits`), so this may
     /// wait. Returns whether this body was sent: `false` when a newer edit of the same comment
     /// overtook it (that one carries the latest state, and this body is not on GitHub).
-    pub async fn update_comment(
+    pub(crate) async fn update_comment(
         &self,
         full_name: &str,
         comment_id: u64,
@@ -233,7 +237,7 @@ impl GitHub {
 
     /// The user's permission on the repository as GitHub's collaborator API reports it
     /// (`admin`, `write`, `read` or `none`); `None` when GitHub knows no such user.
-    pub async fn permission(
+    pub(crate) async fn permission(
         &self,
         full_name: &str,
         login: &str,
@@ -256,7 +260,7 @@ impl GitHub {
 
     /// Adds a reaction (`eyes`, `rocket`, `confused`, `-1`, ...) to an issue comment; adding
     /// one that is already there changes nothing.
-    pub async fn react(
+    pub(crate) async fn react(
         &self,
         full_name: &str,
         comment_id: u64,

@@ -25,7 +25,7 @@ const OWN_COMMENT: &str = "<!-- previewd:";
 const ECHO_LIMIT: usize = 40;
 
 /// The command of a comment: its first command line, or `None` when it has none.
-pub fn parse(body: &str) -> Option<Command> {
+pub(crate) fn parse(body: &str) -> Option<Command> {
     if body
         .lines()
         .next()

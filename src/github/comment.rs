@@ -11,14 +11,19 @@ pub fn marker(instance: &str) -> String {
 
 /// Whether a comment is this installation's own: written by `own_login` and carrying the marker.
 /// Someone else quoting the marker does not make their comment ours.
-pub fn is_own(body: Option<&str>, author: Option<&str>, own_login: &str, marker: &str) -> bool {
+pub(crate) fn is_own(
+    body: Option<&str>,
+    author: Option<&str>,
+    own_login: &str,
+    marker: &str,
+) -> bool {
     author.is_some_and(|a| a.eq_ignore_ascii_case(own_login))
         && body.is_some_and(|b| b.lines().next() == Some(marker))
 }
 
 /// What the comment shows.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CommentView<'a> {
+pub(crate) struct CommentView<'a> {
     /// Current phase.
     pub phase: Phase,
     /// Preview URL, once known.
@@ -38,7 +43,7 @@ pub struct CommentView<'a> {
 impl CommentView<'_> {
     /// A fingerprint of everything the comment says except the time, so unchanged state
     /// rewrites nothing.
-    pub fn fingerprint(&self) -> String {
+    pub(crate) fn fingerprint(&self) -> String {
         format!(
             "{}|{}|{}|{}|{}|{}|{}",
             self.phase.as_str(),
@@ -53,7 +58,7 @@ impl CommentView<'_> {
 }
 
 /// Renders the comment body; the marker is its first line.
-pub fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> String {
+pub(crate) fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) -> String {
     let headline = match view.phase {
         Phase::Pending => "⏳ Preview pending",
         Phase::Deploying => "🚧 Preview deploying",

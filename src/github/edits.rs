@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use tokio::time::Instant;
 
-pub use crate::timing::EDIT_WINDOW;
+pub(crate) use crate::timing::EDIT_WINDOW;
 
 #[derive(Debug)]
 struct Window {
@@ -17,14 +17,14 @@ struct Window {
 
 /// Edit windows by comment id.
 #[derive(Debug, Default)]
-pub struct Edits {
+pub(crate) struct Edits {
     windows: Mutex<HashMap<u64, Window>>,
 }
 
 impl Edits {
     /// Waits for `comment`'s window; false when a newer edit of it came meanwhile (then this
     /// edit is not to be sent).
-    pub async fn wait_turn(&self, comment: u64) -> bool {
+    pub(crate) async fn wait_turn(&self, comment: u64) -> bool {
         let (ticket, last_sent) = {
             let mut windows = self.lock();
             windows.retain(|_, w| w.last_sent.is_none_or(|at| at.elapsed() < EDIT_WINDOW * 10));
@@ -44,7 +44,7 @@ impl Edits {
     }
 
     /// Notes that an edit of `comment` was sent now.
-    pub fn sent(&self, comment: u64) {
+    pub(crate) fn sent(&self, comment: u64) {
         if let Some(window) = self.lock().get_mut(&comment) {
             window.last_sent = Some(Instant::now());
         }

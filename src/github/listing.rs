@@ -21,13 +21,13 @@ type Pages = HashMap<(String, u32), (String, Vec<PullRequest>)>;
 
 /// The last answer for each page, by repository.
 #[derive(Default)]
-pub struct ListCache {
+pub(crate) struct ListCache {
     pages: Mutex<Pages>,
 }
 
 /// What one listing cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cost {
+pub(crate) struct Cost {
     /// Pages GitHub answered anew.
     pub fresh: usize,
     /// Pages answered `304 Not Modified`.
@@ -36,7 +36,7 @@ pub struct Cost {
 
 impl GitHub {
     /// Every open pull request of `full_name`, and what asking cost.
-    pub async fn open_pulls(
+    pub(crate) async fn open_pulls(
         &self,
         full_name: &str,
         cache: &ListCache,

@@ -1,12 +1,12 @@
 //! Everything that speaks GitHub: webhooks in, REST calls out.
 
 pub mod client;
-pub mod command;
+pub(crate) mod command;
 pub mod comment;
-pub mod edits;
-pub mod listing;
+pub(crate) mod edits;
+pub(crate) mod listing;
 pub mod permissions;
-pub mod pull;
-pub mod ratelimit;
-pub mod transport;
+pub(crate) mod pull;
+pub(crate) mod ratelimit;
+pub(crate) mod transport;
 pub mod webhook;

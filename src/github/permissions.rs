@@ -11,7 +11,7 @@ use super::client::{GitHub, GitHubError};
 use crate::timing::PERMISSION_FRESH_FOR as FRESH_FOR;
 
 /// Whether a permission lets a user run commands (pure).
-pub fn may_command(permission: Option<&str>) -> bool {
+pub(crate) fn may_command(permission: Option<&str>) -> bool {
     matches!(permission, Some("admin" | "write"))
 }
 
@@ -23,7 +23,7 @@ pub struct Permissions {
 
 impl Permissions {
     /// Whether `login` may run commands on `full_name`.
-    pub async fn allows(
+    pub(crate) async fn allows(
         &self,
         github: &GitHub,
         full_name: &str,

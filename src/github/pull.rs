@@ -8,7 +8,7 @@ use crate::model::pull::{PullFacts, PullState, Repository};
 
 /// A pull request as GitHub sends it (only the fields previewd reads).
 #[derive(Clone, Debug, Deserialize)]
-pub struct PullRequest {
+pub(crate) struct PullRequest {
     /// Number.
     #[serde(default)]
     pub number: u64,
@@ -41,7 +41,7 @@ pub struct PullRequest {
 impl PullRequest {
     /// The facts previewd records, for this pull request of `repository`. The head counts as a
     /// fork when it lives in another repository, or in one that was deleted.
-    pub fn facts(&self, repository: Repository) -> PullFacts {
+    pub(crate) fn facts(&self, repository: Repository) -> PullFacts {
         let fork = self
             .head
             .repo
@@ -68,7 +68,7 @@ impl PullRequest {
     }
 
     /// Open or closed, and merged.
-    pub fn state(&self) -> PullState {
+    pub(crate) fn state(&self) -> PullState {
         PullState {
             open: self.state == "open",
             merged: self.merged.unwrap_or(false),
@@ -78,7 +78,7 @@ impl PullRequest {
 
 /// A branch and its commit.
 #[derive(Clone, Debug, Deserialize)]
-pub struct BranchRef {
+pub(crate) struct BranchRef {
     /// Branch name.
     #[serde(rename = "ref")]
     pub name: String,
@@ -90,7 +90,7 @@ pub struct BranchRef {
 
 /// A repository as GitHub sends it.
 #[derive(Clone, Debug, Deserialize)]
-pub struct RepositoryRef {
+pub(crate) struct RepositoryRef {
     /// GitHub's numeric id.
     pub id: u64,
     /// `owner/name`.
@@ -99,7 +99,7 @@ pub struct RepositoryRef {
 
 impl RepositoryRef {
     /// previewd's view of it.
-    pub fn repository(&self) -> Repository {
+    pub(crate) fn repository(&self) -> Repository {
         Repository {
             id: self.id,
             full_name: self.full_name.clone(),
@@ -109,14 +109,14 @@ impl RepositoryRef {
 
 /// A label.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Label {
+pub(crate) struct Label {
     /// Its name.
     pub name: String,
 }
 
 /// A user reference.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Login {
+pub(crate) struct Login {
     /// The user's login.
     pub login: String,
 }

@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-pub use crate::timing::{
+pub(crate) use crate::timing::{
     RATE_LIMIT_FIRST_BACKOFF as FIRST_BACKOFF, RATE_LIMIT_MAX_BACKOFF as MAX_BACKOFF,
 };
 
 /// What the rate-limit headers of an answer said.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// `retry-after`, in seconds.
     pub retry_after: Option<u64>,
     /// `x-ratelimit-remaining`.
@@ -21,7 +21,7 @@ pub struct Limits {
 
 impl Limits {
     /// Reads the headers (a header that is missing or not a number counts as absent).
-    pub fn read(headers: &http::HeaderMap) -> Self {
+    pub(crate) fn read(headers: &http::HeaderMap) -> Self {
         fn number<T: std::str::FromStr>(headers: &http::HeaderMap, name: &str) -> Option<T> {
             headers.get(name)?.to_str().ok()?.trim().parse().ok()
         }
@@ -41,7 +41,7 @@ impl Limits {
 
 /// What an answer means for the calls after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Go on.
     Proceed,
     /// The call was refused for a rate limit; make no call for this long.
@@ -53,7 +53,13 @@ pub enum Verdict {
 
 /// Judges an answer with `status`, `limits` and GitHub's `message`, at `now` (Unix seconds),
 /// after `in_a_row` rate-limited answers just before it.
-pub fn judge(status: u16, limits: &Limits, message: &str, now: i64, in_a_row: u32) -> Verdict {
+pub(crate) fn judge(
+    status: u16,
+    limits: &Limits,
+    message: &str,
+    now: i64,
+    in_a_row: u32,
+) -> Verdict {
     let said_so = limits.retry_after.is_some()
         || limits.remaining == Some(0)
         || message.to_ascii_lowercase().contains("rate limit");

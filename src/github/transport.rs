@@ -17,11 +17,11 @@ use super::client::{GitHub, GitHubError};
 use super::ratelimit::{Limits, Verdict, judge};
 use crate::metrics::{self, GitHubCall};
 
-pub use crate::timing::CREATION_SPACING;
+pub(crate) use crate::timing::CREATION_SPACING;
 
 /// HTTP methods previewd uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// Reads.
     Get,
     /// Creates content (comments, reactions).
@@ -41,7 +41,7 @@ impl Method {
 }
 
 /// One call.
-pub struct Call {
+pub(crate) struct Call {
     /// What previewd is doing (for errors).
     pub operation: &'static str,
     /// Method.
@@ -58,7 +58,7 @@ pub struct Call {
 
 impl Call {
     /// A GET.
-    pub fn get(operation: &'static str, endpoint: &'static str, path: String) -> Self {
+    pub(crate) fn get(operation: &'static str, endpoint: &'static str, path: String) -> Self {
         Call {
             operation,
             method: Method::Get,
@@ -70,7 +70,7 @@ impl Call {
     }
 
     /// A call with a JSON body.
-    pub fn with_body(
+    pub(crate) fn with_body(
         operation: &'static str,
         method: Method,
         endpoint: &'static str,
@@ -89,7 +89,7 @@ impl Call {
 }
 
 /// An answer, whatever its status.
-pub struct Answer {
+pub(crate) struct Answer {
     /// HTTP status.
     pub status: u16,
     /// Headers.
@@ -100,7 +100,7 @@ pub struct Answer {
 
 /// The shared state of the policy.
 #[derive(Default)]
-pub struct Pacing {
+pub(crate) struct Pacing {
     /// No call before this moment (a rate limit is in force).
     paused_until: Mutex<Option<Instant>>,
     /// Rate-limited answers in a row (for the backoff).
@@ -129,7 +129,7 @@ impl Pacing {
 impl GitHub {
     /// Sends `call` under the policy and returns the answer, whatever its status; an error only
     /// when no answer came, or GitHub (now or earlier) said to slow down.
-    pub async fn send(&self, call: Call) -> Result<Answer, GitHubError> {
+    pub(crate) async fn send(&self, call: Call) -> Result<Answer, GitHubError> {
         let operation = call.operation;
         if let Some(retry_in) = self.pacing.paused_for() {
             return Err(GitHubError::RateLimited {
@@ -223,7 +223,7 @@ impl GitHub {
 
     /// Sends `call` and reads a 2xx answer as `T`; any other status is an error with GitHub's
     /// message.
-    pub async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, GitHubError> {
+    pub(crate) async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, GitHubError> {
         let operation = call.operation;
         self.send(call).await?.json(operation)
     }
@@ -231,7 +231,10 @@ impl GitHub {
 
 impl Answer {
     /// A 2xx answer's body read as `T`; any other status is an error with GitHub's message.
-    pub fn json<T: DeserializeOwned>(&self, operation: &'static str) -> Result<T, GitHubError> {
+    pub(crate) fn json<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+    ) -> Result<T, GitHubError> {
         if !(200..300).contains(&self.status) {
             return Err(GitHubError::Status {
                 operation,

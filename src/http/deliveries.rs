@@ -10,10 +10,10 @@ use crate::metrics::{self, Delivery};
 
 /// The result the handler reports for the metrics (a response extension).
 #[derive(Clone, Copy, Debug)]
-pub struct Result(pub &'static str);
+pub(crate) struct Result(pub &'static str);
 
 /// Middleware around `POST /webhooks/github`.
-pub async fn count(request: Request, next: Next) -> Response {
+pub(crate) async fn count(request: Request, next: Next) -> Response {
     let event = request
         .headers()
         .get("x-github-event")

@@ -11,14 +11,14 @@ use super::AppState;
 use crate::model::crd::PreviewEnvironment;
 
 /// The process is alive.
-pub async fn alive() -> &'static str {
+pub(crate) async fn alive() -> &'static str {
     "ok"
 }
 
 /// Ready to take webhooks: not shutting down, the API server answers, and it serves the
 /// PreviewEnvironment CRD to previewd. One list of at most one preview's metadata answers both
 /// questions (and that previewd may list them), so a probe costs one small request.
-pub async fn ready(State(app): State<AppState>) -> (StatusCode, String) {
+pub(crate) async fn ready(State(app): State<AppState>) -> (StatusCode, String) {
     if !app.accepting.load(Ordering::Relaxed) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".to_owned());
     }

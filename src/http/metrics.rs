@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Every metric of the process.
-pub async fn scrape() -> impl IntoResponse {
+pub(crate) async fn scrape() -> impl IntoResponse {
     (
         [(CONTENT_TYPE, OPENMETRICS)],
         crate::metrics::get().encode(),

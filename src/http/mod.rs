@@ -1,9 +1,9 @@
 //! The HTTP side: GitHub webhooks in; health and metrics out.
 
-pub mod deliveries;
-pub mod health;
-pub mod metrics;
-pub mod webhook;
+pub(crate) mod deliveries;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod webhook;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -25,7 +25,11 @@ fn reply(status: StatusCode, result: &'static str, body: impl Into<String>) -> A
 }
 
 /// Handles one delivery.
-pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
+pub(crate) async fn receive(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
     let delivery = header(&headers, "x-github-delivery")
         .unwrap_or("-")
         .to_owned();

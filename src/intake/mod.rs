@@ -1,6 +1,6 @@
 //! What previewd learns from outside becomes desired state: deliveries and the resync record
 //! PreviewEnvironments; the orphan sweep removes namespaces whose preview is gone.
 
-pub mod orphans;
-pub mod record;
+pub(crate) mod orphans;
+pub(crate) mod record;
 pub mod resync;

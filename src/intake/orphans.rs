@@ -22,7 +22,7 @@ fn count(action: &str) {
 
 /// What a sweep found.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Sweep {
+pub(crate) struct Sweep {
     /// Namespaces whose owner is confirmed gone, deleted.
     pub deleted: Vec<String>,
     /// Namespaces that look like ours but cannot be tied to an owner, left alone.
@@ -31,7 +31,7 @@ pub struct Sweep {
 
 /// Who owns a namespace, as far as the API server can tell.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// The PreviewEnvironment of that uid exists.
     Present,
     /// No PreviewEnvironment has that uid (none of that name, or one with another uid).
@@ -41,7 +41,7 @@ pub enum Owner {
 }
 
 /// Judges a namespace's owner from its annotation and the PreviewEnvironment of its name (pure).
-pub fn owner(annotated_uid: Option<&str>, preview_uid: Option<&str>) -> Owner {
+pub(crate) fn owner(annotated_uid: Option<&str>, preview_uid: Option<&str>) -> Owner {
     match (annotated_uid, preview_uid) {
         (None, _) => Owner::Unknown,
         (Some(owner), Some(current)) if owner == current => Owner::Present,
@@ -50,7 +50,7 @@ pub fn owner(annotated_uid: Option<&str>, preview_uid: Option<&str>) -> Owner {
 }
 
 /// Deletes this installation's namespaces whose PreviewEnvironment is confirmed gone.
-pub async fn sweep(ctx: &Ctx) -> Result<Sweep, kube::Error> {
+pub(crate) async fn sweep(ctx: &Ctx) -> Result<Sweep, kube::Error> {
     let namespaces = Api::<Namespace>::all(ctx.client.clone());
     let previews = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let selector = labels::instance_selector(&ctx.settings.instance);

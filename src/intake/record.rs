@@ -18,7 +18,7 @@ const WEBHOOK_MANAGER: &str = "previewd-webhook";
 
 /// What recording an event did.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The desired state was written (`changed`) or already said the same.
     Recorded {
         /// PreviewEnvironment name.
@@ -32,7 +32,7 @@ pub enum Outcome {
 
 /// Records the desired state after `event` for this installation; `mode_label` is the
 /// repository's label-mode label, if any.
-pub async fn record_pull_request(
+pub(crate) async fn record_pull_request(
     client: &Client,
     instance: &str,
     event: &PullRequestEvent,
@@ -46,7 +46,7 @@ pub async fn record_pull_request(
 }
 
 /// Records a command from a PR comment for the controller to authorize and run.
-pub async fn record_command(
+pub(crate) async fn record_command(
     client: &Client,
     instance: &str,
     event: &CommandEvent,

@@ -41,8 +41,13 @@ pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = 
             let span = tracing::info_span!("resync", repository = %repository.name);
             let _entered = span.enter();
             match converge(&ctx, &cache, &repository.name).await {
-                Ok(round) if round.changed() => tracing::info!(?round, "resync caught up"),
-                Ok(round) => tracing::debug!(?round, "resync found nothing to do"),
+                Ok(round) if round.changed() => round.log("resync caught up"),
+                Ok(round) => tracing::debug!(
+                    open = round.open,
+                    pages_fresh = round.pages_fresh,
+                    pages_unchanged = round.pages_unchanged,
+                    "resync found nothing to do"
+                ),
                 Err(error) => tracing::warn!(%error, "resync skipped this repository"),
             }
         }
@@ -51,7 +56,7 @@ pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = 
 
 /// What a round did for one repository.
 #[derive(Debug, Default)]
-pub struct Round {
+pub(crate) struct Round {
     /// Open pull requests GitHub listed.
     pub open: usize,
     /// List pages answered anew.
@@ -68,11 +73,22 @@ impl Round {
     fn changed(&self) -> bool {
         self.recorded > 0 || self.confirmed_closed > 0
     }
+
+    fn log(&self, what: &str) {
+        tracing::info!(
+            open = self.open,
+            pages_fresh = self.pages_fresh,
+            pages_unchanged = self.pages_unchanged,
+            recorded = self.recorded,
+            confirmed_closed = self.confirmed_closed,
+            "{what}"
+        );
+    }
 }
 
 /// Why a repository's round stopped.
 #[derive(Debug, thiserror::Error)]
-pub enum ResyncError {
+pub(crate) enum ResyncError {
     /// Listing failed.
     #[error(transparent)]
     GitHub(#[from] GitHubError),

@@ -45,7 +45,7 @@ pub enum Command {
 impl Command {
     /// The canonical text of the command, e.g. `/preview extend 1d12h` or
     /// `/preview deploy abc1234` (`Help` is always `/preview help`).
-    pub fn as_text(&self) -> String {
+    pub(crate) fn as_text(&self) -> String {
         match self {
             Command::Deploy { sha: None } => format!("{PREFIX} deploy"),
             Command::Deploy { sha: Some(sha) } => format!("{PREFIX} deploy {sha}"),
@@ -65,7 +65,7 @@ impl Command {
 
 /// The commands as markdown, one per line, each in inline code so that the help itself never
 /// parses as a command.
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 **previewd commands**: comment on the pull request with the command on a line of its own.
 
 - `/preview deploy`: deploy the preview of this pull request
@@ -80,4 +80,4 @@ pub const HELP: &str = "\
 ";
 
 /// The command word, matched case-insensitively.
-pub const PREFIX: &str = "/preview";
+pub(crate) const PREFIX: &str = "/preview";

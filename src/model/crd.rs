@@ -11,9 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::command::Command;
 use super::pull::PullFacts;
 
-/// API group of previewd's resources.
-pub const GROUP: &str = "previewd.dev";
-
 /// A pull request's preview: what should run (spec) and what does (status).
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[kube(
@@ -184,7 +181,7 @@ pub enum DestroyReason {
 
 impl DestroyReason {
     /// How the reason reads in a PR comment.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             DestroyReason::Closed => "the pull request was closed",
             DestroyReason::Merged => "the pull request was merged",
@@ -197,7 +194,7 @@ impl DestroyReason {
 
     /// Whether a maintainer's `/preview deploy` clears this reason (a closed pull request
     /// cannot be deployed, and a deleted record is gone).
-    pub fn cleared_by_deploy_command(self) -> bool {
+    pub(crate) fn cleared_by_deploy_command(self) -> bool {
         matches!(
             self,
             DestroyReason::Requested | DestroyReason::Expired | DestroyReason::LabelRemoved
@@ -225,7 +222,7 @@ pub enum Phase {
 
 impl Phase {
     /// The phase's name as shown in status and comments.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Phase::Pending => "Pending",
             Phase::Deploying => "Deploying",

@@ -21,7 +21,7 @@ const UNITS: [(char, u64); 5] = [
 
 /// Why a text is not a duration previewd takes; the message names the text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// Nothing was written.
     #[error("empty duration: write one like `30m`, `24h` or `1d12h`")]
     Empty,
@@ -76,7 +76,7 @@ pub enum DurationError {
 }
 
 /// Parses a human duration such as `90s`, `72h` or `1d12h` (surrounding whitespace is ignored).
-pub fn parse(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse(text: &str) -> Result<Duration, DurationError> {
     let input = text.trim();
     let owned = || input.to_owned();
     if input.is_empty() {
@@ -139,7 +139,7 @@ fn is_unit(unit: &str) -> bool {
 /// The canonical compact form of whole seconds, largest units first and zero parts left out:
 /// 93600 seconds is `1d2h`, nothing is `0s`. Fractions of a second are dropped, so
 /// `parse(&format(d))` gives `d` back for every whole number of seconds it takes.
-pub fn format(d: Duration) -> String {
+pub(crate) fn format(d: Duration) -> String {
     let mut left = d.as_secs();
     if left == 0 {
         return "0s".to_owned();

@@ -12,19 +12,19 @@ pub const MANAGER: &str = "previewd";
 /// Which previewd installation owns the object (two installations never touch each other's).
 pub const INSTANCE: &str = "previewd.dev/instance";
 /// The owning PreviewEnvironment's name.
-pub const PREVIEW: &str = "previewd.dev/preview";
+pub(crate) const PREVIEW: &str = "previewd.dev/preview";
 /// GitHub's repository id.
-pub const REPOSITORY_ID: &str = "previewd.dev/repository-id";
+pub(crate) const REPOSITORY_ID: &str = "previewd.dev/repository-id";
 /// PR number.
-pub const PULL_REQUEST: &str = "previewd.dev/pull-request";
+pub(crate) const PULL_REQUEST: &str = "previewd.dev/pull-request";
 /// Annotation: the owning PreviewEnvironment's uid; only its end may delete the namespace.
 pub const OWNER_UID: &str = "previewd.dev/owner-uid";
 /// Annotation: the PR's web address.
-pub const PULL_REQUEST_URL: &str = "previewd.dev/pull-request-url";
+pub(crate) const PULL_REQUEST_URL: &str = "previewd.dev/pull-request-url";
 /// Annotation: `owner/name`.
-pub const REPOSITORY: &str = "previewd.dev/repository";
+pub(crate) const REPOSITORY: &str = "previewd.dev/repository";
 /// Annotation: the deployed head SHA.
-pub const SHA: &str = "previewd.dev/sha";
+pub(crate) const SHA: &str = "previewd.dev/sha";
 
 /// Label selector for everything an installation manages.
 pub fn instance_selector(instance: &str) -> String {
@@ -32,7 +32,7 @@ pub fn instance_selector(instance: &str) -> String {
 }
 
 /// Field manager of everything previewd's controller applies.
-pub const FIELD_MANAGER: &str = "previewd";
+pub(crate) const FIELD_MANAGER: &str = "previewd";
 
 /// Labels on a PreviewEnvironment, its namespace and every object applied into it.
 pub fn preview_labels(
@@ -51,7 +51,10 @@ pub fn preview_labels(
 }
 
 /// Annotations on a preview's namespace.
-pub fn namespace_annotations(pe: &PreviewEnvironment, uid: &str) -> BTreeMap<String, String> {
+pub(crate) fn namespace_annotations(
+    pe: &PreviewEnvironment,
+    uid: &str,
+) -> BTreeMap<String, String> {
     BTreeMap::from([
         (OWNER_UID.to_owned(), uid.to_owned()),
         (
@@ -68,7 +71,7 @@ pub fn namespace_annotations(pe: &PreviewEnvironment, uid: &str) -> BTreeMap<Str
 
 /// Whether a namespace with these labels and annotations belongs to this installation and to the
 /// PreviewEnvironment with `uid`: the only namespaces previewd may change or delete.
-pub fn owned_by(
+pub(crate) fn owned_by(
     labels: Option<&BTreeMap<String, String>>,
     annotations: Option<&BTreeMap<String, String>>,
     instance: &str,
@@ -84,7 +87,7 @@ pub fn owned_by(
 }
 
 /// [`owned_by`] on an object's metadata.
-pub fn owns(
+pub(crate) fn owns(
     meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
     instance: &str,
     uid: &str,

@@ -3,9 +3,9 @@
 
 pub mod command;
 pub mod crd;
-pub mod duration;
+pub(crate) mod duration;
 pub mod event;
 pub mod labels;
 pub mod names;
 pub mod pull;
-pub mod time;
+pub(crate) mod time;

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 /// Longest Kubernetes label-style name (RFC 1123 label).
-pub const MAX_NAME_LEN: usize = 63;
+pub(crate) const MAX_NAME_LEN: usize = 63;
 
 /// The name of a PR's namespace and of its `PreviewEnvironment`.
 ///
@@ -23,7 +23,7 @@ pub fn preview_name(full_name: &str, number: u64) -> String {
 
 /// A lowercase RFC 1123 slug of `text` of at most `max` characters: runs of anything but
 /// `[a-z0-9]` become one `-`, and no `-` leads or trails.
-pub fn slug(text: &str, max: usize) -> String {
+pub(crate) fn slug(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max));
     let mut pending_dash = false;
     for c in text.chars().map(|c| c.to_ascii_lowercase()) {
@@ -48,7 +48,7 @@ pub fn slug(text: &str, max: usize) -> String {
 }
 
 /// Whether `name` is a valid RFC 1123 label.
-pub fn is_rfc1123_label(name: &str) -> bool {
+pub(crate) fn is_rfc1123_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
         && name

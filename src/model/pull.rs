@@ -53,7 +53,7 @@ pub struct Repository {
 
 impl Repository {
     /// The `(owner, name)` halves of the full name.
-    pub fn owner_and_name(&self) -> (&str, &str) {
+    pub(crate) fn owner_and_name(&self) -> (&str, &str) {
         self.full_name
             .split_once('/')
             .unwrap_or((self.full_name.as_str(), ""))

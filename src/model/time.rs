@@ -6,17 +6,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::jiff::Timestamp;
 
 /// A Kubernetes `Time` (second precision, as the API server stores it).
-pub fn to_k8s(at: DateTime<Utc>) -> Time {
+pub(crate) fn to_k8s(at: DateTime<Utc>) -> Time {
     Time(Timestamp::from_second(at.timestamp()).unwrap_or_default())
 }
 
 /// A Kubernetes `MicroTime` (microsecond precision, as Events carry it).
-pub fn to_k8s_micro(at: DateTime<Utc>) -> MicroTime {
+pub(crate) fn to_k8s_micro(at: DateTime<Utc>) -> MicroTime {
     MicroTime(Timestamp::from_microsecond(at.timestamp_micros()).unwrap_or_default())
 }
 
 /// previewd's time of a Kubernetes `Time`.
-pub fn from_k8s(at: &Time) -> DateTime<Utc> {
+pub(crate) fn from_k8s(at: &Time) -> DateTime<Utc> {
     DateTime::from_timestamp(at.0.as_second(), at.0.subsec_nanosecond().max(0) as u32)
         .unwrap_or_default()
 }

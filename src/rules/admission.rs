@@ -4,7 +4,7 @@ use crate::rules::queue::Slot;
 
 /// What the controller may do with a preview that should be deployed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Render and apply.
     Proceed,
     /// Do not apply; the preview is Pending for this reason.
@@ -17,7 +17,7 @@ pub enum Admission {
 
 /// Facts the decision needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// The configuration's pause switch.
     pub paused: bool,
     /// The SHA the preview should run.
@@ -29,13 +29,13 @@ pub struct Facts<'a> {
 }
 
 /// Whether the decision needs a slot from the queue: only a first deployment takes one.
-pub fn needs_slot(running_sha: Option<&str>) -> bool {
+pub(crate) fn needs_slot(running_sha: Option<&str>) -> bool {
     running_sha.is_none()
 }
 
 /// Decides. Pausing stops anything new (a first deploy or a new SHA) but leaves running previews
 /// alone; the caps stop only first deploys.
-pub fn admit(facts: &Facts<'_>) -> Admission {
+pub(crate) fn admit(facts: &Facts<'_>) -> Admission {
     if facts.paused {
         return match facts.running_sha {
             Some(running) if running == facts.head_sha => Admission::Proceed,
@@ -57,7 +57,7 @@ pub fn admit(facts: &Facts<'_>) -> Admission {
 }
 
 /// `1st`, `2nd`, `3rd`, `4th`, ..., `11th`, `21st`.
-pub fn ordinal(n: usize) -> String {
+pub(crate) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
         (1, _) => "st",

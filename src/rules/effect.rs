@@ -10,7 +10,7 @@ use crate::rules::expiry::{expires_at, extended};
 
 /// What the command needs to know besides the spec.
 #[derive(Clone, Copy, Debug)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// Who asked (already authorized).
     pub login: &'a str,
     /// The repository's time to live.
@@ -23,7 +23,7 @@ pub struct Facts<'a> {
 
 /// The answer to a command.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Effect {
+pub(crate) struct Effect {
     /// Shown in the PR comment.
     pub notice: String,
     /// When the command counts as done.
@@ -32,7 +32,7 @@ pub struct Effect {
 
 /// When a command is done (its reaction: 🚀 when done, 😕 when failed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Done {
+pub(crate) enum Done {
     /// Done as soon as it is recorded.
     Now,
     /// Could not be done; the notice says why.
@@ -42,7 +42,11 @@ pub enum Done {
 }
 
 /// Applies `command` to `spec` and says what happened.
-pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<'_>) -> Effect {
+pub(crate) fn apply(
+    spec: &mut PreviewEnvironmentSpec,
+    command: &Command,
+    facts: Facts<'_>,
+) -> Effect {
     let who = format!("@{}", facts.login);
     let asked = format!("{who} `{}`", command.as_text());
     let failed = |why: String| Effect {
@@ -144,7 +148,7 @@ pub fn apply(spec: &mut PreviewEnvironmentSpec, command: &Command, facts: Facts<
 }
 
 /// The answer to a command from someone without write permission.
-pub fn refusal(login: &str, command: &Command, repository: &str) -> String {
+pub(crate) fn refusal(login: &str, command: &Command, repository: &str) -> String {
     format!(
         "@{login} `{}` was refused: commands need write permission on {repository}",
         command.as_text()
@@ -152,7 +156,7 @@ pub fn refusal(login: &str, command: &Command, repository: &str) -> String {
 }
 
 /// The answer to a command whose author's permission GitHub would not tell.
-pub fn unverified(login: &str, command: &Command, error: &impl std::fmt::Display) -> String {
+pub(crate) fn unverified(login: &str, command: &Command, error: &impl std::fmt::Display) -> String {
     format!(
         "@{login} `{}` was not run: previewd could not check the permission ({error})",
         command.as_text()

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentSpec};
+use crate::model::crd::PreviewEnvironmentSpec;
 use crate::timing::SAME_MOMENT;
 
 /// When `spec`'s preview, deploying since `deployed_since`, expires under `ttl`; `None` when it
 /// never does.
-pub fn expires_at(
+pub(crate) fn expires_at(
     spec: &PreviewEnvironmentSpec,
     ttl: Option<Duration>,
     deployed_since: Option<DateTime<Utc>>,
@@ -37,15 +37,13 @@ pub fn expires_at(
     }
 }
 
-/// When `pe` expires under `ttl`, counting from its current deployment's start as well.
-pub fn preview_expires_at(pe: &PreviewEnvironment, ttl: Option<Duration>) -> Option<DateTime<Utc>> {
-    let deployed_since = pe.status.as_ref().and_then(|s| s.deploy_started_at);
-    expires_at(&pe.spec, ttl, deployed_since)
-}
-
 /// The new end after `/preview extend <by>`: from the current end, or from now if that is later
 /// (extending an already expired preview counts from now).
-pub fn extended(current: Option<DateTime<Utc>>, by: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn extended(
+    current: Option<DateTime<Utc>>,
+    by: Duration,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
     let by = chrono::Duration::from_std(by).unwrap_or(chrono::Duration::MAX);
     let from = current.map_or(now, |end| end.max(now));
     from.checked_add_signed(by)

@@ -7,7 +7,7 @@ use crate::model::crd::PreviewEnvironmentSpec;
 
 /// The policy's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     /// The preview may run (subject to pause and caps).
     Open,
     /// It may not, for this reason.
@@ -16,7 +16,7 @@ pub enum Gate {
 
 /// Why a preview may not run, and what follows from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Closed {
+pub(crate) struct Closed {
     /// Shown in the status and the PR comment.
     pub reason: String,
     /// Whether a PR comment is posted while nothing runs (forks and drafts: people wait for
@@ -28,7 +28,7 @@ pub struct Closed {
 }
 
 /// Judges `spec` by `repo`'s policy.
-pub fn gate(spec: &PreviewEnvironmentSpec, repo: &RepositoryConfig) -> Gate {
+pub(crate) fn gate(spec: &PreviewEnvironmentSpec, repo: &RepositoryConfig) -> Gate {
     if spec.pull.fork {
         return match spec.approved_sha.as_deref() {
             Some(approved) if approved == spec.pull.head_sha => Gate::Open,

@@ -12,7 +12,7 @@ use crate::model::pull::{PullFacts, PullState};
 
 /// What to do with an event.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Record this spec (it may equal the existing one: recording is idempotent).
     Record(Box<PreviewEnvironmentSpec>),
     /// Change nothing, for this reason.
@@ -22,7 +22,7 @@ pub enum Decision {
 /// Decides the desired state after `event`, received `now`, given the recorded spec, if any,
 /// and the label of the repository's label mode, if it has one. A push's time is when previewd
 /// learned of it (the payload's timestamps can be old or skewed).
-pub fn decide(
+pub(crate) fn decide(
     existing: Option<&PreviewEnvironmentSpec>,
     event: &PullRequestEvent,
     mode_label: Option<&str>,
@@ -106,7 +106,7 @@ pub fn decide(
 /// Records a command for the controller to run. A comment already taken or already waiting
 /// changes nothing; a pull request previewd has not seen is recorded with what the comment's
 /// payload tells, and the controller asks GitHub for the rest before anything else.
-pub fn with_command(
+pub(crate) fn with_command(
     existing: Option<&PreviewEnvironmentSpec>,
     processed: &[u64],
     event: &CommandEvent,
@@ -153,7 +153,7 @@ fn blank() -> PreviewEnvironmentSpec {
 
 /// The recorded spec settled by what GitHub reports `now`. A close GitHub reports destroys; an
 /// open PR clears only a close or a merge (the reasons a reopen clears).
-pub fn settle(
+pub(crate) fn settle(
     recorded: &PreviewEnvironmentSpec,
     pull: &PullFacts,
     state: PullState,

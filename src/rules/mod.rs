@@ -1,12 +1,12 @@
 //! Pure decisions, no I/O: what an event means for the desired state, whether a preview may run
 //! and when, what a command does, when a preview expires and whether its workloads are ready.
 
-pub mod admission;
-pub mod effect;
-pub mod expiry;
-pub mod gate;
-pub mod intent;
-pub mod plan;
-pub mod queue;
+pub(crate) mod admission;
+pub(crate) mod effect;
+pub(crate) mod expiry;
+pub(crate) mod gate;
+pub(crate) mod intent;
+pub(crate) mod plan;
+pub(crate) mod queue;
 pub mod readiness;
-pub mod status;
+pub(crate) mod status;

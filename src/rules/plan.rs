@@ -23,7 +23,7 @@ use crate::timing;
 
 /// What the controller knows about a preview when it plans.
 #[derive(Clone, Debug)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// The preview's name, which is also its namespace's.
     pub name: &'a str,
     /// What should be.
@@ -54,7 +54,7 @@ pub struct Facts<'a> {
 
 /// The namespace of the preview's name, as the API server showed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NamespaceState {
+pub(crate) enum NamespaceState {
     /// There is none.
     Absent,
     /// It carries this preview's ownership labels and uid.
@@ -71,7 +71,7 @@ pub enum NamespaceState {
 
 /// How applying the preview's objects went.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ApplyOutcome {
+pub(crate) enum ApplyOutcome {
     /// Rendering or resolving the kinds refused the set; nothing was applied.
     Invalid(String),
     /// The API server refused an object (the message names it); what came before it may run.
@@ -104,7 +104,7 @@ pub enum ApplyOutcome {
 
 /// The one thing to do now.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Ask GitHub for the pull request and record what it says (deliveries disagreed, or a
     /// command came for a pull request previewd had not seen).
     Confirm,
@@ -134,7 +134,7 @@ pub enum Step {
 
 /// When the controller looks at the preview again after a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Then {
+pub(crate) enum Then {
     /// When something about it changes (its spec, its namespace, its workloads).
     AwaitChange,
     /// After this long (or sooner, when something changes).
@@ -144,7 +144,7 @@ pub enum Then {
 }
 
 /// The next step for the preview the facts describe.
-pub fn plan(f: &Facts<'_>) -> Step {
+pub(crate) fn plan(f: &Facts<'_>) -> Step {
     if f.deleting {
         let reason = match f.spec.desired {
             Desired::Destroyed(reason) => reason,

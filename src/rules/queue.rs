@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 /// A preview as the queue sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// PreviewEnvironment name.
     pub name: String,
     /// `owner/name`, lowercased.
@@ -19,7 +19,7 @@ pub struct Entry {
 }
 
 /// The caps in force.
-pub struct Caps<'a> {
+pub(crate) struct Caps<'a> {
     /// At most this many previews deployed at once across all repositories.
     pub global: Option<usize>,
     /// A repository's own cap.
@@ -28,7 +28,7 @@ pub struct Caps<'a> {
 
 /// Where a preview that wants to deploy stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Slot {
+pub(crate) enum Slot {
     /// It may deploy now.
     Free,
     /// It waits.
@@ -42,7 +42,7 @@ pub enum Slot {
 
 /// Whether `me` (not holding a deployment, waiting since `since`) may take a slot: every
 /// preview that started waiting earlier is served first.
-pub fn slot(entries: &[Entry], me: &Entry, since: DateTime<Utc>, caps: &Caps<'_>) -> Slot {
+pub(crate) fn slot(entries: &[Entry], me: &Entry, since: DateTime<Utc>, caps: &Caps<'_>) -> Slot {
     let mut total = 0;
     let mut per_repository: HashMap<&str, usize> = HashMap::new();
     for held in entries.iter().filter(|e| e.holds && e.name != me.name) {

@@ -15,7 +15,7 @@ pub enum Readiness {
 }
 
 /// Kinds whose readiness previewd waits for.
-pub fn is_workload(api_version: &str, kind: &str) -> bool {
+pub(crate) fn is_workload(api_version: &str, kind: &str) -> bool {
     matches!(
         (api_version, kind),
         ("apps/v1", "Deployment" | "StatefulSet") | ("batch/v1", "Job")
@@ -34,7 +34,7 @@ pub fn readiness(kind: &str, object: &Value) -> Readiness {
 
 /// The readiness of a set of applied objects (as the API server returned them): the first
 /// workload that failed decides, else the first that is not ready; all ready means Ready.
-pub fn overall(applied: &[Value]) -> Readiness {
+pub(crate) fn overall(applied: &[Value]) -> Readiness {
     let mut waiting = None;
     for object in applied {
         let text = |pointer| {

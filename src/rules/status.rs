@@ -9,7 +9,7 @@ use crate::model::time::to_k8s;
 
 /// What a reconcile found; turned into status and comment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// Phase.
     pub phase: Phase,
     /// Why (failure, what is awaited, destroy reason).
@@ -34,11 +34,11 @@ pub struct Observation {
 
 /// Whether a preview has objects applied (it counts against the caps until its namespace is
 /// gone).
-pub fn holds_deployment(status: &PreviewEnvironmentStatus) -> bool {
+pub(crate) fn holds_deployment(status: &PreviewEnvironmentStatus) -> bool {
     status.deployed_sha.is_some() && holds_phase(status.phase)
 }
 
-pub fn holds_phase(phase: Phase) -> bool {
+pub(crate) fn holds_phase(phase: Phase) -> bool {
     matches!(
         phase,
         Phase::Deploying | Phase::Ready | Phase::Failed | Phase::Terminating
@@ -46,7 +46,7 @@ pub fn holds_phase(phase: Phase) -> bool {
 }
 
 /// The PR comment as this reconcile left it.
-pub struct Comment {
+pub(crate) struct Comment {
     /// Its id, once known.
     pub id: Option<u64>,
     /// Fingerprint of what it shows.
@@ -59,7 +59,7 @@ pub struct Comment {
 const COMMENT_CONDITION: &str = "CommentUpToDate";
 
 /// The status to write: `seen`, with transition times kept while the phase stays.
-pub fn next_status(
+pub(crate) fn next_status(
     current: &PreviewEnvironmentStatus,
     generation: Option<i64>,
     seen: Observation,
