@@ -4,7 +4,7 @@
 pub(crate) mod apply;
 pub(crate) mod commands;
 pub(crate) mod comment;
-pub(crate) mod confirm;
+pub mod confirm;
 pub(crate) mod deploy;
 pub mod events;
 pub mod kinds;

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::AppState;
 use super::deliveries::Result as Delivered;
 use crate::github::webhook::{WebhookEvent, parse, signature_is_valid};
-use crate::intake::record::{Outcome, record_command, record_pull_request};
+use crate::intake::record::{Delivery, Outcome, record};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -62,7 +62,8 @@ pub(crate) async fn receive(
                 let Some(repo) = app.config.repository(&pr.pull.repository.full_name) else {
                     return not_served();
                 };
-                let recorded = record_pull_request(&app.client, &app.instance, &pr, repo.label.as_deref());
+                let delivery = Delivery::Pull { event: &pr, mode_label: repo.label.as_deref() };
+                let recorded = record(&app.client, &app.instance, delivery);
                 answer(recorded.instrument(span).await)
             }
             WebhookEvent::Command(command) => {
@@ -70,7 +71,7 @@ pub(crate) async fn receive(
                 if app.config.repository(&command.pull.repository.full_name).is_none() {
                     return not_served();
                 }
-                let recorded = record_command(&app.client, &app.instance, &command);
+                let recorded = record(&app.client, &app.instance, Delivery::Command(&command));
                 answer(recorded.instrument(span).await)
             }
         }

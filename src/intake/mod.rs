@@ -2,5 +2,5 @@
 //! PreviewEnvironments; the orphan sweep removes namespaces whose preview is gone.
 
 pub(crate) mod orphans;
-pub(crate) mod record;
+pub mod record;
 pub mod resync;

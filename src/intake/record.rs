@@ -1,8 +1,9 @@
 //! Recording intent: the only thing the webhook handler writes. Reads the recorded
-//! PreviewEnvironment, decides (pure), and writes the new spec with optimistic concurrency, so
-//! concurrent or repeated deliveries settle on the newest state and repeats change nothing.
+//! PreviewEnvironment, decides (pure: `decide`), and writes the new spec with optimistic
+//! concurrency, so concurrent or repeated deliveries settle on the newest state and repeats
+//! change nothing.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use kube::api::{ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
@@ -11,12 +12,65 @@ use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
 use crate::model::names;
 use crate::model::pull::PullFacts;
-use crate::rules::intent::{Decision, decide, with_command};
+use crate::rules::intent::{self, with_command};
+
+pub use crate::rules::intent::Decision;
 
 /// Field manager of the webhook side.
 const WEBHOOK_MANAGER: &str = "previewd-webhook";
 
-/// What recording an event did.
+/// What previewd learned that may change a preview's desired state.
+#[derive(Clone, Copy, Debug)]
+pub enum Delivery<'a> {
+    /// Something happened to the pull request (a delivery, or what the resync found);
+    /// `mode_label` is its repository's label-mode label, if it has one.
+    Pull {
+        /// What happened.
+        event: &'a PullRequestEvent,
+        /// The repository's label-mode label.
+        mode_label: Option<&'a str>,
+    },
+    /// A maintainer's command in a new comment.
+    Command(&'a CommandEvent),
+}
+
+impl Delivery<'_> {
+    /// The pull request it is about.
+    fn pull(&self) -> &PullFacts {
+        match self {
+            Delivery::Pull { event, .. } => &event.pull,
+            Delivery::Command(event) => &event.pull,
+        }
+    }
+}
+
+/// What `delivery`, arriving `now`, means for the preview `existing` records for this
+/// `instance` (pure): the spec to record, or why nothing changes.
+pub fn decide(
+    existing: Option<&PreviewEnvironment>,
+    instance: &str,
+    delivery: &Delivery<'_>,
+    now: DateTime<Utc>,
+) -> Decision {
+    if let Some(existing) = existing
+        && existing.labels().get(labels::INSTANCE).map(String::as_str) != Some(instance)
+    {
+        return Decision::Ignore("recorded by another previewd installation");
+    }
+    let spec = existing.map(|e| &e.spec);
+    match delivery {
+        Delivery::Pull { event, mode_label } => intent::decide(spec, event, *mode_label, now),
+        Delivery::Command(event) => {
+            let processed = existing
+                .and_then(|e| e.status.as_ref())
+                .map(|s| s.processed_commands.as_slice())
+                .unwrap_or_default();
+            with_command(spec, processed, event)
+        }
+    }
+}
+
+/// What recording a delivery did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// The desired state was written (`changed`) or already said the same.
@@ -30,65 +84,16 @@ pub(crate) enum Outcome {
     Ignored(&'static str),
 }
 
-/// Records the desired state after `event` for this installation; `mode_label` is the
-/// repository's label-mode label, if any.
-pub(crate) async fn record_pull_request(
-    client: &Client,
-    instance: &str,
-    event: &PullRequestEvent,
-    mode_label: Option<&str>,
-) -> Result<Outcome, kube::Error> {
-    let key = Key::new(&event.pull);
-    record(client, instance, key, |existing| {
-        decide(existing.map(|e| &e.spec), event, mode_label, Utc::now())
-    })
-    .await
-}
-
-/// Records a command from a PR comment for the controller to authorize and run.
-pub(crate) async fn record_command(
-    client: &Client,
-    instance: &str,
-    event: &CommandEvent,
-) -> Result<Outcome, kube::Error> {
-    let key = Key::new(&event.pull);
-    record(client, instance, key, |existing| {
-        let processed = existing
-            .and_then(|e| e.status.as_ref())
-            .map(|s| s.processed_commands.as_slice())
-            .unwrap_or_default();
-        with_command(existing.map(|e| &e.spec), processed, event)
-    })
-    .await
-}
-
-/// Which pull request a record is about.
-struct Key<'a> {
-    repository_id: u64,
-    full_name: &'a str,
-    number: u64,
-}
-
-impl<'a> Key<'a> {
-    fn new(pull: &'a PullFacts) -> Self {
-        Key {
-            repository_id: pull.repository.id,
-            full_name: &pull.repository.full_name,
-            number: pull.number,
-        }
-    }
-}
-
 /// Reads the record, decides, and writes with optimistic concurrency, deciding again on what
 /// a concurrent writer wrote.
-async fn record(
+pub(crate) async fn record(
     client: &Client,
     instance: &str,
-    key: Key<'_>,
-    decide: impl Fn(Option<&PreviewEnvironment>) -> Decision,
+    delivery: Delivery<'_>,
 ) -> Result<Outcome, kube::Error> {
     let api = Api::<PreviewEnvironment>::all(client.clone());
-    let name = names::preview_name(key.full_name, key.number);
+    let pull = delivery.pull();
+    let name = names::preview_name(&pull.repository.full_name, pull.number);
     let params = PostParams {
         field_manager: Some(WEBHOOK_MANAGER.into()),
         ..Default::default()
@@ -97,14 +102,7 @@ async fn record(
     loop {
         attempts += 1;
         let existing = api.get_opt(&name).await?;
-        if let Some(existing) = &existing
-            && existing.labels().get(labels::INSTANCE).map(String::as_str) != Some(instance)
-        {
-            return Ok(Outcome::Ignored(
-                "recorded by another previewd installation",
-            ));
-        }
-        let spec = match decide(existing.as_ref()) {
+        let spec = match decide(existing.as_ref(), instance, &delivery, Utc::now()) {
             Decision::Record(spec) => *spec,
             Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
         };
@@ -126,8 +124,8 @@ async fn record(
                     labels: Some(labels::preview_labels(
                         instance,
                         &name,
-                        key.repository_id,
-                        key.number,
+                        pull.repository.id,
+                        pull.number,
                     )),
                     ..ObjectMeta::default()
                 };

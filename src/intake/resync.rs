@@ -17,7 +17,7 @@ use crate::github::client::GitHubError;
 use crate::github::listing::ListCache;
 use crate::github::pull::PullRequest;
 use crate::intake::orphans;
-use crate::intake::record::{Outcome, record_pull_request};
+use crate::intake::record::{Delivery, Outcome, record};
 use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::model::event::{PullAction, PullRequestEvent};
 use crate::model::labels;
@@ -119,7 +119,17 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
             continue;
         };
         let event = observed(pull, PullAction::Resynced, repository_id, full_name);
-        if changed(record_pull_request(&ctx.client, instance, &event, label.as_deref()).await?) {
+        if changed(
+            record(
+                &ctx.client,
+                instance,
+                Delivery::Pull {
+                    event: &event,
+                    mode_label: label.as_deref(),
+                },
+            )
+            .await?,
+        ) {
             round.recorded += 1;
         }
     }
@@ -156,8 +166,17 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
             true => PullAction::Resynced,
         };
         let event = observed(&pull, action, pe.spec.pull.repository.id, full_name);
-        let recorded =
-            changed(record_pull_request(&ctx.client, instance, &event, label.as_deref()).await?);
+        let recorded = changed(
+            record(
+                &ctx.client,
+                instance,
+                Delivery::Pull {
+                    event: &event,
+                    mode_label: label.as_deref(),
+                },
+            )
+            .await?,
+        );
         if recorded && matches!(action, PullAction::Closed { .. }) {
             tracing::info!(
                 pr = pe.spec.pull.number,

@@ -12,7 +12,7 @@ use crate::model::pull::{PullFacts, PullState};
 
 /// What to do with an event.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Decision {
+pub enum Decision {
     /// Record this spec (it may equal the existing one: recording is idempotent).
     Record(Box<PreviewEnvironmentSpec>),
     /// Change nothing, for this reason.
