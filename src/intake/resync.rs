@@ -119,17 +119,7 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
             continue;
         };
         let event = observed(pull, PullAction::Resynced, repository_id, full_name);
-        if changed(
-            record(
-                &ctx.client,
-                instance,
-                Delivery::Pull {
-                    event: &event,
-                    mode_label: label.as_deref(),
-                },
-            )
-            .await?,
-        ) {
+        if note(ctx, &event, label.as_deref()).await? {
             round.recorded += 1;
         }
     }
@@ -166,17 +156,7 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
             true => PullAction::Resynced,
         };
         let event = observed(&pull, action, pe.spec.pull.repository.id, full_name);
-        let recorded = changed(
-            record(
-                &ctx.client,
-                instance,
-                Delivery::Pull {
-                    event: &event,
-                    mode_label: label.as_deref(),
-                },
-            )
-            .await?,
-        );
+        let recorded = note(ctx, &event, label.as_deref()).await?;
         if recorded && matches!(action, PullAction::Closed { .. }) {
             tracing::info!(
                 pr = pe.spec.pull.number,
@@ -190,8 +170,15 @@ async fn converge(ctx: &Ctx, cache: &ListCache, full_name: &str) -> Result<Round
     Ok(round)
 }
 
-fn changed(outcome: Outcome) -> bool {
-    matches!(outcome, Outcome::Recorded { changed: true, .. })
+/// Records what the resync observed like a delivery; whether that changed the desired state.
+async fn note(
+    ctx: &Ctx,
+    event: &PullRequestEvent,
+    mode_label: Option<&str>,
+) -> Result<bool, kube::Error> {
+    let delivery = Delivery::Pull { event, mode_label };
+    let outcome = record(&ctx.client, &ctx.settings.instance, delivery).await?;
+    Ok(matches!(outcome, Outcome::Recorded { changed: true, .. }))
 }
 
 /// A pull request as the REST API shows it, recorded like a delivery of `action` (under the
