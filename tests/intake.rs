@@ -1,0 +1,229 @@
+//! Webhook → spec, in process: GitHub's real payloads, signed as GitHub signs them, verified and
+//! parsed by previewd and turned into the PreviewEnvironment spec it records, with the GitHub
+//! stand-in answering where previewd asks GitHub (confirming a pull request). No control plane
+//! is involved, so each test takes a few milliseconds.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use kube::api::ObjectMeta;
+use previewd::controller::confirm::settled_spec;
+use previewd::github::webhook::{WebhookEvent, parse, signature_is_valid};
+use previewd::intake::record::{Decision, Delivery, decide};
+use previewd::model::command::Command;
+use previewd::model::crd::{Desired, DestroyReason, PreviewEnvironment, PreviewEnvironmentSpec};
+use previewd::model::labels;
+use sha2::Sha256;
+use support::github::{Fault, GitHub, Pull, Targeted};
+use support::webhooks::{Payload, variant};
+
+const SECRET: &[u8] = b"in-process-webhook-secret";
+const INSTANCE: &str = "in-process";
+const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+const PUSHED_SHA: &str = "d6fde92930d4715a2b49857d24b940956b26d2d3";
+
+/// `X-Hub-Signature-256` as GitHub computes it (HMAC-SHA256 of the body, hex), written here
+/// independently of previewd's own signing code.
+fn github_signature(body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).expect("any key length");
+    mac.update(body);
+    let digest: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={digest}")
+}
+
+/// What previewd makes of a delivery: its signature checked as the handler checks it, then
+/// parsed.
+fn received(payload: &Payload) -> WebhookEvent {
+    let body = payload.bytes();
+    assert!(
+        signature_is_valid(SECRET, &body, &github_signature(&body)),
+        "a delivery GitHub signed is accepted"
+    );
+    parse(&payload.event, &body).expect("GitHub's payload parses")
+}
+
+/// The spec previewd records after `event`, given what `existing` recorded.
+fn decided(existing: Option<&PreviewEnvironment>, event: &WebhookEvent) -> Decision {
+    let delivery = match event {
+        WebhookEvent::PullRequest(event) => Delivery::Pull {
+            event,
+            mode_label: None,
+        },
+        WebhookEvent::Command(event) => Delivery::Command(event),
+        other => panic!("not a delivery previewd records: {other:?}"),
+    };
+    decide(existing, INSTANCE, &delivery, now())
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-06-01T12:00:00Z".parse().expect("a time")
+}
+
+fn spec_of(decision: Decision) -> PreviewEnvironmentSpec {
+    match decision {
+        Decision::Record(spec) => *spec,
+        Decision::Ignore(why) => panic!("ignored: {why}"),
+    }
+}
+
+/// The PreviewEnvironment holding `spec`, labelled as `instance`'s.
+fn recorded_by(instance: &str, spec: PreviewEnvironmentSpec) -> PreviewEnvironment {
+    let mut pe = PreviewEnvironment::new("codertocat-hello-world-pr1", spec);
+    pe.metadata = ObjectMeta {
+        name: pe.metadata.name.clone(),
+        labels: Some([(labels::INSTANCE.to_owned(), instance.to_owned())].into()),
+        ..ObjectMeta::default()
+    };
+    pe
+}
+
+/// previewd's GitHub client, pointed at the stand-in.
+fn client(github: &GitHub) -> previewd::github::client::GitHub {
+    previewd::github::client::GitHub::new(
+        &github.url(),
+        GitHub::TOKEN,
+        Some(GitHub::LOGIN.to_owned()),
+        Duration::from_secs(5),
+    )
+    .expect("a client")
+}
+
+#[test]
+fn a_pull_requests_story_becomes_its_desired_state() {
+    let opened = spec_of(decided(None, &received(&variant("pr-opened"))));
+    assert_eq!(opened.desired, Desired::Deployed);
+    assert_eq!(opened.pull.head_sha, OPENED_SHA);
+    assert_eq!(opened.pull.repository.full_name, "Codertocat/Hello-World");
+    assert_eq!(opened.pull.number, 2);
+    assert!(!opened.pull.fork && !opened.confirm_with_github);
+    assert_eq!(opened.last_activity_at, Some(now()), "an open is activity");
+
+    let recorded = recorded_by(INSTANCE, opened.clone());
+    let again = spec_of(decided(Some(&recorded), &received(&variant("pr-opened"))));
+    assert_eq!(
+        again, opened,
+        "a redelivery records the same spec: nothing is written"
+    );
+
+    let pushed = spec_of(decided(
+        Some(&recorded),
+        &received(&variant("pr-synchronize-new-sha")),
+    ));
+    assert_eq!(
+        (pushed.pull.head_sha.as_str(), &pushed.desired),
+        (PUSHED_SHA, &Desired::Deployed)
+    );
+
+    let recorded = recorded_by(INSTANCE, pushed.clone());
+    let merged = spec_of(decided(
+        Some(&recorded),
+        &received(&variant("pr-closed-merged")),
+    ));
+    assert_eq!(merged.desired, Desired::Destroyed(DestroyReason::Merged));
+
+    let recorded = recorded_by(INSTANCE, merged);
+    let reopened = spec_of(decided(Some(&recorded), &received(&variant("pr-reopened"))));
+    assert_eq!(reopened.desired, Desired::Deployed);
+
+    // Delivered late, the older push changes nothing.
+    let recorded = recorded_by(INSTANCE, reopened.clone());
+    let late = decided(
+        Some(&recorded),
+        &received(&variant("pr-synchronize-new-sha")),
+    );
+    assert!(matches!(late, Decision::Ignore(_)), "{late:?}");
+}
+
+#[test]
+fn a_fork_is_recorded_as_one_and_another_installations_record_is_left_alone() {
+    let fork = spec_of(decided(None, &received(&variant("pr-opened-fork"))));
+    assert!(fork.pull.fork);
+    assert_eq!(fork.approved_sha, None, "a fork never deploys by itself");
+
+    let theirs = recorded_by("someone-else", fork);
+    assert_eq!(
+        decided(Some(&theirs), &received(&variant("pr-synchronize-fork"))),
+        Decision::Ignore("recorded by another previewd installation")
+    );
+}
+
+#[tokio::test]
+async fn a_command_on_an_unseen_pull_request_is_settled_by_asking_github() {
+    let comment = variant("issue-comment-on-pr").comment_body("Looks good.\n\n/preview deploy");
+    let event = received(&comment);
+    let spec = spec_of(decided(None, &event));
+    assert!(
+        spec.confirm_with_github,
+        "the comment does not tell the head: ask GitHub"
+    );
+    assert_eq!(spec.commands.len(), 1);
+    assert_eq!(spec.commands[0].command, Command::Deploy { sha: None });
+    assert!(spec.pull.head_sha.is_empty());
+
+    let github = GitHub::start().await;
+    let (full_name, number) = (comment.full_name(), comment.pr_number());
+    let (owner, repo) = full_name.split_once('/').expect("owner/name");
+    let pull = Pull::new(owner, repo, number).head(OPENED_SHA, "feature-cart");
+    github.set_pull(pull);
+    let settled = settled_spec(&client(&github), &spec, now())
+        .await
+        .expect("GitHub answers");
+    assert_eq!(settled.pull.head_sha, OPENED_SHA);
+    assert_eq!(settled.pull.branch, "feature-cart");
+    assert_eq!(settled.pull.repository, spec.pull.repository);
+    assert!(!settled.confirm_with_github);
+    assert_eq!(
+        settled.commands, spec.commands,
+        "the command still waits to be run"
+    );
+    assert_eq!(settled.desired, Desired::Deployed);
+
+    let asked: Vec<(String, String)> = github
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(
+        asked,
+        [(
+            "GET".to_owned(),
+            format!("/repos/{full_name}/pulls/{number}")
+        )],
+        "one read, no write"
+    );
+}
+
+#[tokio::test]
+async fn github_saying_merged_destroys_and_a_github_error_changes_nothing() {
+    let opened = spec_of(decided(None, &received(&variant("pr-opened"))));
+    let (owner, repo) = opened
+        .pull
+        .repository
+        .full_name
+        .split_once('/')
+        .expect("owner/name");
+    let github = GitHub::start().await;
+    github.set_pull(Pull::new(owner, repo, opened.pull.number).merged());
+    let client = client(&github);
+
+    let settled = settled_spec(&client, &opened, now())
+        .await
+        .expect("GitHub answers");
+    assert_eq!(settled.desired, Desired::Destroyed(DestroyReason::Merged));
+
+    github.inject(Fault::Status(502).times(1).on("GET", "/repos/"));
+    let failed = settled_spec(&client, &opened, now()).await;
+    assert!(
+        failed.is_err(),
+        "a GitHub error is an error, never a destroy: {failed:?}"
+    );
+    assert!(github.writes().is_empty());
+}
