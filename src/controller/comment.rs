@@ -10,16 +10,6 @@ use crate::github::comment::{self, CommentView};
 use crate::model::crd::{Phase, PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::rules::status::{Comment, Observation, holds_phase};
 
-/// Whether the comment, as `current` last recorded it, does not show `seen`.
-pub(crate) fn is_stale(
-    pe: &PreviewEnvironment,
-    seen: &Observation,
-    current: &PreviewEnvironmentStatus,
-) -> bool {
-    let fingerprint = view_of(pe, seen, current).fingerprint();
-    current.commented.as_deref() != Some(fingerprint.as_str())
-}
-
 /// Brings the comment up to date with `seen`: the comment as this left it, and GitHub's
 /// failure if it did not take the edit (the status tells the truth either way; the comment
 /// follows on a later attempt).

@@ -1,5 +1,6 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
-//! drives each to its desired state. Idempotent; all state comes from the API server.
+//! drives each to its desired state. Idempotent; all state comes from the API server, read
+//! afresh at the start of each reconcile (the watch cache only says when to look).
 
 pub(crate) mod apply;
 pub(crate) mod commands;
@@ -200,6 +201,13 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
 async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let name = pe.name_any();
+    // The watch cache can lag behind this controller's own last status write; a decision taken
+    // on that older status would deploy again and say "deploying" on GitHub, and its status
+    // write would put the older comment fingerprint back. Decide on the stored object.
+    let Some(pe) = api.get_opt(&name).await? else {
+        return Ok(Action::await_change());
+    };
+    let pe = Arc::new(pe);
     let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.pull.repository.full_name, pr = pe.spec.pull.number);
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {

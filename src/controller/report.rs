@@ -22,15 +22,7 @@ pub(crate) async fn publish(
     seen: Observation,
 ) -> Result<(), Error> {
     let name = pe.name_any();
-    let mut current = pe.status.clone().unwrap_or_default();
-    if comment::is_stale(pe, &seen, &current) {
-        // The watch cache can lag behind our own last status write: ask the API server before
-        // saying the same thing on GitHub twice.
-        let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
-        if let Some(fresh) = api.get_opt(&name).await? {
-            current = fresh.status.unwrap_or_default();
-        }
-    }
+    let current = pe.status.clone().unwrap_or_default();
     let (comment, github_failure) = comment::sync(pe, ctx, &seen, &current).await;
     let at_head = seen.deployed_sha.as_deref() == Some(pe.spec.pull.head_sha.as_str());
     let awaiting = settle_awaiting(pe, ctx, &current.awaiting, seen.phase, at_head).await;
