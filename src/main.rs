@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
 use previewd::build::render::{self, Context};
 use previewd::build::templates;
-use previewd::config::FileConfig;
+use previewd::config::{FileConfig, lane};
 use previewd::controller::events::Recorder;
 use previewd::controller::kinds::Kinds;
 use previewd::controller::slots::Slots;
@@ -112,6 +112,15 @@ struct ServeArgs {
     /// Previews reconciled at once.
     #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+    /// The chart's admission policy holds this installation to its lane: settings it would
+    /// refuse object by object (Pod Security off or privileged, kinds carrying pods it does not
+    /// check, a preview host outside --preview-host-suffix) stop startup instead.
+    #[arg(long, env = "PREVIEWD_ADMISSION_POLICY", default_value_t = false, action = clap::ArgAction::Set)]
+    admission_policy: bool,
+    /// The domain every preview host ends with (like .preview.example.com); required with
+    /// --admission-policy, whose Ingress rule refuses any other host.
+    #[arg(long, env = "PREVIEWD_PREVIEW_HOST_SUFFIX")]
+    preview_host_suffix: Option<String>,
     /// previewd's own namespace, where its Lease and Events live (default: the namespace of
     /// the kubeconfig context, or the pod's own in a cluster).
     #[arg(long, env = "PREVIEWD_NAMESPACE")]
@@ -308,6 +317,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     };
     let config = load_config(Some(config_path))?;
+    if args.admission_policy
+        && let Some(why) = lane::refusal(
+            &config,
+            &args.templates.preview_host,
+            args.preview_host_suffix.as_deref(),
+        )
+    {
+        anyhow::bail!("refusing to start: {why}");
+    }
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     check_templates(&templates, &args.templates.preview_host, &config);
     let client = kube_client(args.kubeconfig.as_ref()).await?;

@@ -212,6 +212,83 @@ fn serve_with_an_invalid_repository_name_names_the_setting_on_one_line() {
     assert!(stderr.contains("repositories[0].name"), "{stderr:?}");
 }
 
+/// `serve` with `config` (the file's text) and `extra` settings, run until it exits.
+fn serve_with(config: &str, extra: &[(&str, &str)]) -> (Output, String) {
+    let dir = temp_dir("config");
+    let config = write_config(&dir, config);
+    let mut command = previewd();
+    command
+        .arg("serve")
+        .env("PREVIEWD_WEBHOOK_SECRET", "a-secret")
+        .env("PREVIEWD_GITHUB_TOKEN", "a-token")
+        .env("PREVIEWD_GITHUB_LOGIN", "previewd-bot")
+        .env("PREVIEWD_GITHUB_API_URL", "http://127.0.0.1:9")
+        .env("PREVIEWD_LISTEN", "127.0.0.1:0")
+        // No cluster is reached: a refusal comes before the kubeconfig is read.
+        .env("KUBECONFIG", dir.join("absent-kubeconfig"))
+        .env("PREVIEWD_CONFIG", &config);
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    let out = run(command, Duration::from_secs(20));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = text(&out.stderr);
+    (out, stderr)
+}
+
+#[test]
+fn under_the_admission_policy_settings_it_would_refuse_stop_startup_saying_why() {
+    const SERVED: &str = "repositories: [{name: octo-org/web}]\n";
+    let policy = [
+        ("PREVIEWD_ADMISSION_POLICY", "true"),
+        ("PREVIEWD_PREVIEW_HOST", "{{namespace}}.preview.example.com"),
+        ("PREVIEWD_PREVIEW_HOST_SUFFIX", ".preview.example.com"),
+    ];
+    for (config, extra, says) in [
+        (
+            "fences: {podSecurity: {enabled: false}}\n",
+            None,
+            "fences.podSecurity.enabled is false",
+        ),
+        (
+            "fences: {podSecurity: {enforce: privileged}}\n",
+            None,
+            "fences.podSecurity.enforce is privileged",
+        ),
+        (
+            "templateKinds: [{apiGroup: apps, resources: [daemonsets]}]\n",
+            None,
+            "templateKinds lists apps/daemonsets",
+        ),
+        (
+            "",
+            Some(("PREVIEWD_PREVIEW_HOST_SUFFIX", ".preview.example.org")),
+            "does not end with --preview-host-suffix",
+        ),
+        (
+            "",
+            Some(("PREVIEWD_PREVIEW_HOST_SUFFIX", "")),
+            "--preview-host-suffix (PREVIEWD_PREVIEW_HOST_SUFFIX",
+        ),
+    ] {
+        let mut settings = policy.to_vec();
+        settings.retain(|(key, _)| extra.is_none_or(|(k, _)| k != *key));
+        settings.extend(extra);
+        let (out, stderr) = serve_with(&format!("{SERVED}{config}"), &settings);
+        assert!(!out.status.success(), "{config:?} {extra:?}: started");
+        assert!(stderr.contains("refusing to start"), "{stderr}");
+        assert!(stderr.contains(says), "{config:?} {extra:?}: {stderr}");
+    }
+    // The same settings without the policy are previewd's operator's business: they pass this
+    // check (and stop only later, at the kubeconfig this test does not give).
+    let (out, stderr) = serve_with(
+        &format!("{SERVED}fences: {{podSecurity: {{enabled: false}}}}\n"),
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(!stderr.contains("refusing to start"), "{stderr}");
+}
+
 #[test]
 fn crd_prints_a_cluster_scoped_definition_with_short_names() {
     let mut command = previewd();

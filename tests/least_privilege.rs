@@ -18,7 +18,10 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{
+    ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+    PostParams,
+};
 use kube::{Api, Client, ResourceExt};
 use previewd::leader::lease_name;
 use previewd::model::crd::Phase;
@@ -33,6 +36,14 @@ use support::scenario::Scenario;
 use support::service_account::ServiceAccountToken;
 
 const READY: Duration = Duration::from_secs(90);
+const POD_SECURITY: &str = "pod-security.kubernetes.io/enforce";
+/// Preview hosts as the test previewd makes them, and the chart told to expect them.
+const PREVIEW_HOSTS: [&str; 4] = [
+    "--set-json",
+    r#"previewHost="{{namespace}}.preview.test""#,
+    "--set-json",
+    r#"previewHostSuffix=".preview.test""#,
+];
 /// How long the API server may take to start or stop enforcing a new or removed policy.
 const POLICY_SYNC: Duration = Duration::from_secs(30);
 
@@ -82,6 +93,13 @@ impl Installed {
         json!({ MANAGED_BY: MANAGER, INSTANCE: self.instance() })
     }
 
+    /// The lane's labels and Pod Security `level` enforced, as previewd's namespaces carry them.
+    fn lane_enforcing(&self, level: &str) -> Value {
+        let mut labels = self.lane();
+        labels[POD_SECURITY] = json!(level);
+        labels
+    }
+
     /// Uninstalls the chart, then deletes its namespace.
     async fn remove(self) {
         let Installed {
@@ -124,14 +142,16 @@ fn forbidden<T: Debug>(result: Result<T, kube::Error>, what: &str) -> String {
     }
 }
 
-/// Asserts the admission policy `policy` refused `what`, and that its message names it.
-fn refused_by_policy<T: Debug>(result: Result<T, kube::Error>, policy: &str, what: &str) {
+/// Asserts the admission policy `policy` refused `what`, and that its message names it and
+/// one of its rules; returns the message.
+fn refused_by_policy<T: Debug>(result: Result<T, kube::Error>, policy: &str, what: &str) -> String {
     let message = forbidden(result, what);
     let by = format!("ValidatingAdmissionPolicy '{policy}' with binding '{policy}' denied");
     assert!(
-        message.contains(&by) && message.contains(&format!("{policy}: previewd may")),
+        message.contains(&by) && message.contains(&format!("{policy} (rule ")),
         "{what}: not refused by {policy}: {message}"
     );
+    message
 }
 
 /// Asserts RBAC refused `what` to `user`.
@@ -322,7 +342,10 @@ async fn the_service_account_is_held_to_its_lane() {
     let lane = unique_name("lp-own");
     let _cleanup = Cleanup(lane.clone());
     namespaces
-        .create(&PostParams::default(), &namespace(&lane, installed.lane()))
+        .create(
+            &PostParams::default(),
+            &namespace(&lane, installed.lane_enforcing("baseline")),
+        )
         .await
         .expect("previewd creates a namespace in its lane");
     let annotate = Patch::Merge(json!({ "metadata": { "annotations": { "lp": "touched" } } }));
@@ -345,11 +368,12 @@ async fn the_service_account_is_held_to_its_lane() {
         .create(&PostParams::default(), &config_map)
         .await
         .expect("previewd writes an object into its namespace");
-    let lease: Lease = from_json(json!({ "metadata": { "name": unique_name("lp-probe") } }));
+    let lease: Lease =
+        from_json(json!({ "metadata": { "name": lease_name(installed.instance()) } }));
     Api::<Lease>::namespaced(as_previewd.clone(), &installed.namespace.name)
-        .create(&PostParams::default(), &lease)
+        .create(&dry_run_post(), &lease)
         .await
-        .expect("previewd writes a Lease into its own namespace");
+        .expect("previewd writes its Lease into its own namespace");
     namespaces
         .delete(&lane, &DeleteParams::default())
         .await
@@ -409,12 +433,13 @@ async fn without_the_policy_the_same_token_deletes_a_namespace_it_does_not_own()
 
 #[tokio::test]
 async fn previewd_drives_a_whole_lifecycle_as_its_service_account() {
-    let installed = Installed::new("lp-life", &[]).await;
+    let installed = Installed::new("lp-life", &PREVIEW_HOSTS).await;
     let policy = installed.policy();
     wait_policy(&installed.token.client().await, &policy, true).await;
     let s = Scenario::start("lp-life", |o| {
         o.instance = installed.instance().to_owned();
         o.kubeconfig = Some(installed.token.kubeconfig().to_owned());
+        o.admission_policy = true;
     })
     .await;
 
@@ -480,5 +505,548 @@ async fn previewd_drives_a_whole_lifecycle_as_its_service_account() {
     assert!(github_refusals.is_empty(), "{github_refusals:?}");
 
     drop(s);
+    installed.remove().await;
+}
+
+/// The chart's template kinds, plus CronJobs and DaemonSets (whose pod templates the policy
+/// checks too, though previewd refuses DaemonSets in templateKinds at startup).
+const TEMPLATE_KINDS_WITH_MORE_POD_CARRIERS: &str = r#"rbac.templateKinds=[
+  {"apiGroup": "apps", "resources": ["deployments", "statefulsets", "daemonsets"]},
+  {"apiGroup": "batch", "resources": ["jobs", "cronjobs"]},
+  {"apiGroup": "", "resources": ["services", "configmaps"]},
+  {"apiGroup": "networking.k8s.io", "resources": ["ingresses"]}]"#;
+
+/// A write previewd's token may try: a dry-run creation of `object` (in `namespace`, or
+/// cluster-scoped), or a dry-run merge patch of the namespace `patch.0`.
+struct Write {
+    what: String,
+    namespace: Option<String>,
+    object: Value,
+    patch: Option<(String, Value)>,
+}
+
+impl Write {
+    fn create(what: &str, namespace: Option<&str>, object: Value) -> Self {
+        Write {
+            what: what.to_owned(),
+            namespace: namespace.map(str::to_owned),
+            object,
+            patch: None,
+        }
+    }
+
+    fn patch_namespace(what: &str, name: &str, patch: Value) -> Self {
+        let object = json!({ "apiVersion": "v1", "kind": "Namespace" });
+        Write {
+            patch: Some((name.to_owned(), patch)),
+            ..Write::create(what, None, object)
+        }
+    }
+
+    /// Tries it with `client`; nothing is stored (dry run), admission judges all the same.
+    async fn run(&self, client: &Client) -> Result<(), kube::Error> {
+        let api_version = self.object["apiVersion"].as_str().expect("apiVersion");
+        let kind = self.object["kind"].as_str().expect("kind");
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let lower = kind.to_ascii_lowercase();
+        let plural = if lower.ends_with('s') {
+            format!("{lower}es")
+        } else {
+            format!("{lower}s")
+        };
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(group, version, kind),
+            &plural,
+        );
+        let api: Api<DynamicObject> = match &self.namespace {
+            Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        match &self.patch {
+            Some((name, patch)) => {
+                let params = PatchParams {
+                    dry_run: true,
+                    ..PatchParams::default()
+                };
+                api.patch(name, &params, &Patch::Merge(patch)).await?;
+            }
+            None => {
+                api.create(&dry_run_post(), &from_json(self.object.clone()))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A workload of `kind` whose pod spec is `pod` (a busybox container `a`, merged with `pod`).
+fn workload(kind: &str, pod: Value) -> Value {
+    let mut spec = json!({ "containers": [{ "name": "a", "image": "registry.test/a:1" }] });
+    merge(&mut spec, pod);
+    let labels = json!({ "app": "probe" });
+    let template = json!({ "metadata": { "labels": labels }, "spec": spec });
+    let (api_version, spec) = match kind {
+        "Job" => ("batch/v1", json!({ "template": template })),
+        "CronJob" => (
+            "batch/v1",
+            json!({ "schedule": "0 0 * * *", "jobTemplate": { "spec": { "template": template } } }),
+        ),
+        "StatefulSet" => (
+            "apps/v1",
+            json!({ "serviceName": "probe", "selector": { "matchLabels": labels }, "template": template }),
+        ),
+        _ => (
+            "apps/v1",
+            json!({ "selector": { "matchLabels": labels }, "template": template }),
+        ),
+    };
+    let restart = if matches!(kind, "Job" | "CronJob") {
+        "Never"
+    } else {
+        "Always"
+    };
+    let mut object = json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": { "name": unique_name("probe") },
+        "spec": spec,
+    });
+    let pod_spec = match kind {
+        "CronJob" => object.pointer_mut("/spec/jobTemplate/spec/template/spec"),
+        _ => object.pointer_mut("/spec/template/spec"),
+    };
+    pod_spec.expect("a pod spec")["restartPolicy"] = json!(restart);
+    object
+}
+
+/// Merges `patch` into `target`, objects key by key (JSON merge patch without deletions).
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (target, patch) => *target = patch,
+    }
+}
+
+/// A new namespace with `labels`, as a dry run creates it.
+fn new_namespace(labels: Value) -> Value {
+    json!({ "apiVersion": "v1", "kind": "Namespace",
+            "metadata": { "name": unique_name("lp-probe"), "labels": labels } })
+}
+
+fn service(spec: Value) -> Value {
+    let mut object = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": { "name": unique_name("probe") },
+        "spec": { "ports": [{ "port": 80 }] },
+    });
+    merge(&mut object["spec"], spec);
+    object
+}
+
+fn ingress(annotations: Value, spec: Value) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": { "name": unique_name("probe"), "annotations": annotations },
+        "spec": spec,
+    })
+}
+
+/// An Ingress rule for `host` to the Service `web`.
+fn rule(host: &str) -> Value {
+    json!({ "host": host, "http": { "paths": [{ "path": "/", "pathType": "Prefix",
+        "backend": { "service": { "name": "web", "port": { "number": 80 } } } }] } })
+}
+
+/// What previewd's token must not write in its lane, each with the rule that refuses it.
+fn escapes(installed: &Installed, own: &str, release: &str) -> Vec<(&'static str, Write)> {
+    let config_map = |annotations: Value| {
+        json!({ "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": { "name": unique_name("probe"), "annotations": annotations } })
+    };
+    let mut versioned = installed.lane_enforcing("baseline");
+    versioned["pod-security.kubernetes.io/enforce-version"] = json!("v1.30");
+    let host = format!("{own}.preview.test");
+    let lane = Some(own);
+    let in_release = Some(release);
+    let privileged = json!({ "containers": [{ "name": "a", "image": "registry.test/a:1",
+        "securityContext": { "privileged": true } }] });
+    vec![
+        (
+            "own-namespace",
+            Write::create(
+                "a Deployment in the release namespace",
+                in_release,
+                workload("Deployment", json!({})),
+            ),
+        ),
+        (
+            "own-namespace",
+            Write::create(
+                "a ConfigMap in the release namespace",
+                in_release,
+                config_map(json!({})),
+            ),
+        ),
+        (
+            "own-namespace",
+            Write::create(
+                "another Lease in the release namespace",
+                in_release,
+                json!({ "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": { "name": unique_name("previewd") } }),
+            ),
+        ),
+        (
+            "pod-security",
+            Write::create(
+                "a lane namespace without Pod Security",
+                None,
+                new_namespace(installed.lane()),
+            ),
+        ),
+        (
+            "pod-security",
+            Write::create(
+                "a lane namespace enforcing privileged",
+                None,
+                new_namespace(installed.lane_enforcing("privileged")),
+            ),
+        ),
+        (
+            "pod-security",
+            Write::create(
+                "a lane namespace pinning enforce-version",
+                None,
+                new_namespace(versioned),
+            ),
+        ),
+        (
+            "pod-security",
+            Write::patch_namespace(
+                "lowering restricted to baseline",
+                own,
+                json!({ "metadata": { "labels": { POD_SECURITY: "baseline" } } }),
+            ),
+        ),
+        (
+            "pod-security",
+            Write::patch_namespace(
+                "removing the Pod Security label",
+                own,
+                json!({ "metadata": { "labels": { POD_SECURITY: null } } }),
+            ),
+        ),
+        (
+            "cluster-ip-services",
+            Write::create(
+                "a NodePort Service",
+                lane,
+                service(json!({ "type": "NodePort" })),
+            ),
+        ),
+        (
+            "cluster-ip-services",
+            Write::create(
+                "a LoadBalancer Service",
+                lane,
+                service(json!({ "type": "LoadBalancer" })),
+            ),
+        ),
+        (
+            "cluster-ip-services",
+            Write::create(
+                "an ExternalName Service",
+                lane,
+                service(
+                    json!({ "type": "ExternalName", "externalName": "db.example.com", "ports": [] }),
+                ),
+            ),
+        ),
+        (
+            "cluster-ip-services",
+            Write::create(
+                "a Service with externalIPs",
+                lane,
+                service(json!({ "externalIPs": ["203.0.113.7"] })),
+            ),
+        ),
+        (
+            "pod-privileged",
+            Write::create(
+                "a privileged Deployment",
+                lane,
+                workload("Deployment", privileged.clone()),
+            ),
+        ),
+        (
+            "pod-privileged",
+            Write::create(
+                "a privileged init container in a Job",
+                lane,
+                workload(
+                    "Job",
+                    json!({ "initContainers": [{ "name": "init", "image": "registry.test/a:1",
+                "securityContext": { "privileged": true } }] }),
+                ),
+            ),
+        ),
+        (
+            "pod-host-namespaces",
+            Write::create(
+                "a Deployment with hostPID",
+                lane,
+                workload("Deployment", json!({ "hostPID": true })),
+            ),
+        ),
+        (
+            "pod-host-namespaces",
+            Write::create(
+                "a DaemonSet on the host network",
+                lane,
+                workload("DaemonSet", json!({ "hostNetwork": true })),
+            ),
+        ),
+        (
+            "pod-host-namespaces",
+            Write::create(
+                "a StatefulSet with hostIPC",
+                lane,
+                workload("StatefulSet", json!({ "hostIPC": true })),
+            ),
+        ),
+        (
+            "pod-host-path",
+            Write::create(
+                "a StatefulSet mounting the host",
+                lane,
+                workload(
+                    "StatefulSet",
+                    json!({ "volumes": [{ "name": "root", "hostPath": { "path": "/" } }] }),
+                ),
+            ),
+        ),
+        (
+            "pod-capabilities",
+            Write::create(
+                "a CronJob adding SYS_ADMIN",
+                lane,
+                workload(
+                    "CronJob",
+                    json!({ "containers": [{ "name": "a", "image": "registry.test/a:1",
+                "securityContext": { "capabilities": { "add": ["NET_BIND_SERVICE", "SYS_ADMIN"] } } }] }),
+                ),
+            ),
+        ),
+        (
+            "pod-host-ports",
+            Write::create(
+                "a Deployment on a host port",
+                lane,
+                workload(
+                    "Deployment",
+                    json!({ "containers": [{ "name": "a", "image": "registry.test/a:1",
+                "ports": [{ "containerPort": 80, "hostPort": 80 }] }] }),
+                ),
+            ),
+        ),
+        (
+            "ingress-host",
+            Write::create(
+                "an Ingress for a production host",
+                lane,
+                ingress(json!({}), json!({ "rules": [rule("www.example.com")] })),
+            ),
+        ),
+        (
+            "ingress-host",
+            Write::create(
+                "an Ingress for another preview's host",
+                lane,
+                ingress(
+                    json!({}),
+                    json!({ "rules": [rule("someone-else.preview.test")] }),
+                ),
+            ),
+        ),
+        (
+            "ingress-host",
+            Write::create(
+                "an Ingress with a rule for every host",
+                lane,
+                ingress(
+                    json!({}),
+                    json!({ "rules": [rule(&host), { "http": rule(&host)["http"].clone() }] }),
+                ),
+            ),
+        ),
+        (
+            "ingress-host",
+            Write::create(
+                "an Ingress with a default backend",
+                lane,
+                ingress(
+                    json!({}),
+                    json!({ "defaultBackend": { "service": { "name": "web", "port": { "number": 80 } } } }),
+                ),
+            ),
+        ),
+        (
+            "ingress-host",
+            Write::create(
+                "an Ingress with a certificate for a production host",
+                lane,
+                ingress(
+                    json!({}),
+                    json!({ "rules": [rule(&host)],
+                "tls": [{ "hosts": [host.clone(), "www.example.com"], "secretName": "tls" }] }),
+                ),
+            ),
+        ),
+        (
+            "snippet-annotations",
+            Write::create(
+                "an Ingress with a configuration snippet",
+                lane,
+                ingress(
+                    json!({ "nginx.ingress.kubernetes.io/configuration-snippet": "return 200;" }),
+                    json!({ "rules": [rule(&host)] }),
+                ),
+            ),
+        ),
+        (
+            "snippet-annotations",
+            Write::create(
+                "a ConfigMap with a server snippet",
+                lane,
+                config_map(json!({ "nginx.ingress.kubernetes.io/server-snippet": "listen 81;" })),
+            ),
+        ),
+    ]
+}
+
+/// What previewd's token may write in its lane (each a near neighbour of a refused write).
+fn within(installed: &Installed, own: &str, release: &str) -> Vec<Write> {
+    let host = format!("{own}.preview.test");
+    let lane = Some(own);
+    let mut latest = installed.lane_enforcing("baseline");
+    latest["pod-security.kubernetes.io/enforce-version"] = json!("latest");
+    vec![
+        Write::create(
+            "its Lease",
+            Some(release),
+            json!({ "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": { "name": lease_name(installed.instance()) } }),
+        ),
+        Write::create(
+            "an Event in the release namespace",
+            Some(release),
+            json!({ "apiVersion": "events.k8s.io/v1", "kind": "Event",
+                    "metadata": { "name": unique_name("probe") }, "eventTime": "2026-12-02T00:00:00.000000Z",
+                    "reportingController": "previewd.dev/controller", "reportingInstance": "probe",
+                    "action": "Probe",
+                "regarding": { "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "namespace": release, "name": lease_name(installed.instance()) }, "reason": "Probe", "type": "Normal" }),
+        ),
+        Write::create(
+            "a lane namespace enforcing baseline, version latest",
+            None,
+            new_namespace(latest),
+        ),
+        Write::patch_namespace(
+            "its namespace annotated, still restricted",
+            own,
+            json!({ "metadata": { "annotations": { "lp": "touched" } } }),
+        ),
+        Write::create(
+            "a ClusterIP Service",
+            lane,
+            service(json!({ "type": "ClusterIP" })),
+        ),
+        Write::create(
+            "a Deployment adding NET_BIND_SERVICE",
+            lane,
+            workload(
+                "Deployment",
+                json!({ "containers": [{ "name": "a", "image": "registry.test/a:1",
+                "ports": [{ "containerPort": 80 }],
+                "securityContext": { "capabilities": { "add": ["NET_BIND_SERVICE"] } } }] }),
+            ),
+        ),
+        Write::create("a CronJob", lane, workload("CronJob", json!({}))),
+        Write::create(
+            "an Ingress for its own host",
+            lane,
+            ingress(
+                json!({ "nginx.ingress.kubernetes.io/proxy-body-size": "8m" }),
+                json!({ "rules": [rule(&host)], "tls": [{ "hosts": [host.clone()], "secretName": "tls" }] }),
+            ),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn inside_its_lane_previewd_cannot_escape_and_audit_would_let_it() {
+    let installed = Installed::new(
+        "lp-esc",
+        &[
+            &PREVIEW_HOSTS[..],
+            &["--set-json", TEMPLATE_KINDS_WITH_MORE_POD_CARRIERS],
+        ]
+        .concat(),
+    )
+    .await;
+    let policy = installed.policy();
+    let as_previewd = installed.token.client().await;
+    wait_policy(&as_previewd, &policy, true).await;
+    let own = unique_name("lp-esc-own");
+    let _cleanup = Cleanup(own.clone());
+    Api::<Namespace>::all(as_previewd.clone())
+        .create(
+            &PostParams::default(),
+            &namespace(&own, installed.lane_enforcing("restricted")),
+        )
+        .await
+        .expect("previewd creates its namespace enforcing restricted");
+    let release = installed.namespace.name.clone();
+
+    for write in within(&installed, &own, &release) {
+        if let Err(e) = write.run(&as_previewd).await {
+            panic!("{}: refused: {e}", write.what);
+        }
+    }
+    let escapes = escapes(&installed, &own, &release);
+    for (rule, write) in &escapes {
+        let message = refused_by_policy(write.run(&as_previewd).await, &policy, &write.what);
+        assert!(
+            message.contains(&format!("{policy} (rule {rule}):")),
+            "{}: not refused by rule {rule}: {message}",
+            write.what
+        );
+    }
+
+    // The same writes with the binding switched to Audit: all go through, so each refusal
+    // above is the policy's doing, and a policy that only audits fails this test.
+    let binding = json!({ "spec": { "validationActions": ["Audit"] } }).to_string();
+    let patched = kubectl(&[
+        "patch",
+        "validatingadmissionpolicybinding",
+        &policy,
+        "--type=merge",
+        "-p",
+        &binding,
+    ]);
+    assert!(patched.status.success(), "{patched:?}");
+    wait_policy(&as_previewd, &policy, false).await;
+    for (_, write) in &escapes {
+        if let Err(e) = write.run(&as_previewd).await {
+            panic!("{} under Audit: refused all the same: {e}", write.what);
+        }
+    }
+
     installed.remove().await;
 }

@@ -98,6 +98,18 @@ pub(crate) fn namespace_labels(config: &FencesConfig) -> BTreeMap<String, String
         .collect()
 }
 
+/// The fence labels `current` carries that `wanted` no longer has (a fence turned off).
+pub(crate) fn stale_namespace_labels(
+    current: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Vec<String> {
+    [POD_SECURITY_ENFORCE]
+        .into_iter()
+        .filter(|key| current.contains_key(*key) && !wanted.contains_key(*key))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether `object` is the fence ResourceQuota.
 pub(crate) fn is_quota(object: &Value) -> bool {
     object["apiVersion"] == "v1"
@@ -229,6 +241,21 @@ mod tests {
         assert_eq!(
             namespace_labels(&config)[POD_SECURITY_ENFORCE],
             "restricted"
+        );
+    }
+
+    #[test]
+    fn a_fence_label_turned_off_is_stale_and_other_labels_are_not() {
+        let current = BTreeMap::from([
+            (POD_SECURITY_ENFORCE.to_owned(), "baseline".to_owned()),
+            ("team".to_owned(), "web".to_owned()),
+        ]);
+        let mut config = FencesConfig::default();
+        assert!(stale_namespace_labels(&current, &namespace_labels(&config)).is_empty());
+        config.pod_security.enabled = false;
+        assert_eq!(
+            stale_namespace_labels(&current, &namespace_labels(&config)),
+            [POD_SECURITY_ENFORCE]
         );
     }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub(crate) mod branches;
 pub(crate) mod fences;
+pub mod lane;
 pub(crate) mod repository;
 pub(crate) mod template_kinds;
 

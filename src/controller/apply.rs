@@ -91,54 +91,57 @@ fn is_not_served(error: &kube::Error) -> bool {
     }
 }
 
-/// Creates the namespace, or updates the one checked as this preview's, then server-side
-/// applies its `labels` (previewd's and the fences'). Both writes carry the resource version
-/// the namespace was checked (or created) at, so the API server refuses (409) if someone else's
-/// namespace appeared or it changed since: a namespace is never adopted by accident. Creating
-/// with previewd's labels only leaves the fence labels owned by the apply alone, so a fence
-/// turned off takes its label away.
+/// Creates the preview's namespace with all its `labels` in the one request (so it never
+/// exists without its Pod Security label), or updates `checked` (the namespace as read, this
+/// preview's) at the version read, never adopting one created meanwhile. A fence label no
+/// longer wanted is removed: the create, not the apply, set it.
 pub(crate) async fn apply_namespace(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     checked: Option<&Namespace>,
     name: &str,
     uid: &str,
-    preview_labels: &std::collections::BTreeMap<String, String>,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), Error> {
-    let namespace = |labels: &std::collections::BTreeMap<String, String>, version| Namespace {
+    let namespace = Namespace {
         metadata: kube::api::ObjectMeta {
             name: Some(name.to_owned()),
             labels: Some(labels.clone()),
             annotations: Some(labels::namespace_annotations(pe, uid)),
-            resource_version: version,
+            resource_version: checked.and_then(|ns| ns.metadata.resource_version.clone()),
             ..Default::default()
         },
         ..Default::default()
     };
     let api = Api::<Namespace>::all(ctx.client.clone());
-    let version = match checked {
-        Some(ns) => ns.metadata.resource_version.clone(),
-        None => {
-            let params = kube::api::PostParams {
-                field_manager: Some(FIELD_MANAGER.into()),
-                ..Default::default()
-            };
-            let created = api
-                .create(&params, &namespace(preview_labels, None))
-                .await?;
-            if labels == preview_labels {
-                return Ok(());
-            }
-            created.metadata.resource_version
-        }
+    let Some(checked) = checked else {
+        let params = kube::api::PostParams {
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        api.create(&params, &namespace).await?;
+        return Ok(());
     };
-    api.patch(
-        name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&namespace(labels, version)),
-    )
-    .await?;
+    let applied = api
+        .patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&namespace),
+        )
+        .await?;
+    let stale = fence_objects::stale_namespace_labels(checked.labels(), labels);
+    if !stale.is_empty() {
+        let removed: serde_json::Map<String, Value> =
+            stale.into_iter().map(|key| (key, Value::Null)).collect();
+        let patch = serde_json::json!({
+            "metadata": {
+                "resourceVersion": applied.metadata.resource_version,
+                "labels": removed,
+            }
+        });
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+    }
     Ok(())
 }
 

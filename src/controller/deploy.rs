@@ -56,16 +56,7 @@ pub(crate) async fn apply(
 
     let mut namespace_labels = preview_labels.clone();
     namespace_labels.extend(fence_objects::namespace_labels(&config.fences));
-    apply_namespace(
-        pe,
-        ctx,
-        checked,
-        &name,
-        uid,
-        &preview_labels,
-        &namespace_labels,
-    )
-    .await?;
+    apply_namespace(pe, ctx, checked, &name, uid, &namespace_labels).await?;
     let previous_kinds = pe
         .status
         .as_ref()

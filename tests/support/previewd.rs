@@ -39,6 +39,9 @@ pub struct Options {
     /// The kubeconfig it runs with (`PREVIEWD_KUBECONFIG`); `None`: the test's own (the admin).
     /// Its context's namespace is previewd's own (its Lease and Events).
     pub kubeconfig: Option<PathBuf>,
+    /// Runs as under the chart's admission policy (`PREVIEWD_ADMISSION_POLICY`), with the
+    /// preview hosts' suffix `.preview.test`.
+    pub admission_policy: bool,
 }
 
 impl Options {
@@ -58,6 +61,7 @@ impl Options {
             replica: 0,
             settings: serde_json::json!({}),
             kubeconfig: None,
+            admission_policy: false,
         }
     }
 }
@@ -161,6 +165,11 @@ impl Previewd {
             .stderr(log);
         if let Some(failpoint) = &self.options.failpoint {
             command.env("PREVIEWD_FAILPOINT", failpoint);
+        }
+        if self.options.admission_policy {
+            command
+                .env("PREVIEWD_ADMISSION_POLICY", "true")
+                .env("PREVIEWD_PREVIEW_HOST_SUFFIX", ".preview.test");
         }
         match &self.options.kubeconfig {
             Some(kubeconfig) => command.env("PREVIEWD_KUBECONFIG", kubeconfig),

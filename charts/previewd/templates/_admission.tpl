@@ -20,3 +20,21 @@ variables.lane. */}}
 {{- define "previewd.celInLane" -}}
 has({{ . }}.metadata.labels) && variables.lane.all(k, k in {{ . }}.metadata.labels && {{ . }}.metadata.labels[k] == variables.lane[k])
 {{- end }}
+
+{{/* Name of previewd's leader-election Lease (src/leader.rs, lease_name). */}}
+{{- define "previewd.leaseName" -}}
+{{- $cleaned := include "previewd.instance" . | lower | regexReplaceAll "[^a-z0-9]" "-" | trimAll "-" }}
+{{- printf "previewd-%s" $cleaned | trimSuffix "-" | trunc 253 }}
+{{- end }}
+
+{{/* CEL: the host in the CEL expression (list $ "expr") may be a preview's: it ends with
+previewHostSuffix and, when previewHost holds {{namespace}}, names the request's namespace (as a
+whole label when previewHost has it as one). */}}
+{{- define "previewd.celPreviewHost" -}}
+{{- $root := index . 0 }}{{- $host := index . 1 }}
+{{- $labels := splitList "." $root.Values.previewHost }}
+{{- $host }}.endsWith('{{ $root.Values.previewHostSuffix }}')
+{{- if has "{{namespace}}" $labels }} && ('.' + {{ $host }} + '.').contains('.' + variables.requestNamespace + '.')
+{{- else if contains "{{namespace}}" $root.Values.previewHost }} && {{ $host }}.contains(variables.requestNamespace)
+{{- end }}
+{{- end }}
