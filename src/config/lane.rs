@@ -109,11 +109,13 @@ mod tests {
     #[test]
     fn kinds_carrying_unchecked_pods_are_refused() {
         for (group, resource) in UNCHECKED_POD_CARRIERS {
-            let mut config = FileConfig::default();
-            config.template_kinds = TemplateKinds(vec![TemplateKind {
-                api_group: group.into(),
-                resources: vec!["services".into(), resource.into()],
-            }]);
+            let config = FileConfig {
+                template_kinds: TemplateKinds(vec![TemplateKind {
+                    api_group: group.into(),
+                    resources: vec!["services".into(), resource.into()],
+                }]),
+                ..FileConfig::default()
+            };
             let why = refusal(&config, HOST, SUFFIX).expect("refused");
             assert!(why.contains(resource), "{why}");
         }
