@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
+use previewd::build::ReadBinding;
 use previewd::build::render::{self, Context};
 use previewd::build::templates;
 use previewd::config::{FileConfig, lane};
@@ -121,6 +122,15 @@ struct ServeArgs {
     /// --admission-policy, whose Ingress rule refuses any other host.
     #[arg(long, env = "PREVIEWD_PREVIEW_HOST_SUFFIX")]
     preview_host_suffix: Option<String>,
+    /// A ClusterRole previewd binds to its own ServiceAccount (--service-account) in each
+    /// preview namespace, to read and prune the template kinds there instead of cluster-wide
+    /// (the chart's `<fullname>-preview`).
+    #[arg(long, env = "PREVIEWD_PREVIEW_ROLE", requires = "service_account")]
+    preview_role: Option<String>,
+    /// previewd's ServiceAccount, in its namespace (--namespace): the subject of the
+    /// --preview-role binding.
+    #[arg(long, env = "PREVIEWD_SERVICE_ACCOUNT", requires = "preview_role")]
+    service_account: Option<String>,
     /// previewd's own namespace, where its Lease and Events live (default: the namespace of
     /// the kubeconfig context, or the pod's own in a cluster).
     #[arg(long, env = "PREVIEWD_NAMESPACE")]
@@ -371,6 +381,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             config,
             concurrency: args.concurrency,
             failpoint: args.failpoint.clone(),
+            read_binding: args
+                .preview_role
+                .clone()
+                .zip(args.service_account.clone())
+                .map(|(role, account)| ReadBinding {
+                    role,
+                    service_account: (namespace.clone(), account),
+                }),
         },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)

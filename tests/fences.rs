@@ -52,6 +52,7 @@ async fn a_preview_namespace_is_fenced_and_the_fences_follow_the_configuration()
     let mut s = Scenario::start("fenced", |o| {
         o.templates = Some(vec![deployment("")]);
         o.kubeconfig = Some(identity.kubeconfig.clone());
+        o.read_binding = Some(identity.read_binding.clone());
     })
     .await;
     s.deliver(&s.payload("pr-opened", 41)).await;

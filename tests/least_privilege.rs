@@ -16,7 +16,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::api::rbac::v1::ClusterRole;
+use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
@@ -91,6 +91,18 @@ impl Installed {
     /// The labels that put an object in this installation's lane.
     fn lane(&self) -> Value {
         json!({ MANAGED_BY: MANAGER, INSTANCE: self.instance() })
+    }
+
+    /// `(ClusterRole, ServiceAccount)` previewd binds in each preview namespace.
+    fn read_binding(&self) -> (String, String) {
+        let fullname = format!("{}-previewd", self.release.name);
+        (format!("{fullname}-preview"), fullname)
+    }
+
+    /// previewd's ServiceAccount as an RBAC subject.
+    fn service_account_subject(&self) -> Value {
+        json!({ "kind": "ServiceAccount", "name": self.read_binding().1,
+                "namespace": self.namespace.name })
     }
 
     /// The lane's labels and Pod Security `level` enforced, as previewd's namespaces carry them.
@@ -326,6 +338,29 @@ async fn the_service_account_is_held_to_its_lane() {
         &user,
         "reading Secrets in kube-system",
     );
+    // Nor read the template kinds outside its preview namespaces: those reads come with the
+    // RoleBinding it gives itself in each of them.
+    refused_by_rbac(
+        Api::<ConfigMap>::all(as_previewd.clone())
+            .list(&ListParams::default())
+            .await,
+        &user,
+        "listing ConfigMaps in every namespace",
+    );
+    refused_by_rbac(
+        Api::<ConfigMap>::namespaced(as_previewd.clone(), "kube-system")
+            .list(&ListParams::default())
+            .await,
+        &user,
+        "listing ConfigMaps in kube-system",
+    );
+    refused_by_rbac(
+        Api::<k8s_openapi::api::core::v1::Service>::all(as_previewd.clone())
+            .list(&ListParams::default())
+            .await,
+        &user,
+        "listing Services in every namespace",
+    );
     let cluster_role: ClusterRole = from_json(json!({
         "metadata": { "name": unique_name("lp-probe") },
         "rules": [{ "apiGroups": [""], "resources": ["secrets"], "verbs": ["get"] }],
@@ -440,6 +475,7 @@ async fn previewd_drives_a_whole_lifecycle_as_its_service_account() {
         o.instance = installed.instance().to_owned();
         o.kubeconfig = Some(installed.token.kubeconfig().to_owned());
         o.admission_policy = true;
+        o.read_binding = Some(installed.read_binding());
     })
     .await;
 
@@ -447,6 +483,16 @@ async fn previewd_drives_a_whole_lifecycle_as_its_service_account() {
     s.wait_phase(21, Phase::Ready, None, READY).await;
     let comment = s.wait_comment(21, "Preview ready").await;
     assert!(comment.contains(&s.preview_name(21)), "{comment}");
+    // A push: applied again and pruned, reading the namespace through its RoleBinding.
+    let push = s.payload("pr-synchronize-new-sha", 21);
+    let pushed = push.str("/pull_request/head/sha").expect("the pushed SHA");
+    s.deliver(&push).await;
+    s.wait_phase(21, Phase::Ready, Some(&pushed), READY).await;
+    let binding = Api::<RoleBinding>::namespaced(s.kube.clone(), &s.preview_name(21))
+        .get("previewd")
+        .await
+        .expect("previewd's RoleBinding in the preview namespace");
+    assert_eq!(binding.role_ref.name, installed.read_binding().0);
     s.deliver(&s.payload("pr-closed-unmerged", 21)).await;
     s.wait_namespace_gone(21, READY).await;
     s.wait_phase(21, Phase::Destroyed, None, READY).await;
@@ -629,6 +675,17 @@ fn merge(target: &mut Value, patch: Value) {
         }
         (target, patch) => *target = patch,
     }
+}
+
+/// A RoleBinding of the ClusterRole `role` to `subjects`.
+fn role_binding(role: &str, subjects: Value) -> Value {
+    json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": { "name": unique_name("probe") },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role },
+        "subjects": subjects,
+    })
 }
 
 /// A new namespace with `labels`, as a dry run creates it.
@@ -909,6 +966,30 @@ fn escapes(installed: &Installed, own: &str, release: &str) -> Vec<(&'static str
             ),
         ),
         (
+            "read-binding",
+            Write::create(
+                "its read role bound to every authenticated user",
+                lane,
+                role_binding(
+                    &installed.read_binding().0,
+                    json!([{ "apiGroup": "rbac.authorization.k8s.io",
+                             "kind": "Group", "name": "system:authenticated" }]),
+                ),
+            ),
+        ),
+        (
+            "read-binding",
+            Write::create(
+                "its read role bound to itself and a stranger",
+                lane,
+                role_binding(
+                    &installed.read_binding().0,
+                    json!([installed.service_account_subject(),
+                           { "kind": "ServiceAccount", "name": "default", "namespace": "default" }]),
+                ),
+            ),
+        ),
+        (
             "snippet-annotations",
             Write::create(
                 "an Ingress with a configuration snippet",
@@ -951,6 +1032,14 @@ fn within(installed: &Installed, own: &str, release: &str) -> Vec<Write> {
                     "reportingController": "previewd.dev/controller", "reportingInstance": "probe",
                     "action": "Probe",
                 "regarding": { "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "namespace": release, "name": lease_name(installed.instance()) }, "reason": "Probe", "type": "Normal" }),
+        ),
+        Write::create(
+            "its read role bound to itself",
+            lane,
+            role_binding(
+                &installed.read_binding().0,
+                json!([installed.service_account_subject()]),
+            ),
         ),
         Write::create(
             "a lane namespace enforcing baseline, version latest",
@@ -1028,6 +1117,22 @@ async fn inside_its_lane_previewd_cannot_escape_and_audit_would_let_it() {
             write.what
         );
     }
+
+    // Binding a role it lacks the rights of, RBAC refuses before admission: it may bind its
+    // read role only.
+    let cluster_admin = Write::create(
+        "cluster-admin bound to itself",
+        Some(&own),
+        role_binding(
+            "cluster-admin",
+            json!([installed.service_account_subject()]),
+        ),
+    );
+    let message = forbidden(cluster_admin.run(&as_previewd).await, &cluster_admin.what);
+    assert!(
+        message.contains("attempting to grant RBAC permissions not currently held"),
+        "{message}"
+    );
 
     // The same writes with the binding switched to Audit: all go through, so each refusal
     // above is the policy's doing, and a policy that only audits fails this test.

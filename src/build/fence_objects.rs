@@ -61,6 +61,44 @@ pub(crate) fn objects(
         .collect()
 }
 
+/// The grant previewd's own ServiceAccount gets in each preview namespace: a RoleBinding to the
+/// ClusterRole `role` that lets it read (list) and prune (delete) the template kinds there, so
+/// those reads need no cluster-wide grant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadBinding {
+    /// The ClusterRole bound (the chart's `<fullname>-preview`).
+    pub role: String,
+    /// previewd's ServiceAccount: its namespace and name.
+    pub service_account: (String, String),
+}
+
+/// The RoleBinding `binding` describes, in `namespace`, with previewd's `labels`.
+pub(crate) fn read_binding(
+    binding: &ReadBinding,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> RenderedObject {
+    let (account_namespace, account) = &binding.service_account;
+    RenderedObject {
+        file: SOURCE.to_owned(),
+        object: json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": NAME, "namespace": namespace, "labels": labels},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": binding.role,
+            },
+            "subjects": [{
+                "kind": "ServiceAccount",
+                "name": account,
+                "namespace": account_namespace,
+            }],
+        }),
+    }
+}
+
 /// Ingress to every pod of the namespace from its own pods and from namespaces that are not
 /// previews (any previewd instance's), plus `allow_from`. Policies only ever add allowed peers,
 /// so other previews are kept out by not being listed; egress stays open.
@@ -241,6 +279,27 @@ mod tests {
         assert_eq!(
             namespace_labels(&config)[POD_SECURITY_ENFORCE],
             "restricted"
+        );
+    }
+
+    #[test]
+    fn the_read_binding_binds_the_role_to_previewd_alone() {
+        let binding = ReadBinding {
+            role: "previewd-preview".into(),
+            service_account: ("previewd".into(), "previewd".into()),
+        };
+        let object = read_binding(&binding, "o-r-pr1", &labels()).object;
+        assert_eq!(object["kind"], "RoleBinding");
+        assert_eq!(object["metadata"]["namespace"], "o-r-pr1");
+        assert_eq!(object["metadata"]["labels"], json!(labels()));
+        assert_eq!(
+            object["roleRef"],
+            json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                   "name": "previewd-preview"})
+        );
+        assert_eq!(
+            object["subjects"],
+            json!([{"kind": "ServiceAccount", "name": "previewd", "namespace": "previewd"}])
         );
     }
 

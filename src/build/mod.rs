@@ -5,3 +5,5 @@ pub(crate) mod fence_objects;
 pub mod render;
 pub(crate) mod restart;
 pub mod templates;
+
+pub use fence_objects::ReadBinding;

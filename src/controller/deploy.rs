@@ -48,7 +48,13 @@ pub(crate) async fn apply(
         Err(e) => return Ok(ApplyOutcome::Invalid(e.to_string())),
     };
     restart::stamp(&mut objects, pe.spec.redeploys);
-    let fenced = fence_objects::objects(&config.fences, &name, &preview_labels);
+    let mut fenced = fence_objects::objects(&config.fences, &name, &preview_labels);
+    fenced.extend(
+        ctx.settings
+            .read_binding
+            .as_ref()
+            .map(|binding| fence_objects::read_binding(binding, &name, &preview_labels)),
+    );
     let (kinds, fence_kinds) = match resolve_fenced(ctx, &objects, &fenced).await? {
         Ok(kinds) => kinds,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
@@ -100,7 +106,11 @@ pub(crate) async fn apply(
         }
     };
     objects.extend(fenced);
-    prune(ctx, &name, &previous_kinds, &objects).await?;
+    // A namespace created just now holds nothing to prune (and previewd's reads there may wait
+    // for its RoleBinding to reach the authorizer).
+    if checked.is_some() {
+        prune(ctx, &name, &previous_kinds, &objects).await?;
+    }
     let returned: Vec<Value> = applied
         .iter()
         .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))

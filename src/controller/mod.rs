@@ -36,6 +36,7 @@ use self::events::Recorder;
 use self::kinds::Kinds;
 use self::slots::Slots;
 use self::watch_backoff::WatchBackoff;
+use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::FileConfig;
 use crate::github::client::{GitHub, GitHubError};
@@ -66,6 +67,9 @@ pub struct Settings {
     pub concurrency: u16,
     /// Test-only crash point (`after-comment-create`).
     pub failpoint: Option<String>,
+    /// The RoleBinding each preview namespace gets so previewd reads its objects there (none:
+    /// previewd's own grants read them).
+    pub read_binding: Option<ReadBinding>,
 }
 
 /// What every reconcile shares.

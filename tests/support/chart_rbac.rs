@@ -15,6 +15,9 @@ pub struct ChartIdentity {
     pub kubeconfig: PathBuf,
     _token: ServiceAccountToken,
     _rbac: ChartRbac,
+    /// `(ClusterRole, ServiceAccount)` previewd binds in each preview namespace, as the
+    /// chart's Deployment names them.
+    pub read_binding: (String, String),
     /// The release namespace (dropped last).
     pub namespace: TestNamespace,
 }
@@ -35,8 +38,25 @@ impl ChartIdentity {
             .and_then(|o| o["metadata"]["name"].as_str())
             .expect("the chart renders a ServiceAccount")
             .to_owned();
+        let env = |name: &str| {
+            rendered
+                .iter()
+                .filter(|o| o["kind"] == "Deployment")
+                .flat_map(|o| o["spec"]["template"]["spec"]["containers"][0]["env"].as_array())
+                .flatten()
+                .find(|e| e["name"] == name)
+                .and_then(|e| e["value"].as_str())
+                .unwrap_or_else(|| panic!("the chart's Deployment sets {name}"))
+                .to_owned()
+        };
+        let read_binding = (
+            env("PREVIEWD_PREVIEW_ROLE"),
+            env("PREVIEWD_SERVICE_ACCOUNT"),
+        );
+        assert_eq!(read_binding.1, account);
         let token = ServiceAccountToken::create(&namespace.name, &account);
         ChartIdentity {
+            read_binding,
             kubeconfig: token.kubeconfig().to_owned(),
             _token: token,
             _rbac: rbac,

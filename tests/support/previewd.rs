@@ -42,6 +42,10 @@ pub struct Options {
     /// Runs as under the chart's admission policy (`PREVIEWD_ADMISSION_POLICY`), with the
     /// preview hosts' suffix `.preview.test`.
     pub admission_policy: bool,
+    /// `(ClusterRole, ServiceAccount)`: previewd binds the chart's preview role to its own
+    /// ServiceAccount in each preview namespace (`PREVIEWD_PREVIEW_ROLE`,
+    /// `PREVIEWD_SERVICE_ACCOUNT`), as the chart sets it.
+    pub read_binding: Option<(String, String)>,
 }
 
 impl Options {
@@ -62,6 +66,7 @@ impl Options {
             settings: serde_json::json!({}),
             kubeconfig: None,
             admission_policy: false,
+            read_binding: None,
         }
     }
 }
@@ -170,6 +175,11 @@ impl Previewd {
             command
                 .env("PREVIEWD_ADMISSION_POLICY", "true")
                 .env("PREVIEWD_PREVIEW_HOST_SUFFIX", ".preview.test");
+        }
+        if let Some((role, account)) = &self.options.read_binding {
+            command
+                .env("PREVIEWD_PREVIEW_ROLE", role)
+                .env("PREVIEWD_SERVICE_ACCOUNT", account);
         }
         match &self.options.kubeconfig {
             Some(kubeconfig) => command.env("PREVIEWD_KUBECONFIG", kubeconfig),

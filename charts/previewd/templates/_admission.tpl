@@ -38,3 +38,8 @@ whole label when previewHost has it as one). */}}
 {{- else if contains "{{namespace}}" $root.Values.previewHost }} && {{ $host }}.contains(variables.requestNamespace)
 {{- end }}
 {{- end }}
+
+{{/* The ClusterRole previewd binds to itself in each preview namespace. */}}
+{{- define "previewd.previewRoleName" -}}
+{{- printf "%s-preview" (include "previewd.fullname" .) }}
+{{- end }}
