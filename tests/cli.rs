@@ -185,24 +185,7 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 
 #[test]
 fn serve_with_an_invalid_repository_name_names_the_setting_on_one_line() {
-    let dir = temp_dir("config");
-    let config = write_config(&dir, "repositories: [{name: nope}]\n");
-    let mut command = previewd();
-    command
-        .arg("serve")
-        .env("PREVIEWD_WEBHOOK_SECRET", "a-secret")
-        .env("PREVIEWD_GITHUB_TOKEN", "a-token")
-        .env("PREVIEWD_GITHUB_LOGIN", "previewd-bot")
-        .env("PREVIEWD_GITHUB_API_URL", "http://127.0.0.1:9")
-        .env("PREVIEWD_LISTEN", "127.0.0.1:0")
-        .env("PREVIEWD_CONFIG", &config);
-    // Only the setting is wrong: a real kubeconfig when the test has one.
-    if let Some(kubeconfig) = std::env::var_os("KUBECONFIG") {
-        command.env("KUBECONFIG", kubeconfig);
-    }
-    let out = run(command, Duration::from_secs(20));
-    let _ = std::fs::remove_dir_all(&dir);
-    let stderr = text(&out.stderr);
+    let (out, stderr) = serve_with("repositories: [{name: nope}]\n", &[]);
     assert!(!out.status.success(), "started with a bad config: {stderr}");
     assert_eq!(
         stderr.trim_end().lines().count(),

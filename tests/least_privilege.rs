@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -330,37 +330,29 @@ async fn the_service_account_is_held_to_its_lane() {
         "a PriorityClass",
     );
 
-    // What RBAC never granted it.
-    refused_by_rbac(
-        Api::<Secret>::namespaced(as_previewd.clone(), "kube-system")
-            .list(&ListParams::default())
-            .await,
-        &user,
-        "reading Secrets in kube-system",
-    );
-    // Nor read the template kinds outside its preview namespaces: those reads come with the
-    // RoleBinding it gives itself in each of them.
-    refused_by_rbac(
-        Api::<ConfigMap>::all(as_previewd.clone())
-            .list(&ListParams::default())
-            .await,
-        &user,
-        "listing ConfigMaps in every namespace",
-    );
-    refused_by_rbac(
-        Api::<ConfigMap>::namespaced(as_previewd.clone(), "kube-system")
-            .list(&ListParams::default())
-            .await,
-        &user,
-        "listing ConfigMaps in kube-system",
-    );
-    refused_by_rbac(
-        Api::<k8s_openapi::api::core::v1::Service>::all(as_previewd.clone())
-            .list(&ListParams::default())
-            .await,
-        &user,
-        "listing Services in every namespace",
-    );
+    // What RBAC never granted it; and the template kinds' reads, which come only with the
+    // RoleBinding it gives itself in each preview namespace.
+    for (kind, plural, namespace) in [
+        ("Secret", "secrets", Some("kube-system")),
+        ("ConfigMap", "configmaps", Some("kube-system")),
+        ("ConfigMap", "configmaps", None),
+        ("Service", "services", None),
+    ] {
+        let resource =
+            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", kind), plural);
+        let api: Api<DynamicObject> = match namespace {
+            Some(namespace) => Api::namespaced_with(as_previewd.clone(), namespace, &resource),
+            None => Api::all_with(as_previewd.clone(), &resource),
+        };
+        refused_by_rbac(
+            api.list(&ListParams::default()).await,
+            &user,
+            &format!(
+                "listing {plural} in {}",
+                namespace.unwrap_or("every namespace")
+            ),
+        );
+    }
     let cluster_role: ClusterRole = from_json(json!({
         "metadata": { "name": unique_name("lp-probe") },
         "rules": [{ "apiGroups": [""], "resources": ["secrets"], "verbs": ["get"] }],
