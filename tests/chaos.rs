@@ -6,8 +6,6 @@
 //!
 //! Each test prints one `chaos figures` line: GitHub calls, writes, and the time to converge.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -16,14 +14,14 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use previewd::model::crd::{Desired, PreviewEnvironment};
 use previewd::model::labels::instance_selector;
-use support::chaos::{Dice, Seed, parse_seed};
-use support::github::{Chaos, Fault, GitHub, Targeted};
-use support::plan::{self, Odds, Step};
-use support::play::deliver_to;
-use support::previewd::{Options, Previewd, SECRET};
-use support::scenario::Scenario;
-use support::sentinel::Sentinel;
-use support::webhooks::Delivery;
+use previewd_testkit::chaos::{Dice, Seed, parse_seed};
+use previewd_testkit::github::{Chaos, Fault, GitHub, Targeted};
+use previewd_testkit::plan::{self, Odds, Step};
+use previewd_testkit::play::deliver_to;
+use previewd_testkit::previewd::{Options, Previewd, SECRET};
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::sentinel::Sentinel;
+use previewd_testkit::webhooks::Delivery;
 
 /// Bound for previews to converge after the chaos ends (deploys, teardowns, a GitHub retry).
 const CONVERGE: Duration = Duration::from_secs(90);

@@ -3,8 +3,6 @@
 //!
 //! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test cluster_smoke`
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -13,8 +11,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccou
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, PostParams};
+use previewd_testkit::cluster::{self, TestNamespace, is_status, wait_for, wait_for_some};
 use serde_json::json;
-use support::cluster::{self, TestNamespace, is_status, wait_for, wait_for_some};
 
 fn from_json<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
     serde_json::from_value(v).expect("valid object")

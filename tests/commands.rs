@@ -1,13 +1,11 @@
 //! Maintainers steer previews from PR comments, end to end on the real control plane: who may,
 //! what each command does, the reactions, and that a command runs once.
 
-mod support;
-
 use std::time::Duration;
 
 use previewd::model::crd::{Desired, DestroyReason, Phase};
-use support::scenario::Scenario;
-use support::steering::{MAINTAINER, status_message};
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::steering::{MAINTAINER, status_message};
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(60);
@@ -245,8 +243,9 @@ async fn a_command_on_a_pull_request_previewd_never_saw() {
 
     // A PR previewd has no record of: the comment's payload names it, GitHub tells the rest.
     let head = "0123456789abcdef0123456789abcdef01234567";
-    s.github
-        .set_pull(support::github::Pull::new(&s.owner, &s.repo, 48).head(head, "feature/late"));
+    s.github.set_pull(
+        previewd_testkit::github::Pull::new(&s.owner, &s.repo, 48).head(head, "feature/late"),
+    );
     let id = s.maintainer_says(48, "/preview deploy").await;
     s.wait_phase(48, Phase::Ready, Some(head), READY).await;
     s.wait_reaction(id, "rocket", QUICK).await;

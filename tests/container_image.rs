@@ -3,7 +3,7 @@
 //! runs that script — is a static x86_64 musl executable, and started the way the image's
 //! container runs it (the Dockerfile's entrypoint and environment under the `args` and `env` of
 //! `helm template`, as the chart's user, with the chart's RBAC) it answers the chart's liveness
-//! and readiness probes and writes nothing to disk. `tests/support/container.rs` lists where that
+//! and readiness probes and writes nothing to disk. `tests/testkit/src/container.rs` lists where that
 //! process differs from the pod.
 //!
 //! The binary's path comes from `PREVIEWD_STATIC_BIN`, which `scripts/test.sh` sets after
@@ -13,20 +13,18 @@
 //! Run: `scripts/test.sh --test container_image`, or
 //! `eval "$(scripts/cluster.sh env)" && PREVIEWD_STATIC_BIN="$(scripts/build-static.sh)" cargo test --test container_image`
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::cluster::{TestNamespace, unique_name};
-use support::container::{Container, chart_values};
-use support::dockerfile::{self, Instruction};
-use support::elf::{EM_X86_64, Elf, inspect};
-use support::github::GitHub;
-use support::helm::{objects, template};
-use support::kubeconfig::{admin, service_account_token, with_token};
-use support::previewd::ensure_crd;
-use support::rbac::ChartRbac;
+use previewd_testkit::cluster::{TestNamespace, unique_name};
+use previewd_testkit::container::{Container, chart_values};
+use previewd_testkit::dockerfile::{self, Instruction};
+use previewd_testkit::elf::{EM_X86_64, Elf, inspect};
+use previewd_testkit::github::GitHub;
+use previewd_testkit::helm::{objects, template};
+use previewd_testkit::kubeconfig::{admin, service_account_token, with_token};
+use previewd_testkit::previewd::ensure_crd;
+use previewd_testkit::rbac::ChartRbac;
 
 fn static_binary() -> PathBuf {
     let how = "build it and name it: PREVIEWD_STATIC_BIN=\"$(scripts/build-static.sh)\" cargo test \

@@ -1,15 +1,13 @@
 //! Drift: what someone changes by hand inside a preview is put back by the next reconcile, and a
 //! preview whose namespace vanished is deployed again, with the same one PR comment.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::Api;
 use previewd::model::crd::Phase;
-use support::cluster::{kubectl_ok, wait_for};
-use support::scenario::Scenario;
+use previewd_testkit::cluster::{kubectl_ok, wait_for};
+use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
 const SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";

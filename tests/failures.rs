@@ -1,17 +1,15 @@
 //! Readiness bounds, refused templates and refused deliveries, on the real control plane.
 
-mod support;
-
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Api;
 use kube::api::ListParams;
 use previewd::model::crd::Phase;
-use support::previewd::SECRET;
-use support::scenario::Scenario;
-use support::templates;
-use support::webhooks::{Delivery, Signing};
+use previewd_testkit::previewd::SECRET;
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::templates;
+use previewd_testkit::webhooks::{Delivery, Signing};
 
 const BOUND: Duration = Duration::from_secs(90);
 
@@ -23,7 +21,7 @@ fn deployment(pod_label: &str) -> (String, String) {
 fn with_templates(
     templates: Vec<(String, String)>,
     ready_timeout_secs: u64,
-) -> impl FnOnce(&mut support::previewd::Options) {
+) -> impl FnOnce(&mut previewd_testkit::previewd::Options) {
     move |o| {
         o.templates = Some(templates);
         o.ready_timeout_secs = ready_timeout_secs;
@@ -135,7 +133,7 @@ async fn cluster_scoped_or_foreign_objects_are_refused_and_nothing_is_applied() 
             .is_none(),
         "nothing may be applied"
     );
-    let roles = support::cluster::kubectl(&["get", "clusterrole", "previewd-test-evil"]);
+    let roles = previewd_testkit::cluster::kubectl(&["get", "clusterrole", "previewd-test-evil"]);
     assert!(!roles.status.success());
 
     let foreign = (
@@ -213,7 +211,7 @@ async fn refused_deliveries_record_nothing() {
             .status,
         200
     );
-    let other_repo = support::webhooks::variant("pr-opened").repo("someone", "else");
+    let other_repo = previewd_testkit::webhooks::variant("pr-opened").repo("someone", "else");
     let sent = deliver.send(&other_repo).await;
     assert_eq!(sent.status, 202);
     assert!(sent.body.contains("not served"));

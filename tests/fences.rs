@@ -2,8 +2,6 @@
 //! Security label a preview namespace gets, a template over the quota or against the Pod
 //! Security level, and a template producing a kind previewd does not allow.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -15,12 +13,12 @@ use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use previewd::config::FencesConfig;
 use previewd::model::crd::Phase;
+use previewd_testkit::chart_rbac::ChartIdentity;
+use previewd_testkit::cluster::wait_for;
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::steering::status_message;
+use previewd_testkit::templates;
 use serde_json::json;
-use support::chart_rbac::ChartIdentity;
-use support::cluster::wait_for;
-use support::scenario::Scenario;
-use support::steering::status_message;
-use support::templates;
 
 const BOUND: Duration = Duration::from_secs(90);
 

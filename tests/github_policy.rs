@@ -2,13 +2,11 @@
 //! says, a permission error is reported and not hammered, content-creating calls go out a
 //! second apart, and none of it keeps a preview from deploying.
 
-mod support;
-
 use std::time::Duration;
 
 use previewd::model::crd::{Phase, PreviewEnvironment};
-use support::github::{Fault, Recorded, Targeted};
-use support::scenario::Scenario;
+use previewd_testkit::github::{Fault, Recorded, Targeted};
+use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
 

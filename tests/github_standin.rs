@@ -6,8 +6,6 @@
 //! One module per concern in tests/github_standin/ (paths explicit: a test crate's root looks
 //! for modules next to itself, where cargo would take them for test crates of their own).
 
-mod support;
-
 #[path = "github_standin/accounts.rs"]
 mod accounts;
 #[path = "github_standin/clients.rs"]

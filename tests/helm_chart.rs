@@ -6,8 +6,6 @@
 //!
 //! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test helm_chart`
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,9 +13,9 @@ use std::time::Duration;
 
 use previewd::controller::FINALIZER;
 use previewd::model::labels::INSTANCE;
+use previewd_testkit::cluster::{TestNamespace, kubectl, kubectl_ok, unique_name, wait_for};
+use previewd_testkit::helm::{CREDENTIALS, Release, find, helm, objects, template};
 use serde_json::{Value, json};
-use support::cluster::{TestNamespace, kubectl, kubectl_ok, unique_name, wait_for};
-use support::helm::{CREDENTIALS, Release, find, helm, objects, template};
 
 const CRD: &str = "customresourcedefinition/previewenvironments.previewd.dev";
 const SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -128,7 +126,7 @@ const EVERYTHING: [&str; 6] = [
 
 #[tokio::test]
 async fn lints_clean_and_the_api_server_accepts_every_rendered_object() {
-    let chart = support::helm::chart_dir();
+    let chart = previewd_testkit::helm::chart_dir();
     let lint = helm(&["lint", "--strict", chart.to_str().expect("UTF-8 path")]);
     let said = String::from_utf8_lossy(&lint.stdout);
     assert!(lint.status.success(), "helm lint: {said}{}", stderr(&lint));

@@ -2,14 +2,12 @@
 //! watches recover and previews converge on what GitHub says. One test in its own file, since it
 //! takes the shared control plane down for a moment.
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use previewd::model::crd::Phase;
-use support::github::Pull;
-use support::scenario::Scenario;
+use previewd_testkit::github::Pull;
+use previewd_testkit::scenario::Scenario;
 
 const CONVERGE: Duration = Duration::from_secs(120);
 const HEAD_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1";

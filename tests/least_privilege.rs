@@ -7,8 +7,6 @@
 //!
 //! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test least_privilege`
 
-mod support;
-
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -23,14 +21,16 @@ use kube::{Api, Client, ResourceExt};
 use previewd::leader::lease_name;
 use previewd::model::crd::Phase;
 use previewd::model::labels::{INSTANCE, MANAGED_BY, MANAGER};
+use previewd_testkit::cluster::{
+    TestNamespace, delete_namespace_and_wait, kubectl, unique_name, wait_for,
+};
+use previewd_testkit::helm::{CREDENTIALS, Release};
+use previewd_testkit::metrics::scrape;
+use previewd_testkit::previewd::ensure_crd;
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::service_account::ServiceAccountToken;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use support::cluster::{TestNamespace, delete_namespace_and_wait, kubectl, unique_name, wait_for};
-use support::helm::{CREDENTIALS, Release};
-use support::metrics::scrape;
-use support::previewd::ensure_crd;
-use support::scenario::Scenario;
-use support::service_account::ServiceAccountToken;
 
 const READY: Duration = Duration::from_secs(90);
 /// How long the API server may take to start or stop enforcing a new or removed policy.

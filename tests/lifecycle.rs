@@ -1,8 +1,6 @@
 //! The core lifecycle on the real control plane, with GitHub's real payloads and the stand-in:
 //! open → Ready with one comment → push redeploys → close or merge tears down.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -11,7 +9,7 @@ use kube::api::{DynamicObject, ListParams};
 use kube::discovery::ApiResource;
 use kube::{Api, ResourceExt};
 use previewd::model::crd::{Desired, Phase};
-use support::scenario::Scenario;
+use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
 const OLD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -174,9 +172,9 @@ async fn repeated_deliveries_and_restarts_write_nothing_more() {
     );
 
     s.previewd.restart(None).await;
-    let again = support::webhooks::Delivery::new(
+    let again = previewd_testkit::webhooks::Delivery::new(
         &s.previewd.webhook_url(),
-        support::previewd::SECRET.as_bytes(),
+        previewd_testkit::previewd::SECRET.as_bytes(),
     )
     .id(&first.delivery_id)
     .send(&opened)
@@ -239,7 +237,7 @@ async fn hostile_title_and_branch_are_data() {
         .map(String::from)
         .into();
     assert_eq!(found, expected);
-    let cluster_roles = support::cluster::kubectl(&[
+    let cluster_roles = previewd_testkit::cluster::kubectl(&[
         "get",
         "clusterroles",
         "-l",

@@ -2,8 +2,6 @@
 //! Event for every phase change, and the Lease that lets exactly one replica reconcile while
 //! every replica takes webhooks.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
@@ -12,18 +10,18 @@ use kube::Api;
 use kube::api::ListParams;
 use previewd::leader::lease_name;
 use previewd::model::crd::Phase;
-use support::github::GitHub;
-use support::metrics::{Scrape, scrape};
-use support::previewd::{Previewd, SECRET};
-use support::scenario::Scenario;
-use support::webhooks::{Delivery, Payload, Sent};
+use previewd_testkit::github::GitHub;
+use previewd_testkit::metrics::{Scrape, scrape};
+use previewd_testkit::previewd::{Previewd, SECRET};
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::webhooks::{Delivery, Payload, Sent};
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(90);
 const COMMENTS: &str = "POST /repos/{owner}/{repo}/issues/{number}/comments";
 
 async fn deliver_to(previewd: &Previewd, payload: &Payload) -> Sent {
-    support::scenario::deliver_to(previewd, payload, "replica").await
+    previewd_testkit::scenario::deliver_to(previewd, payload, "replica").await
 }
 
 /// Scrapes `previewd` until `check` holds, for up to 20 s.

@@ -2,8 +2,6 @@
 //! preview's name that is not its own, deletion through the finalizer, pruning, fork PRs, someone
 //! else's comment quoting the marker, and a reopen while the old namespace is still terminating.
 
-mod support;
-
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -11,8 +9,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 use previewd::model::crd::{Desired, Phase, PreviewEnvironment};
-use support::github::{GitHub, User};
-use support::scenario::Scenario;
+use previewd_testkit::github::{GitHub, User};
+use previewd_testkit::scenario::Scenario;
 
 const BOUND: Duration = Duration::from_secs(60);
 const OLD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -30,10 +28,16 @@ struct OwnNamespace {
 impl Drop for OwnNamespace {
     fn drop(&mut self) {
         let lift = r#"{"metadata":{"finalizers":null}}"#;
-        let names =
-            support::cluster::kubectl(&["get", "configmaps", "-n", &self.name, "-o", "name"]);
+        let names = previewd_testkit::cluster::kubectl(&[
+            "get",
+            "configmaps",
+            "-n",
+            &self.name,
+            "-o",
+            "name",
+        ]);
         for cm in String::from_utf8_lossy(&names.stdout).lines() {
-            let _ = support::cluster::kubectl(&[
+            let _ = previewd_testkit::cluster::kubectl(&[
                 "patch",
                 "-n",
                 &self.name,
@@ -43,7 +47,7 @@ impl Drop for OwnNamespace {
                 lift,
             ]);
         }
-        let _ = support::cluster::kubectl(&[
+        let _ = previewd_testkit::cluster::kubectl(&[
             "delete",
             "namespace",
             &self.name,
@@ -109,7 +113,8 @@ async fn an_unowned_namespace_with_the_preview_name_is_never_touched() {
     assert_eq!(previewd_keys(&ns), Vec::<String>::new(), "{ns:#?}");
     assert!(config_maps.get_opt("precious").await.unwrap().is_some());
     for kind in ["deployments", "services", "ingresses"] {
-        let listed = support::cluster::kubectl_ok(&["get", kind, "-n", &name, "-o", "name"]);
+        let listed =
+            previewd_testkit::cluster::kubectl_ok(&["get", kind, "-n", &name, "-o", "name"]);
         assert!(listed.trim().is_empty(), "{kind} applied into it: {listed}");
     }
 
@@ -147,7 +152,7 @@ async fn deleting_the_preview_environment_tears_down_through_the_finalizer() {
         .await
         .expect("delete the PreviewEnvironment");
     // The finalizer holds the PreviewEnvironment until its namespace is confirmed gone.
-    support::cluster::wait_for("the namespace to be gone", BOUND, || async {
+    previewd_testkit::cluster::wait_for("the namespace to be gone", BOUND, || async {
         let pe = s.preview(32).await;
         let ns = s.namespace(32).await;
         assert!(
@@ -296,7 +301,7 @@ async fn close_and_reopen_while_the_namespace_is_terminating_waits_then_recreate
         .expect("create the held ConfigMap");
 
     s.deliver(&s.payload("pr-closed-unmerged", 36)).await;
-    support::cluster::wait_for("the namespace to start terminating", BOUND, || async {
+    previewd_testkit::cluster::wait_for("the namespace to start terminating", BOUND, || async {
         s.namespace(36)
             .await
             .is_some_and(|ns| ns.metadata.deletion_timestamp.is_some())

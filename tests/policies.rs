@@ -1,13 +1,11 @@
 //! What deploys by itself, end to end on the real control plane: forks and their approval, the
 //! queue behind the caps, time to live, label mode, drafts and branch patterns.
 
-mod support;
-
 use std::time::Duration;
 
 use previewd::model::crd::{Desired, DestroyReason, Phase};
-use support::scenario::Scenario;
-use support::steering::status_message;
+use previewd_testkit::scenario::Scenario;
+use previewd_testkit::steering::status_message;
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(60);
@@ -15,7 +13,7 @@ const QUICK: Duration = Duration::from_secs(20);
 const OLD_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const NEW_SHA: &str = "d6fde92930d4715a2b49857d24b940956b26d2d3";
 
-fn settings(json: serde_json::Value) -> impl FnOnce(&mut support::previewd::Options) {
+fn settings(json: serde_json::Value) -> impl FnOnce(&mut previewd_testkit::previewd::Options) {
     move |o| o.repository_settings = json
 }
 

@@ -1,15 +1,13 @@
 //! `/readyz` means "ready to take webhooks": the API server answers, serves the
 //! PreviewEnvironment CRD, and lets previewd list PreviewEnvironments. previewd runs here as the
-//! chart's container does (`tests/support/container.rs`), built by cargo for this test run.
+//! chart's container does (`tests/testkit/src/container.rs`), built by cargo for this test run.
 //!
 //! The CRD is shared by every test on the local cluster, so it is never deleted: the case without
 //! it runs against a second, empty kube-apiserver on the same etcd under its own key prefix
-//! (`tests/support/apiserver.rs`). Each case ends by supplying what was missing and watching the
+//! (`tests/testkit/src/apiserver.rs`). Each case ends by supplying what was missing and watching the
 //! same process become ready, so the 503 is known to come from that cause alone.
 //!
 //! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test readiness`
-
-mod support;
 
 use std::path::Path;
 
@@ -17,15 +15,15 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::PostParams;
 use kube::{Api, CustomResourceExt};
 use previewd::model::crd::PreviewEnvironment;
-use support::apiserver::EmptyApiServer;
-use support::cluster::{TestNamespace, unique_name};
-use support::container::{Container, Running, chart_values};
-use support::dockerfile;
-use support::github::GitHub;
-use support::helm::{objects, template};
-use support::kubeconfig::{admin, service_account_token, with_token};
-use support::previewd::ensure_crd;
-use support::rbac::ChartRbac;
+use previewd_testkit::apiserver::EmptyApiServer;
+use previewd_testkit::cluster::{TestNamespace, unique_name};
+use previewd_testkit::container::{Container, Running, chart_values};
+use previewd_testkit::dockerfile;
+use previewd_testkit::github::GitHub;
+use previewd_testkit::helm::{objects, template};
+use previewd_testkit::kubeconfig::{admin, service_account_token, with_token};
+use previewd_testkit::previewd::ensure_crd;
+use previewd_testkit::rbac::ChartRbac;
 
 /// Starts previewd as `container` runs, talking to the API server and as the identity of
 /// `kubeconfig`.

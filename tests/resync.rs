@@ -3,17 +3,15 @@
 //! hold, an empty, failing or HTML list deletes nothing, and orphan namespaces go while uncertain
 //! ones stay.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use previewd::model::crd::{Desired, DestroyReason, Phase};
-use support::cluster::TestNamespace;
-use support::github::{Fault, Pull, Targeted};
-use support::scenario::Scenario;
+use previewd_testkit::cluster::TestNamespace;
+use previewd_testkit::github::{Fault, Pull, Targeted};
+use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(60);

@@ -5,8 +5,6 @@
 //!
 //! One module per concern in tests/webhook_fixtures/ (paths explicit, as in github_standin.rs).
 
-mod support;
-
 #[path = "webhook_fixtures/builders.rs"]
 mod builders;
 #[path = "webhook_fixtures/delivery.rs"]
@@ -18,8 +16,8 @@ mod variants;
 
 use previewd::github::webhook::{self, WebhookEvent};
 use previewd::model::event::PullRequestEvent;
-use support::github::openapi::{schema_errors, webhook as webhook_schema};
-use support::webhooks::Payload;
+use previewd_testkit::github::openapi::{schema_errors, webhook as webhook_schema};
+use previewd_testkit::webhooks::Payload;
 
 /// What previewd's parser makes of a `pull_request` payload.
 fn pull_event(payload: &Payload) -> PullRequestEvent {
@@ -37,7 +35,7 @@ fn covered(pointer: &str, listed: &str) -> bool {
 /// Panics unless every pointer at which `payload` differs from `base` was logged as a patch.
 #[track_caller]
 fn assert_patches_cover(base: &Payload, payload: &Payload) {
-    for pointer in support::webhooks::diff_pointers(&base.json, &payload.json) {
+    for pointer in previewd_testkit::webhooks::diff_pointers(&base.json, &payload.json) {
         assert!(
             payload.patches.iter().any(|(p, _)| covered(&pointer, p)),
             "{pointer} changed without a patch"
