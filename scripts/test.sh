@@ -17,4 +17,5 @@ else
 	scripts/cluster.sh up
 fi
 eval "$(scripts/cluster.sh env)"
-cargo test --locked "$@"
+# --workspace: previewd's tests and the test harness crate's own (tests/testkit).
+cargo test --locked --workspace "$@"
