@@ -2,7 +2,7 @@
 # Runs every test: unit tests and integration tests against a throwaway local control plane
 # (started here unless one is already up, and then stopped again) and a GitHub stand-in.
 # First it builds the static binary the container image packages (scripts/build-static.sh) and
-# names it in PREVIEWD_STATIC_BIN for tests/container_image.rs.
+# names it in PREVIEWD_STATIC_BIN for tests/e2e/container_image.rs.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"

@@ -1,6 +1,7 @@
 //! Kubernetes faults: the API server restarted and etcd paused under a running previewd. Its
-//! watches recover and previews converge on what GitHub says. One test in its own file, since it
-//! takes the shared control plane down for a moment.
+//! watches recover and previews converge on what GitHub says. One test in a test binary of its
+//! own (not a module of tests/e2e/), since it takes the shared control plane down for a moment
+//! and no other test may run meanwhile; cargo runs test binaries one after another.
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -55,7 +55,7 @@ impl fmt::Display for Seed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "seed {run} (replay: {SEED_VAR}={run} cargo test --test chaos {test})",
+            "seed {run} (replay: {SEED_VAR}={run} cargo test --test e2e chaos::{test})",
             run = self.run,
             test = self.test
         )

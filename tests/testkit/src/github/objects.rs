@@ -1,5 +1,5 @@
 //! JSON builders: the objects GitHub's REST API returns, with every field its OpenAPI schema
-//! marks required (checked by tests/github_standin.rs against `@octokit/openapi`).
+//! marks required (checked by tests/github_standin/ against `@octokit/openapi`).
 //!
 //! API addresses (`url`, `*_url`) point at the stand-in, so a client following them stays
 //! local; web addresses (`html_url`) point at `https://github.com`, as previewd shows them.

@@ -3,15 +3,15 @@
 //! runs that script — is a static x86_64 musl executable, and started the way the image's
 //! container runs it (the Dockerfile's entrypoint and environment under the `args` and `env` of
 //! `helm template`, as the chart's user, with the chart's RBAC) it answers the chart's liveness
-//! and readiness probes and writes nothing to disk. `tests/testkit/src/container.rs` lists where that
-//! process differs from the pod.
+//! and readiness probes and writes nothing to disk. `tests/testkit/src/container.rs` lists where
+//! that process differs from the pod.
 //!
 //! The binary's path comes from `PREVIEWD_STATIC_BIN`, which `scripts/test.sh` sets after
 //! building it. Without it the tests fail rather than build it themselves: a cold release build
 //! takes minutes on two cores and would compete with the other tests for them.
 //!
-//! Run: `scripts/test.sh --test container_image`, or
-//! `eval "$(scripts/cluster.sh env)" && PREVIEWD_STATIC_BIN="$(scripts/build-static.sh)" cargo test --test container_image`
+//! Run: `scripts/test.sh --test e2e container_image::`, or
+//! `eval "$(scripts/cluster.sh env)" && PREVIEWD_STATIC_BIN="$(scripts/build-static.sh)" cargo test --test e2e container_image::`
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -28,7 +28,7 @@ use previewd_testkit::rbac::ChartRbac;
 
 fn static_binary() -> PathBuf {
     let how = "build it and name it: PREVIEWD_STATIC_BIN=\"$(scripts/build-static.sh)\" cargo test \
-               --test container_image (scripts/test.sh does both)";
+               --test e2e container_image:: (scripts/test.sh does both)";
     match std::env::var_os("PREVIEWD_STATIC_BIN") {
         Some(path) if !path.is_empty() => {
             let path = PathBuf::from(path);

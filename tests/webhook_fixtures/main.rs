@@ -3,15 +3,11 @@
 //! comments and policy events fluently, and delivered with exactly GitHub's headers and
 //! signatures.
 //!
-//! One module per concern in tests/webhook_fixtures/ (paths explicit, as in github_standin.rs).
+//! One module per concern, in this folder.
 
-#[path = "webhook_fixtures/builders.rs"]
 mod builders;
-#[path = "webhook_fixtures/delivery.rs"]
 mod delivery;
-#[path = "webhook_fixtures/retarget.rs"]
 mod retarget;
-#[path = "webhook_fixtures/variants.rs"]
 mod variants;
 
 use previewd::github::webhook::{self, WebhookEvent};

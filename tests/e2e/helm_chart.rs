@@ -4,7 +4,7 @@
 //! previews in place; invalid values fail at install naming the field; what it gives previewd
 //! (configuration file, templates, CRD) is what previewd reads and prints.
 //!
-//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test helm_chart`
+//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test e2e helm_chart::`
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! does not own; and previewd running with that token drives a pull request from opened to
 //! torn down without one refusal.
 //!
-//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test least_privilege`
+//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test e2e least_privilege::`
 
 use std::fmt::Debug;
 use std::time::Duration;

@@ -116,6 +116,29 @@ fn a_seed_replays_the_same_script() {
     assert_eq!(plan::tally(&lost), (0, 3), "{lost:?}");
 }
 
+/// The replay command a chaos test prints names this test binary and the test's path in it:
+/// libtest names a test's thread after that path, and cargo names the binary's file after the
+/// test target (`e2e-<hash>`).
+#[test]
+fn the_printed_replay_command_runs_this_test() {
+    let test = "the_printed_replay_command_runs_this_test";
+    let path = std::thread::current()
+        .name()
+        .expect("libtest names the test's thread")
+        .to_owned();
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let file = exe.file_name().expect("a file name").to_string_lossy();
+    let target = file
+        .rsplit_once('-')
+        .map_or(&*file, |(target, _hash)| target);
+    let said = Seed::new(1, test).to_string();
+    let command = format!("PREVIEWD_CHAOS_SEED=1 cargo test --test {target} {path})");
+    assert!(
+        said.ends_with(&command),
+        "{said:?} does not end with {command:?}"
+    );
+}
+
 /// One delivery (one `X-GitHub-Delivery` id, one body) sent a hundred times, in bursts of
 /// concurrent copies while the preview deploys and after it is Ready, costs GitHub exactly the
 /// writes a single delivery of another PR costs, and leaves one preview and one comment.

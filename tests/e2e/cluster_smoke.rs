@@ -1,7 +1,7 @@
 //! Proves the local control plane (`scripts/cluster.sh up`) is a real cluster: controllers,
 //! scheduler, kwok, RBAC and the pinned version all work, and the readiness stages behave.
 //!
-//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test cluster_smoke`
+//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test e2e cluster_smoke::`
 
 use std::time::{Duration, Instant};
 

@@ -4,10 +4,10 @@
 //!
 //! The CRD is shared by every test on the local cluster, so it is never deleted: the case without
 //! it runs against a second, empty kube-apiserver on the same etcd under its own key prefix
-//! (`tests/testkit/src/apiserver.rs`). Each case ends by supplying what was missing and watching the
-//! same process become ready, so the 503 is known to come from that cause alone.
+//! (`tests/testkit/src/apiserver.rs`). Each case ends by supplying what was missing and watching
+//! the same process become ready, so the 503 is known to come from that cause alone.
 //!
-//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test readiness`
+//! Run: `eval "$(scripts/cluster.sh env)" && cargo test --test e2e readiness::`
 
 use std::path::Path;
 
