@@ -2,6 +2,11 @@
 //! webhook payloads. One crate of the workspace, compiled once for every integration test binary
 //! and example of previewd that uses it (a dev-dependency), and depending on previewd's library
 //! for its types.
+//!
+//! Items are `pub(crate)` unless a test or an example uses them, so the compiler reports dead
+//! code.
+
+#![warn(unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 
