@@ -4,7 +4,7 @@
 #   docker build -t previewd:0.1.0 --build-arg VERSION=0.1.0 .
 #
 # The builder stage runs scripts/build-static.sh, the script scripts/test.sh runs before
-# tests/container_image.rs checks the binary it prints and starts it with the arguments and
+# tests/e2e/container_image.rs checks the binary it prints and starts it with the arguments and
 # environment `helm template` gives this image's container. The final stage adds nothing but
 # that binary and the default templates.
 

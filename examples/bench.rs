@@ -2,18 +2,10 @@
 //! over a series of PRs on the local control plane; next to the same Kubernetes calls made by a
 //! minimal client in the same run. Run through `scripts/bench.sh`.
 
-#[allow(dead_code)]
-#[path = "../tests/support/github/mod.rs"]
-mod github;
-#[allow(dead_code)]
-#[path = "../tests/support/webhooks.rs"]
-mod webhooks;
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use github::{GitHub, Pull};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
@@ -25,7 +17,8 @@ use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
 use previewd::rules::readiness::{Readiness, readiness};
 use previewd::{build::templates, model::names};
-use webhooks::{Delivery, variant};
+use previewd_testkit::github::{GitHub, Pull};
+use previewd_testkit::webhooks::{Delivery, variant};
 
 const SECRET: &str = "bench-secret";
 const OWNER: &str = "bench";

@@ -9,14 +9,10 @@
 //! comment), `PUT /_standin/pulls/{owner}/{repo}/{number}` (create or change a PR from a JSON
 //! object with fields of `Pull`, e.g. `{"title": "x", "head_sha": "...", "open": false}`).
 
-#[allow(dead_code)]
-#[path = "../tests/support/github/mod.rs"]
-mod github;
-
 use std::io::Write;
 use std::net::SocketAddr;
 
-use github::{GitHub, admin_routes};
+use previewd_testkit::github::{GitHub, admin_routes};
 
 #[tokio::main]
 async fn main() {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds previewd as one static x86_64 musl binary (release profile) and prints its path on
 # stdout; cargo's progress goes to stderr. The Dockerfile's builder stage runs exactly this
-# script, and scripts/test.sh runs it before the tests (tests/container_image.rs checks the binary
-# it prints), so what is tested is what the image packages.
+# script, and scripts/test.sh runs it before the tests (tests/e2e/container_image.rs checks the
+# binary it prints), so what is tested is what the image packages.
 #
 #   scripts/build-static.sh            build; print the binary's path
 #

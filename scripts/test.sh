@@ -2,7 +2,7 @@
 # Runs every test: unit tests and integration tests against a throwaway local control plane
 # (started here unless one is already up, and then stopped again) and a GitHub stand-in.
 # First it builds the static binary the container image packages (scripts/build-static.sh) and
-# names it in PREVIEWD_STATIC_BIN for tests/container_image.rs.
+# names it in PREVIEWD_STATIC_BIN for tests/e2e/container_image.rs.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -17,4 +17,5 @@ else
 	scripts/cluster.sh up
 fi
 eval "$(scripts/cluster.sh env)"
-cargo test --locked "$@"
+# --workspace: previewd's tests and the test harness crate's own (tests/testkit).
+cargo test --locked --workspace "$@"

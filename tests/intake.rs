@@ -3,8 +3,6 @@
 //! stand-in answering where previewd asks GitHub (confirming a pull request). No control plane
 //! is involved, so each test takes a few milliseconds.
 
-mod support;
-
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,9 +14,9 @@ use previewd::intake::record::{Decision, Delivery, decide};
 use previewd::model::command::Command;
 use previewd::model::crd::{Desired, DestroyReason, PreviewEnvironment, PreviewEnvironmentSpec};
 use previewd::model::labels;
+use previewd_testkit::github::{Fault, GitHub, Pull, Targeted};
+use previewd_testkit::webhooks::{Payload, variant};
 use sha2::Sha256;
-use support::github::{Fault, GitHub, Pull, Targeted};
-use support::webhooks::{Payload, variant};
 
 const SECRET: &[u8] = b"in-process-webhook-secret";
 const INSTANCE: &str = "in-process";

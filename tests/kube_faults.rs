@@ -1,15 +1,14 @@
 //! Kubernetes faults: the API server restarted and etcd paused under a running previewd. Its
-//! watches recover and previews converge on what GitHub says. One test in its own file, since it
-//! takes the shared control plane down for a moment.
-
-mod support;
+//! watches recover and previews converge on what GitHub says. One test in a test binary of its
+//! own (not a module of tests/e2e/), since it takes the shared control plane down for a moment
+//! and no other test may run meanwhile; cargo runs test binaries one after another.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use previewd::model::crd::Phase;
-use support::github::Pull;
-use support::scenario::Scenario;
+use previewd_testkit::github::Pull;
+use previewd_testkit::scenario::Scenario;
 
 const CONVERGE: Duration = Duration::from_secs(120);
 const HEAD_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1";

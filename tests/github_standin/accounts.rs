@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::http::{client, get, send};
-use crate::support::github::openapi::assert_matches;
-use crate::support::github::{GitHub, User};
+use previewd_testkit::github::openapi::assert_matches;
+use previewd_testkit::github::{GitHub, User};
 
 #[tokio::test]
 async fn get_user_answers_the_tokens_owner_with_either_scheme() {

@@ -4,8 +4,8 @@ use octocrab::models::reactions::ReactionContent;
 use serde_json::json;
 
 use crate::http::{client, get, post, send, started_with_pull};
-use crate::support::github::openapi::assert_matches;
-use crate::support::github::{Fault, GitHub, Pull, admin_routes};
+use previewd_testkit::github::openapi::assert_matches;
+use previewd_testkit::github::{Fault, GitHub, Pull, admin_routes};
 
 #[tokio::test]
 async fn octocrab_reads_and_writes_through_the_stand_in() {

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::http::{authed, client, get, get_url, patch, post, send, started_with_pull};
-use crate::support::github::openapi::assert_matches;
-use crate::support::github::{GitHub, User};
+use previewd_testkit::github::openapi::assert_matches;
+use previewd_testkit::github::{GitHub, User};
 
 #[tokio::test]
 async fn comments_are_created_read_updated_and_listed_as_github_does() {

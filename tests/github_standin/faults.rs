@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::http::{authed, get, post, started_with_pull};
-use crate::support::github::{Chaos, Fault, Targeted};
+use previewd_testkit::github::{Chaos, Fault, Targeted};
 
 #[tokio::test]
 async fn status_faults_fire_on_matching_requests_then_stop() {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::support::github::openapi::{self, assert_matches};
-use crate::support::github::{GitHub, Pull};
+use previewd_testkit::github::openapi::{self, assert_matches};
+use previewd_testkit::github::{GitHub, Pull};
 
 /// An answer, read whole.
 pub struct Answer {

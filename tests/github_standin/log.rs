@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::http::{client, get, patch, post, send, started_with_pull};
-use crate::support::github::GitHub;
+use previewd_testkit::github::GitHub;
 
 #[tokio::test]
 async fn every_answer_carries_rate_limit_and_request_id_headers() {

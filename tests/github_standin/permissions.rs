@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::http::{client, get, send, started_with_pull};
-use crate::support::github::openapi::assert_matches;
-use crate::support::github::{Fault, GitHub, Pull, Targeted, User};
+use previewd_testkit::github::openapi::assert_matches;
+use previewd_testkit::github::{Fault, GitHub, Pull, Targeted, User};
 
 const OPERATION: &str = "repos/get-collaborator-permission-level";
 

@@ -4,8 +4,8 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, authed, client, get, get_url, send};
-use crate::support::github::openapi::assert_matches;
-use crate::support::github::{GitHub, Pull, label_id, repo_id};
+use previewd_testkit::github::openapi::assert_matches;
+use previewd_testkit::github::{GitHub, Pull, label_id, repo_id};
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::http::{authed, client, get, post, send, started_with_pull};
-use crate::support::github::openapi::{assert_matches, component, schema_errors};
-use crate::support::github::{Fault, GitHub, REACTIONS, Targeted};
+use previewd_testkit::github::openapi::{assert_matches, component, schema_errors};
+use previewd_testkit::github::{Fault, GitHub, REACTIONS, Targeted};
 
 async fn commented() -> (GitHub, u64, String) {
     let gh = started_with_pull().await;

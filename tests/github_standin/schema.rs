@@ -4,7 +4,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::http::{Answer, get, post, started_with_pull};
-use crate::support::github::openapi::{component, operation_id, schema_errors, validator};
+use previewd_testkit::github::openapi::{component, operation_id, schema_errors, validator};
 
 #[tokio::test]
 async fn the_schema_check_rejects_missing_and_mistyped_fields() {

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::github::{GitHub, Pull, User, label, user_id};
-use crate::support::webhooks::{Payload, variant};
 use crate::{assert_no_new_schema_errors, assert_patches_cover};
+use previewd_testkit::github::{GitHub, Pull, User, label, user_id};
+use previewd_testkit::webhooks::{Payload, variant};
 
 /// The stand-in's JSON at `path`.
 async fn fetch(gh: &GitHub, path: &str) -> Value {

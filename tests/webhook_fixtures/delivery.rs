@@ -10,8 +10,8 @@ use axum::routing::post;
 use previewd::github::webhook;
 use serde_json::Value;
 
-use crate::support::github::repo_id;
-use crate::support::webhooks::{Delivery, Signing, sha1_signature, variant};
+use previewd_testkit::github::repo_id;
+use previewd_testkit::webhooks::{Delivery, Signing, sha1_signature, variant};
 
 #[test]
 fn signatures_match_githubs_documented_vector() {

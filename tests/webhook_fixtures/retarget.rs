@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::support::github::repo_id;
-use crate::support::webhooks::{variant, variant_names};
 use crate::{assert_no_new_schema_errors, assert_patches_cover, pull_event};
+use previewd_testkit::github::repo_id;
+use previewd_testkit::webhooks::{variant, variant_names};
 
 #[test]
 fn retargeting_makes_distinct_prs_with_pointer_sets_only() {

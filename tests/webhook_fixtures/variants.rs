@@ -4,11 +4,11 @@
 use previewd::model::event::PullAction;
 use serde_json::json;
 
-use crate::support::webhooks::{
+use crate::{assert_no_new_schema_errors, covered, pull_event};
+use previewd_testkit::webhooks::{
     Payload, diff_pointers, example, example_at, example_nth, examples, variant, variant_names,
     variant_spec,
 };
-use crate::{assert_no_new_schema_errors, covered, pull_event};
 
 /// The variants tests rely on; more may be added.
 const REQUIRED_VARIANTS: [&str; 14] = [

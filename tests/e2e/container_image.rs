@@ -1,0 +1,194 @@
+//! What the container image packages, checked without building an image (there is no container
+//! engine here): the binary `scripts/build-static.sh` builds — the Dockerfile's builder stage
+//! runs that script — is a static x86_64 musl executable, and started the way the image's
+//! container runs it (the Dockerfile's entrypoint and environment under the `args` and `env` of
+//! `helm template`, as the chart's user, with the chart's RBAC) it answers the chart's liveness
+//! and readiness probes and writes nothing to disk. `tests/testkit/src/container.rs` lists where
+//! that process differs from the pod.
+//!
+//! The binary's path comes from `PREVIEWD_STATIC_BIN`, which `scripts/test.sh` sets after
+//! building it. Without it the tests fail rather than build it themselves: a cold release build
+//! takes minutes on two cores and would compete with the other tests for them.
+//!
+//! Run: `scripts/test.sh --test e2e container_image::`, or
+//! `eval "$(scripts/cluster.sh env)" && PREVIEWD_STATIC_BIN="$(scripts/build-static.sh)" cargo test --test e2e container_image::`
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use previewd_testkit::cluster::{TestNamespace, unique_name};
+use previewd_testkit::container::{Container, chart_values};
+use previewd_testkit::dockerfile::{self, Instruction};
+use previewd_testkit::elf::{EM_X86_64, Elf, inspect};
+use previewd_testkit::github::GitHub;
+use previewd_testkit::helm::{objects, template};
+use previewd_testkit::kubeconfig::{admin, service_account_token, with_token};
+use previewd_testkit::previewd::ensure_crd;
+use previewd_testkit::rbac::ChartRbac;
+
+fn static_binary() -> PathBuf {
+    let how = "build it and name it: PREVIEWD_STATIC_BIN=\"$(scripts/build-static.sh)\" cargo test \
+               --test e2e container_image:: (scripts/test.sh does both)";
+    match std::env::var_os("PREVIEWD_STATIC_BIN") {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "PREVIEWD_STATIC_BIN={} is no file: {how}",
+                path.display()
+            );
+            path
+        }
+        _ => panic!("PREVIEWD_STATIC_BIN is not set: {how}"),
+    }
+}
+
+fn read_elf(path: &str) -> (Vec<u8>, Elf) {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let elf = inspect(&data).unwrap_or_else(|e| panic!("{path}: {e}"));
+    (data, elf)
+}
+
+#[test]
+fn the_static_binary_is_an_x86_64_musl_executable_that_loads_nothing() {
+    let binary = static_binary();
+    let (_, elf) = read_elf(binary.to_str().expect("UTF-8 path"));
+    let expected = Elf {
+        machine: EM_X86_64,
+        interpreter: None,
+        needed: Vec::new(),
+        gnu_abi_tag: false,
+    };
+    assert_eq!(elf, expected, "{}", binary.display());
+
+    // It runs with nothing around it: no environment, no library path.
+    let out = Command::new(&binary)
+        .arg("--version")
+        .env_clear()
+        .output()
+        .expect("run the static binary");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let version = format!("previewd {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), version);
+}
+
+#[test]
+fn the_elf_reader_sees_what_an_ordinary_build_loads_and_refuses_what_is_no_elf() {
+    let (data, elf) = read_elf(env!("CARGO_BIN_EXE_previewd"));
+    assert_eq!(elf.machine, EM_X86_64);
+    let interpreter = elf.interpreter.as_deref().unwrap_or_default();
+    assert!(interpreter.contains("ld-linux-x86-64"), "{elf:?}");
+    assert!(
+        elf.needed.iter().any(|n| n.starts_with("libc.so")),
+        "{elf:?}"
+    );
+    assert!(elf.gnu_abi_tag, "{elf:?}");
+
+    let bad: [&[u8]; 4] = [b"", b"\x7fELF", b"#!/bin/sh\necho hi\n", &data[..100]];
+    for input in bad {
+        assert!(inspect(input).is_err(), "{input:?} read as ELF");
+    }
+}
+
+/// The stage `FROM ... AS name` starts, if named.
+fn stage_name(instructions: &[Instruction], stage: usize) -> Option<String> {
+    let from = instructions
+        .iter()
+        .find(|i| i.stage == stage && i.keyword == "FROM")?;
+    let words: Vec<&str> = from.args.split_whitespace().collect();
+    match words.as_slice() {
+        [_, as_, name] if as_.eq_ignore_ascii_case("as") => Some((*name).to_owned()),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_dockerfile_packages_that_binary_as_the_charts_user() {
+    let instructions = dockerfile::read();
+    let image = dockerfile::image(&instructions).expect("the final stage");
+    let last = instructions.iter().map(|i| i.stage).max().expect("stages");
+
+    // The final stage copies what a builder stage's run of scripts/build-static.sh installed,
+    // to the path of the entrypoint.
+    let entrypoint = image.entrypoint.first().expect("an ENTRYPOINT");
+    let copy = instructions
+        .iter()
+        .filter(|i| i.stage == last && i.keyword == "COPY")
+        .find_map(|i| {
+            let words: Vec<&str> = i.args.split_whitespace().collect();
+            match words.as_slice() {
+                [from, source, target] if target == entrypoint => {
+                    Some((from.strip_prefix("--from=")?.to_owned(), source.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| panic!("no COPY --from=<stage> <binary> {entrypoint}"));
+    let build = instructions
+        .iter()
+        .find(|i| {
+            i.keyword == "RUN"
+                && stage_name(&instructions, i.stage).as_deref() == Some(copy.0.as_str())
+                && i.args.contains("scripts/build-static.sh")
+        })
+        .unwrap_or_else(|| panic!("stage {} does not RUN scripts/build-static.sh", copy.0));
+    assert!(
+        build.args.contains(&copy.1),
+        "{} does not install {}",
+        build.args,
+        copy.1
+    );
+
+    let values = chart_values("https://api.github.com", "a-token");
+    let rendered = objects(&template("image", "previewd-system", &[&values]));
+    let container = Container::from_chart(&rendered, "previewd-system");
+    let (uid, gid) = container.run_as;
+    assert_eq!(
+        image.user,
+        format!("{uid}:{gid}"),
+        "USER and the chart's runAsUser:runAsGroup"
+    );
+}
+
+#[tokio::test]
+async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
+    let binary = static_binary();
+    let image = dockerfile::image(&dockerfile::read()).expect("the final stage");
+    ensure_crd().await;
+    let github = GitHub::start().await;
+    let ns = TestNamespace::new("image").await;
+    let values = chart_values(&github.url(), GitHub::TOKEN);
+    let rendered = objects(&template(&unique_name("image"), &ns.name, &[&values]));
+    let container = Container::from_chart(&rendered, &ns.name);
+    let _rbac = ChartRbac::apply(&rendered, &ns.name);
+    let token = service_account_token(&ns.name, &container.service_account);
+
+    let running = container
+        .start(&binary, &image, &with_token(admin(), &token))
+        .await;
+    let ready = running
+        .wait_answer(&container.readiness, |status, _| status == 200)
+        .await;
+    assert_eq!(ready, "ok");
+    let live = running.get(&container.liveness).await.expect("liveness");
+    assert_eq!(live, (200, "ok".to_owned()));
+    if let Some(uid) = running.as_user {
+        assert_eq!(running.uid(), uid, "previewd runs as the chart's user");
+    }
+    assert_eq!(
+        running.written(),
+        Vec::<PathBuf>::new(),
+        "files previewd wrote"
+    );
+    // The chart asks for JSON logs.
+    let logs = running.logs();
+    assert!(logs.contains("serving webhooks"), "{logs}");
+    for line in logs.lines() {
+        let parsed = serde_json::from_str::<serde_json::Value>(line);
+        assert!(parsed.is_ok(), "a log line that is not JSON: {line}");
+    }
+}

@@ -1,0 +1,322 @@
+//! A GitHub REST API stand-in: an axum server on 127.0.0.1 that answers the endpoints previewd
+//! uses with GitHub's JSON shapes, status codes and headers, records every request, and fails
+//! on demand.
+//!
+//! ```text
+//! let github = GitHub::start().await;
+//! github.set_pull(Pull::new("acme", "shop", 7).title("Add cart"));
+//! github.inject(Fault::Status(502).times(2).on("POST", "/repos/acme/shop/issues"));
+//! // ... point previewd at github.url() with token GitHub::TOKEN ...
+//! assert_eq!(github.comments("acme", "shop", 7).len(), 1);
+//! ```
+//!
+//! The default account is `previewd-bot` with token `previewd-test-token`, of type `"User"`: a
+//! machine user with a personal access token, the setup in which `GET /user` works (a GitHub
+//! App installation token gets 403 there). Register more with `add_user` / `add_token`.
+//! Every API request needs a known token (`Authorization: Bearer <t>` or `token <t>`): none
+//! gives 401 "Requires authentication", an unknown one 401 "Bad credentials".
+//!
+//! Endpoints: `GET /user`; issue comments (list, create, get, update, delete) and their
+//! reactions (list, create); `GET .../collaborators/{username}/permission` (roles from
+//! `set_permission`); pull requests (get, list). `openapi` checks bodies against GitHub's
+//! OpenAPI description, which the tests do for every answer.
+
+mod admin;
+mod faults;
+mod layer;
+mod objects;
+pub mod openapi;
+mod pull;
+mod recorded;
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+
+pub use admin::admin_routes;
+pub use faults::{Chaos, Fault, FaultRule, Target, Targeted};
+pub use objects::{label, label_id, repo_id, user_id};
+pub use pull::Pull;
+pub use recorded::Recorded;
+pub use state::{Comment, REACTIONS, User};
+
+pub(crate) use faults::XorShift64;
+pub(crate) use objects::fake_sha;
+pub(crate) use state::ROLES;
+
+use objects::Urls;
+use state::State;
+
+/// A running stand-in; clones share the same server and state.
+#[derive(Clone, Debug)]
+pub struct GitHub {
+    state: Arc<Mutex<State>>,
+    addr: SocketAddr,
+}
+
+impl GitHub {
+    /// The default token.
+    pub const TOKEN: &'static str = "previewd-test-token";
+    /// The default token's account.
+    pub const LOGIN: &'static str = "previewd-bot";
+
+    /// Starts on 127.0.0.1 on a free port.
+    pub async fn start() -> GitHub {
+        GitHub::start_with(SocketAddr::from(([127, 0, 0, 1], 0)), |_| Router::new()).await
+    }
+
+    /// Starts on `addr`, also serving `extra` (e.g. `admin_routes`) outside the API layer:
+    /// those requests are not recorded, rate-limited or failed.
+    pub async fn start_with(addr: SocketAddr, extra: impl FnOnce(GitHub) -> Router) -> GitHub {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind the GitHub stand-in");
+        let addr = listener.local_addr().expect("the stand-in's address");
+        let urls = Urls {
+            api: format!("http://{addr}"),
+            web: "https://github.com".to_owned(),
+        };
+        let github = GitHub {
+            state: Arc::new(Mutex::new(State::new(urls))),
+            addr,
+        };
+        github.add_user(User::new(GitHub::LOGIN).association("NONE"));
+        github.add_token(GitHub::TOKEN, GitHub::LOGIN);
+
+        let api = routes::router()
+            .layer(middleware::from_fn_with_state(github.clone(), layer::layer))
+            .with_state(github.clone());
+        let app = extra(github.clone()).merge(api);
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("serve the GitHub stand-in");
+        });
+        github
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URI to give a client.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock must not hide the state from the rest.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.lock())
+    }
+
+    // ---- users and tokens ----
+
+    /// Registers (or replaces) an account.
+    pub fn add_user(&self, user: User) {
+        self.with(|s| s.users.insert(user.login.clone(), user));
+    }
+
+    /// Makes `token` authenticate as `login` (registered as a plain user if unknown).
+    pub fn add_token(&self, token: &str, login: &str) {
+        self.with(|s| {
+            s.user(login);
+            s.tokens.insert(token.to_owned(), login.to_owned());
+        });
+    }
+
+    /// Makes `token` unknown again (a revoked token).
+    pub fn revoke_token(&self, token: &str) {
+        self.with(|s| s.tokens.remove(token));
+    }
+
+    // ---- repository roles ----
+
+    /// Gives `login` (registered as a plain user if unknown) `role` on `owner/repo`: one of
+    /// `ROLES` (`admin`, `maintain`, `write`, `triage`, `read`, `none`). Without one, the owner
+    /// is `admin` and every other known user `read`; an unknown login gets 404.
+    pub fn set_permission(&self, owner: &str, repo: &str, login: &str, role: &str) {
+        assert!(
+            ROLES.contains(&role),
+            "{role:?} is not a repository role; use one of {ROLES:?}"
+        );
+        self.with(|s| {
+            s.user(login);
+            s.roles
+                .insert(state::role_key(owner, repo, login), role.to_owned());
+        });
+    }
+
+    // ---- pull requests ----
+
+    /// Creates or replaces a pull request (registering its owner, author and fork owner).
+    pub fn set_pull(&self, pull: Pull) {
+        self.with(|s| {
+            for login in pull.logins() {
+                s.user(login);
+            }
+            s.pulls
+                .insert((pull.owner.clone(), pull.repo.clone(), pull.number), pull);
+        });
+    }
+
+    /// Changes a pull request in place and moves its `updated_at` to now; panics if unknown.
+    pub fn update_pull(
+        &self,
+        owner: &str,
+        repo: &str,
+        number: u64,
+        change: impl FnOnce(&mut Pull),
+    ) -> Pull {
+        self.with(|s| {
+            let key = (owner.to_owned(), repo.to_owned(), number);
+            let pull = s
+                .pulls
+                .get_mut(&key)
+                .unwrap_or_else(|| panic!("no pull request {owner}/{repo}#{number}"));
+            change(pull);
+            pull.updated_at = state::now().max(pull.updated_at);
+            pull.clone()
+        })
+    }
+
+    /// A pull request, if set.
+    pub fn pull(&self, owner: &str, repo: &str, number: u64) -> Option<Pull> {
+        self.with(|s| s.pull(owner, repo, number).cloned())
+    }
+
+    // ---- comments ----
+
+    /// Adds a comment written by `author` (e.g. a user quoting previewd's marker); returns its id.
+    pub fn seed_comment(
+        &self,
+        owner: &str,
+        repo: &str,
+        number: u64,
+        author: &str,
+        body: &str,
+    ) -> u64 {
+        self.with(|s| s.add_comment(owner, repo, number, author, body).id)
+    }
+
+    /// Comments on one issue or PR, oldest first.
+    pub fn comments(&self, owner: &str, repo: &str, number: u64) -> Vec<Comment> {
+        self.with(|s| {
+            s.comments
+                .values()
+                .filter(|c| c.owner == owner && c.repo == repo && c.number == number)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Every comment, oldest first.
+    pub(crate) fn all_comments(&self) -> Vec<Comment> {
+        self.with(|s| s.comments.values().cloned().collect())
+    }
+
+    /// One comment by id.
+    pub fn comment(&self, id: u64) -> Option<Comment> {
+        self.with(|s| s.comments.get(&id).cloned())
+    }
+
+    /// Reactions to comment `comment_id` as (login, content), oldest first.
+    pub fn reactions(&self, comment_id: u64) -> Vec<(String, String)> {
+        self.with(|s| {
+            s.reactions
+                .iter()
+                .filter(|r| r.comment_id == comment_id)
+                .map(|r| (r.login.clone(), r.content.clone()))
+                .collect()
+        })
+    }
+
+    // ---- the request log ----
+
+    /// Every API request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.with(|s| s.requests.clone())
+    }
+
+    /// POST, PATCH, PUT and DELETE requests (reactions included), in order.
+    pub fn writes(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(Recorded::is_write)
+            .collect()
+    }
+
+    /// Requests with this method whose path starts with `prefix`.
+    pub fn requests_to(&self, method: &str, prefix: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .collect()
+    }
+
+    /// Forgets the log (not the state).
+    pub fn clear_requests(&self) {
+        self.with(|s| s.requests.clear());
+    }
+
+    /// Polls `check` every 20 ms until it returns `Some`; panics with `what` after `timeout`.
+    pub async fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&GitHub) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = check(self) {
+                return found;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; requests: {:#?}",
+                    self.requests()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    // ---- faults and limits ----
+
+    /// Adds a fault rule; rules fire in the order added.
+    pub fn inject(&self, rule: FaultRule) {
+        self.with(|s| s.faults.push(rule));
+    }
+
+    /// Fails a fraction of requests from now on (replaces earlier chaos).
+    pub fn chaos(&self, chaos: Chaos) {
+        self.with(|s| s.faults.set_chaos(Some(chaos)));
+    }
+
+    /// Adds a chaos plan after those already set (e.g. empty lists on one path besides errors
+    /// everywhere); for each request the first plan that picks a fault wins.
+    pub fn add_chaos(&self, chaos: Chaos) {
+        self.with(|s| s.faults.add_chaos(chaos));
+    }
+
+    /// Removes all rules and chaos.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
+    /// Rule uses not consumed yet.
+    pub fn pending_faults(&self) -> usize {
+        self.with(|s| s.faults.pending())
+    }
+
+    /// Sets the primary rate limit's remaining count; at 0 requests get 403 "API rate limit exceeded".
+    pub fn set_rate_limit_remaining(&self, remaining: u64) {
+        self.with(|s| s.rate.remaining = remaining.min(s.rate.limit));
+    }
+}
