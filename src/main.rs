@@ -310,17 +310,9 @@ fn check_templates(templates: &[render::Template], host: &str, config: &FileConf
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let secret = required(
-        args.webhook_secret.as_deref(),
-        "--webhook-secret",
-        "PREVIEWD_WEBHOOK_SECRET",
-    )?;
-    let token = required(
-        args.github_token.as_deref(),
-        "--github-token",
-        "PREVIEWD_GITHUB_TOKEN",
-    )?;
+/// The configuration file `serve` needs, refused if the admission policy would refuse what it
+/// asks for.
+fn serve_config(args: &ServeArgs) -> anyhow::Result<FileConfig> {
     let Some(config_path) = args.templates.config.as_ref() else {
         anyhow::bail!(
             "--config (PREVIEWD_CONFIG) is required: it lists the repositories previewd serves"
@@ -336,6 +328,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         anyhow::bail!("refusing to start: {why}");
     }
+    Ok(config)
+}
+
+/// The RoleBinding of `role` that previewd gives its ServiceAccount `account` (in `namespace`)
+/// in each preview namespace.
+fn read_binding(
+    role: Option<String>,
+    account: Option<String>,
+    namespace: &str,
+) -> Option<ReadBinding> {
+    let (role, account) = role.zip(account)?;
+    Some(ReadBinding {
+        role,
+        service_account: (namespace.to_owned(), account),
+    })
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let secret = required(
+        args.webhook_secret.as_deref(),
+        "--webhook-secret",
+        "PREVIEWD_WEBHOOK_SECRET",
+    )?;
+    let token = required(
+        args.github_token.as_deref(),
+        "--github-token",
+        "PREVIEWD_GITHUB_TOKEN",
+    )?;
+    let config = serve_config(&args)?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     check_templates(&templates, &args.templates.preview_host, &config);
     let client = kube_client(args.kubeconfig.as_ref()).await?;
@@ -363,6 +384,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(default_identity);
     let ctx_instance = args.templates.instance.clone();
+    let read_binding = read_binding(args.preview_role, args.service_account, &namespace);
     let (queue, woken) = Slots::new();
     let woken: controller::Woken = Arc::new(tokio::sync::Mutex::new(woken));
     let ctx = Arc::new(Ctx {
@@ -381,14 +403,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             config,
             concurrency: args.concurrency,
             failpoint: args.failpoint.clone(),
-            read_binding: args
-                .preview_role
-                .clone()
-                .zip(args.service_account.clone())
-                .map(|(role, account)| ReadBinding {
-                    role,
-                    service_account: (namespace.clone(), account),
-                }),
+            read_binding,
         },
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
