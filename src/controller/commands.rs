@@ -7,8 +7,8 @@
 //! whose effects were not written, and a redelivery is recognized either way.
 
 use chrono::Utc;
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
 
 use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
@@ -28,17 +28,9 @@ mod reaction {
     pub(super) const REFUSED: &str = "-1";
 }
 
-/// Runs the recorded commands; the spec write wakes the controller for what follows.
-pub(crate) async fn run(cached: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
-    // The cache can still show commands this controller took a moment ago: ask the API server.
-    let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
-    let Some(pe) = api.get_opt(&cached.name_any()).await? else {
-        return Ok(Action::await_change());
-    };
-    if pe.spec.commands.is_empty() {
-        return Ok(Action::await_change());
-    }
-    let pe = &pe;
+/// Runs the recorded commands of `pe` (as the reconcile read it from the API server); the spec
+/// write wakes the controller for what follows.
+pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let repository = &pe.spec.pull.repository.full_name;
     let ttl = ctx.settings.config.repository_settings(repository).ttl.0;
     let status = pe.status.clone().unwrap_or_default();
