@@ -338,12 +338,7 @@ async fn the_service_account_is_held_to_its_lane() {
         ("ConfigMap", "configmaps", None),
         ("Service", "services", None),
     ] {
-        let resource =
-            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", kind), plural);
-        let api: Api<DynamicObject> = match namespace {
-            Some(namespace) => Api::namespaced_with(as_previewd.clone(), namespace, &resource),
-            None => Api::all_with(as_previewd.clone(), &resource),
-        };
+        let api = dynamic_api(&as_previewd, ("", "v1", kind, plural), namespace);
         refused_by_rbac(
             api.list(&ListParams::default()).await,
             &user,
@@ -592,14 +587,11 @@ impl Write {
         } else {
             format!("{lower}s")
         };
-        let resource = ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk(group, version, kind),
-            &plural,
+        let api = dynamic_api(
+            client,
+            (group, version, kind, &plural),
+            self.namespace.as_deref(),
         );
-        let api: Api<DynamicObject> = match &self.namespace {
-            Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
-            None => Api::all_with(client.clone(), &resource),
-        };
         match &self.patch {
             Some((name, patch)) => {
                 let params = PatchParams {
@@ -614,6 +606,20 @@ impl Write {
             }
         }
         Ok(())
+    }
+}
+
+/// The API of `(group, version, kind, plural)` for `client`, in `namespace` or cluster-wide.
+fn dynamic_api(
+    client: &Client,
+    (group, version, kind, plural): (&str, &str, &str, &str),
+    namespace: Option<&str>,
+) -> Api<DynamicObject> {
+    let resource =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
+    match namespace {
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+        None => Api::all_with(client.clone(), &resource),
     }
 }
 
