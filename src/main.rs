@@ -19,13 +19,14 @@ use previewd::controller::slots::Slots;
 use previewd::controller::{self, Ctx, Settings};
 use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
-use previewd::http::{AppState, router};
+use previewd::http::{AppState, BodyLimits, router};
 use previewd::intake::resync;
 use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
 use previewd::model::{labels, names};
 use previewd::telemetry;
+use tokio::sync::Semaphore;
 
 /// A live preview environment on Kubernetes for every GitHub pull request.
 #[derive(Parser)]
@@ -98,9 +99,16 @@ struct ServeArgs {
     /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
     #[arg(long, env = "PREVIEWD_KUBECONFIG")]
     kubeconfig: Option<PathBuf>,
-    /// Largest webhook body accepted, in bytes.
-    #[arg(long, env = "PREVIEWD_MAX_BODY_BYTES", default_value_t = 25 * 1024 * 1024)]
-    max_body_bytes: usize,
+    /// Largest webhook body accepted, in bytes (at most GitHub's cap, 25 MiB). The default holds
+    /// the largest delivery previewd acts on: see docs/threat-model.md.
+    #[arg(long, env = "PREVIEWD_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+        value_parser = clap::value_parser!(u32).range(1024..=25 * 1024 * 1024))]
+    max_body_bytes: u32,
+    /// Webhook deliveries handled at once; more are refused at once with 503. With
+    /// --max-body-bytes, bounds the memory bodies take.
+    #[arg(long, env = "PREVIEWD_MAX_DELIVERIES_IN_FLIGHT", default_value_t = 32,
+        value_parser = clap::value_parser!(u16).range(1..))]
+    max_deliveries_in_flight: u16,
     /// Seconds a deployment may take to become ready before the preview is Failed.
     #[arg(long, env = "PREVIEWD_READY_TIMEOUT_SECS", default_value_t = 600)]
     ready_timeout_secs: u64,
@@ -373,6 +381,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         instance: args.templates.instance.as_str().into(),
         config: Arc::new(config.clone()),
         accepting: accepting.clone(),
+        body_limits: BodyLimits::within_githubs_wait(args.max_body_bytes as usize),
+        in_flight: Arc::new(Semaphore::new(args.max_deliveries_in_flight.into())),
     };
     let namespace = args
         .namespace
@@ -414,8 +424,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let server = axum::serve(listener, router(state, args.max_body_bytes))
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let server =
+        axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop_rx.clone()));
     let resync_every = Duration::from_secs(args.resync_secs);
     let term_stop = stop_rx.clone();
     // The controller and the resync: what only one replica at a time does.

@@ -13,10 +13,23 @@ use prometheus_client::registry::Registry;
 /// A webhook delivery: its `X-GitHub-Event` and what previewd did with it.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct Delivery {
-    /// `pull_request`, `issue_comment`, `ping`, ... (`unknown` when the header is missing).
+    /// One of `EVENT_LABELS`.
     pub event: String,
-    /// `recorded`, `ignored`, `pong`, `unauthorized`, `too_large`, `malformed`, `unrecorded`.
+    /// `recorded`, `ignored`, `pong`, `unauthorized`, `too_large`, `too_slow`, `busy`,
+    /// `malformed`, `unrecorded`.
     pub result: String,
+}
+
+/// The values of a delivery's `event` label: the events previewd acts on, and `other` for any
+/// other `X-GitHub-Event` (or none). Never the raw header, which anyone can send.
+pub(crate) const EVENT_LABELS: [&str; 4] = ["pull_request", "issue_comment", "ping", "other"];
+
+/// The `event` label of a delivery whose `X-GitHub-Event` is `header`.
+pub(crate) fn event_label(header: Option<&str>) -> &'static str {
+    EVENT_LABELS
+        .iter()
+        .find(|known| header == Some(**known))
+        .unwrap_or(&"other")
 }
 
 /// How a reconcile ended.
@@ -219,6 +232,21 @@ mod tests {
         assert!(text.contains("# TYPE previewd_reconcile_duration_seconds histogram"));
         assert!(text.contains("previewd_reconcile_duration_seconds_count{outcome=\"ok\"} 1"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn event_labels_come_from_a_fixed_set() {
+        assert_eq!(event_label(Some("pull_request")), "pull_request");
+        assert_eq!(event_label(Some("issue_comment")), "issue_comment");
+        for sent in [
+            None,
+            Some(""),
+            Some("Pull_Request"),
+            Some("x-3f9a"),
+            Some("push"),
+        ] {
+            assert_eq!(event_label(sent), "other", "{sent:?}");
+        }
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub(crate) const SAME_MOMENT: Duration = seconds(60);
 
 // --- GitHub ---
 
+/// A webhook body must have arrived within this long: GitHub gives up on the answer after 10 s.
+pub(crate) const WEBHOOK_BODY_DEADLINE: Duration = seconds(10);
+
 /// Content-creating calls (POSTs) go out one at a time, at least this far apart.
 pub(crate) const CREATION_SPACING: Duration = seconds(1);
 /// At most one edit of a comment per window.

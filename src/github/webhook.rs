@@ -57,9 +57,32 @@ pub enum ParseError {
     Malformed {
         /// `X-GitHub-Event`.
         event: String,
-        /// What serde said.
-        source: serde_json::Error,
+        /// What serde said, with the path of the field it stopped at.
+        source: serde_path_to_error::Error<serde_json::Error>,
     },
+    /// A field holds a value previewd cannot record (a number out of range, say): sending it
+    /// again cannot help.
+    #[error("invalid {event} payload: {field}: {why}")]
+    Invalid {
+        /// `X-GitHub-Event`.
+        event: String,
+        /// The field, as GitHub names it.
+        field: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// Deserializes `body`, naming the field where it fails.
+fn from_body<'a, T: Deserialize<'a>>(
+    body: &'a [u8],
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut json)?;
+    json.end().map_err(|trailing| {
+        serde_path_to_error::Error::new(serde_path_to_error::Track::new().path(), trailing)
+    })?;
+    Ok(value)
 }
 
 #[derive(Deserialize)]
@@ -102,8 +125,15 @@ struct CommentBody {
     user: Option<Login>,
 }
 
-/// Parses a verified delivery. Unknown events and actions are `Ignored`, never an error.
+/// Parses a verified delivery. Unknown events and actions are `Ignored`, never an error; an
+/// event previewd acts on must carry values it can record.
 pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
+    let parsed = parse_shape(event, body)?;
+    values::check(event, &parsed)?;
+    Ok(parsed)
+}
+
+fn parse_shape(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
     let malformed = |source| ParseError::Malformed {
         event: event.to_owned(),
         source,
@@ -111,20 +141,20 @@ pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
     match event {
         "ping" => Ok(WebhookEvent::Ping),
         "pull_request" => {
-            let ActionOnly { action } = serde_json::from_slice(body).map_err(malformed)?;
+            let ActionOnly { action } = from_body(body).map_err(malformed)?;
             let Some(action) = action.as_deref().and_then(|a| pull_action(a, body)) else {
                 return Ok(WebhookEvent::Ignored {
                     event: event.to_owned(),
                     action,
                 });
             };
-            let payload: PullRequestPayload = serde_json::from_slice(body).map_err(malformed)?;
+            let payload: PullRequestPayload = from_body(body).map_err(malformed)?;
             Ok(WebhookEvent::PullRequest(pull_request_event(
                 action, payload,
             )))
         }
         "issue_comment" => {
-            let ActionOnly { action } = serde_json::from_slice(body).map_err(malformed)?;
+            let ActionOnly { action } = from_body(body).map_err(malformed)?;
             if action.as_deref() != Some("created") {
                 // Edited and deleted comments run nothing.
                 return Ok(WebhookEvent::Ignored {
@@ -132,7 +162,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
                     action,
                 });
             }
-            let payload: CommentPayload = serde_json::from_slice(body).map_err(malformed)?;
+            let payload: CommentPayload = from_body(body).map_err(malformed)?;
             Ok(command_event(payload).map_or(
                 WebhookEvent::Ignored {
                     event: event.to_owned(),
@@ -222,6 +252,8 @@ fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
         command,
     })
 }
+
+mod values;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The HTTP side: GitHub webhooks in; health and metrics out.
 
+pub(crate) mod body;
 pub(crate) mod deliveries;
 pub(crate) mod health;
 pub(crate) mod metrics;
@@ -9,9 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+
+pub use body::BodyLimits;
 
 use crate::config::FileConfig;
 
@@ -28,13 +31,16 @@ pub struct AppState {
     pub config: Arc<FileConfig>,
     /// False once shutdown began.
     pub accepting: Arc<AtomicBool>,
+    /// How much of a delivery's body is read, and for how long.
+    pub body_limits: BodyLimits,
+    /// One permit per delivery being handled; none left means refused at once.
+    pub in_flight: Arc<Semaphore>,
 }
 
 /// The router: `POST /webhooks/github`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/github", post(webhook::receive))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn(deliveries::count))
         .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(health::alive))

@@ -9,7 +9,7 @@ use previewd::model::crd::Phase;
 use previewd_testkit::previewd::SECRET;
 use previewd_testkit::scenario::Scenario;
 use previewd_testkit::templates;
-use previewd_testkit::webhooks::{Delivery, Signing};
+use previewd_testkit::webhooks::{Delivery, Signing, Upload};
 
 const BOUND: Duration = Duration::from_secs(90);
 
@@ -188,10 +188,8 @@ async fn refused_deliveries_record_nothing() {
         assert_eq!(sent.status, 401, "{signing:?}: {}", sent.body);
     }
     let deliver = Delivery::new(&url, SECRET.as_bytes());
-    assert_eq!(
-        oversized_delivery_status(&s.previewd.url, 26 * 1024 * 1024).await,
-        413
-    );
+    let oversized = Upload::at_once(26 * 1024 * 1024);
+    assert_eq!(oversized.send(&s.previewd.url).await.status, 413);
     let malformed = deliver
         .send_raw("pull_request", b"{\"action\": \"opened\", \"number\": ", 1)
         .await;
@@ -221,42 +219,4 @@ async fn refused_deliveries_record_nothing() {
         "a refused delivery recorded a preview"
     );
     assert!(s.github.writes().is_empty());
-}
-
-/// Sends a body of `length` bytes on a raw connection, reading the answer while still writing
-/// (a server that refuses early resets a client that insists on finishing first), and returns
-/// the status line's code.
-async fn oversized_delivery_status(base_url: &str, length: usize) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let address = base_url.trim_start_matches("http://");
-    let stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect to previewd");
-    let (mut reader, mut writer) = stream.into_split();
-    let head = format!(
-        "POST /webhooks/github HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         X-GitHub-Event: pull_request\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: {length}\r\n\r\n"
-    );
-    let writing = tokio::spawn(async move {
-        writer.write_all(head.as_bytes()).await?;
-        let chunk = vec![b' '; 64 * 1024];
-        let mut sent = 0;
-        while sent < length {
-            let n = chunk.len().min(length - sent);
-            writer.write_all(&chunk[..n]).await?;
-            sent += n;
-        }
-        Ok::<_, std::io::Error>(())
-    });
-    let mut answer = vec![0u8; 1024];
-    let read = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer))
-        .await
-        .expect("an answer within a minute")
-        .expect("read the answer");
-    writing.abort();
-    let text = String::from_utf8_lossy(&answer[..read]);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"))
 }

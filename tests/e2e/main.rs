@@ -20,6 +20,7 @@ mod failures;
 mod fences;
 mod github_policy;
 mod helm_chart;
+mod intake_bounds;
 mod least_privilege;
 mod lifecycle;
 mod operations;

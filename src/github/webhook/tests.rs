@@ -34,8 +34,8 @@ fn pull_payload(action: &str) -> Vec<u8> {
             "state": "open", "title": "t", "html_url": "https://github.test/o/r/pull/5",
             "merged": false, "updated_at": "2026-01-02T03:04:05Z",
             "user": {"login": "octocat"},
-            "head": {"ref": "feature", "sha": "abc", "repo": {"id": 1, "full_name": "o/r"}},
-            "base": {"ref": "main", "sha": "def", "repo": {"id": 1, "full_name": "o/r"}}
+            "head": {"ref": "feature", "sha": "abcabcabcabcabcabcabcabcabcabcabcabcabca", "repo": {"id": 1, "full_name": "o/r"}},
+            "base": {"ref": "main", "sha": "defdefdefdefdefdefdefdefdefdefdefdefdefd", "repo": {"id": 1, "full_name": "o/r"}}
         },
         "repository": {"id": 1, "full_name": "o/r"}
     })
@@ -56,7 +56,7 @@ fn parses_pull_request_events() {
             e.pull.number,
             e.pull.head_sha.as_str()
         ),
-        ("o/r", 5, "abc")
+        ("o/r", 5, "abcabcabcabcabcabcabcabcabcabcabcabcabca")
     );
     assert!(!e.pull.fork && e.open);
     assert_eq!(
@@ -153,4 +153,59 @@ fn label_and_draft_facts_are_read() {
 fn malformed_payloads_are_errors() {
     assert!(parse("pull_request", b"{").is_err());
     assert!(parse("pull_request", br#"{"action":"opened","number":"x"}"#).is_err());
+}
+
+#[test]
+fn a_malformed_payload_names_the_field() {
+    let mut payload: serde_json::Value = serde_json::from_slice(&pull_payload("opened")).unwrap();
+    payload["pull_request"]["head"]["sha"] = json!(7);
+    let error = parse("pull_request", &serde_json::to_vec(&payload).unwrap()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("malformed pull_request payload: pull_request.head.sha: "),
+        "{error}"
+    );
+    assert!(
+        parse(
+            "pull_request",
+            &[&pull_payload("opened")[..], b"}"].concat()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn values_previewd_cannot_record_are_invalid_not_malformed() {
+    let mut payload: serde_json::Value = serde_json::from_slice(&pull_payload("opened")).unwrap();
+    payload["number"] = json!(1u64 << 63);
+    let error = parse("pull_request", &serde_json::to_vec(&payload).unwrap()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ParseError::Invalid {
+                field: "number",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "invalid pull_request payload: number: 9223372036854775808 is not between 1 and 9223372036854775807"
+    );
+    let comment = comment_payload("created", "/preview deploy", true);
+    let mut comment: serde_json::Value = serde_json::from_slice(&comment).unwrap();
+    comment["comment"]["id"] = json!(u64::MAX);
+    let error = parse("issue_comment", &serde_json::to_vec(&comment).unwrap()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ParseError::Invalid {
+                field: "comment.id",
+                ..
+            }
+        ),
+        "{error}"
+    );
 }

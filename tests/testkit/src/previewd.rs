@@ -46,6 +46,8 @@ pub struct Options {
     /// ServiceAccount in each preview namespace (`PREVIEWD_PREVIEW_ROLE`,
     /// `PREVIEWD_SERVICE_ACCOUNT`), as the chart sets it.
     pub read_binding: Option<(String, String)>,
+    /// More environment variables (settings no other option covers).
+    pub env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             kubeconfig: None,
             admission_policy: false,
             read_binding: None,
+            env: Vec::new(),
         }
     }
 }
@@ -177,6 +180,7 @@ impl Previewd {
                 .env("PREVIEWD_PREVIEW_ROLE", role)
                 .env("PREVIEWD_SERVICE_ACCOUNT", account);
         }
+        command.envs(self.options.env.iter().map(|(k, v)| (k, v)));
         match &self.options.kubeconfig {
             Some(kubeconfig) => command.env("PREVIEWD_KUBECONFIG", kubeconfig),
             None => command.env_remove("PREVIEWD_KUBECONFIG"),
@@ -295,6 +299,18 @@ impl Previewd {
         self.options.settings = settings;
         write_config(&self.dir, &self.options);
         self.spawn().await;
+    }
+
+    /// Its resident memory now, in bytes (Linux's `VmRSS`).
+    pub fn resident_bytes(&self) -> u64 {
+        let pid = self.child.as_ref().expect("previewd runs").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/<pid>/status");
+        kib * 1024
     }
 
     /// Everything it logged so far.

@@ -12,6 +12,7 @@ mod delivery;
 mod payload;
 mod pr_state;
 mod retarget;
+mod upload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +25,7 @@ use super::github::{label, repo_id, user_id};
 
 pub use delivery::{Delivery, Sent, Signing, sha1_signature};
 pub use payload::{Payload, diff_pointers};
+pub use upload::{Answered, Upload};
 
 const EXAMPLES: &str = "node_modules/@octokit/webhooks-examples/api.github.com/index.json";
 
