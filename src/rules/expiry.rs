@@ -30,7 +30,11 @@ pub(crate) fn expires_at(
         }
         (push, deploy) => push.max(deploy),
     };
-    let idle_end = idle_since.map(|at| at + ttl);
+    // A time near the end of the calendar (a hand-written spec) saturates instead of panicking.
+    let idle_end = idle_since.map(|at| {
+        at.checked_add_signed(ttl)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    });
     match (idle_end, spec.extended_until) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -95,5 +99,20 @@ mod tests {
         );
         s.pinned = true;
         assert_eq!(expires_at(&s, HOURS_3, None), None);
+    }
+
+    #[test]
+    fn times_at_the_end_of_the_calendar_saturate() {
+        let mut s = spec();
+        s.last_activity_at = Some(DateTime::<Utc>::MAX_UTC - chrono::Duration::seconds(1));
+        let longest = Some(crate::timing::LONGEST_ASKED);
+        assert_eq!(
+            expires_at(&s, longest, None),
+            Some(DateTime::<Utc>::MAX_UTC)
+        );
+        assert_eq!(
+            extended(s.last_activity_at, Duration::MAX, at(0)),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 }
