@@ -42,6 +42,10 @@ pub(crate) const QUOTA_WAIT: Duration = seconds(10);
 pub(crate) const QUOTA_LOOK_FIRST: Duration = millis(50);
 /// See `QUOTA_LOOK_FIRST`.
 pub(crate) const QUOTA_LOOK_MAX: Duration = seconds(1);
+/// First pause before applying a replaced Job again while the old one is still being deleted.
+pub(crate) const REPLACE_LOOK_FIRST: Duration = millis(50);
+/// Stop waiting for the old Job once the pause would reach this (the reconcile is retried).
+pub(crate) const REPLACE_LOOK_MAX: Duration = seconds(2);
 /// Never requeue sooner than this (no hot loop, also when an expiry is due).
 pub(crate) const MIN_REQUEUE: Duration = seconds(1);
 /// A delivery changed the spec while commands ran: run again on what it wrote.
@@ -75,9 +79,21 @@ pub(crate) const LEASE_RETRY: Duration = seconds(5);
 
 // --- What people may ask for ---
 
+/// A command comment written longer ago than this does not run: longer than the resync
+/// interval and clock skew, short enough that a replayed old comment finds nothing to do.
+pub(crate) const COMMAND_MAX_AGE: Duration = seconds(60 * 60);
+/// A user whose command was refused gets no other 👎 or line on that PR for this long.
+pub(crate) const REFUSAL_QUIET: Duration = seconds(60 * 60);
+
 /// The longest duration previewd takes from a person (a time to live, `/preview extend`);
 /// longer is what `ttl: never` and `/preview pin` are for.
 pub(crate) const LONGEST_ASKED: Duration = seconds(365 * 24 * 60 * 60);
+
+/// How long a destroyed preview's record is kept when `keepDestroyedFor` is not set.
+pub(crate) const DEFAULT_KEEP_DESTROYED: Duration = seconds(7 * 24 * 60 * 60);
+/// An event about a pull request previewd has no record of, whose `updated_at` is older than
+/// this, is confirmed with GitHub before anything deploys: the record may have been removed.
+pub(crate) const FRESH_EVENT: Duration = seconds(60 * 60);
 
 /// How long an idle preview lives when its repository sets no `ttl`.
 pub(crate) const DEFAULT_TTL: Duration = seconds(72 * 60 * 60);

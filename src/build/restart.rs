@@ -8,11 +8,13 @@ use crate::build::render::RenderedObject;
 /// Pod-template annotation carrying the redeploy counter.
 pub(crate) const ANNOTATION: &str = "previewd.dev/redeploy";
 
-/// Kinds whose pod template is at `spec.template`.
-const WORKLOADS: [(&str, &str); 3] = [
+/// Kinds whose pod template is at `spec.template` (a Job with a new template is replaced, so
+/// it runs again).
+const WORKLOADS: [(&str, &str); 4] = [
     ("apps/v1", "Deployment"),
     ("apps/v1", "StatefulSet"),
     ("apps/v1", "DaemonSet"),
+    ("batch/v1", "Job"),
 ];
 
 /// Stamps `count` on every workload's pod template (nothing when it is 0, so templates render
@@ -65,6 +67,8 @@ mod tests {
             object(json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
                 "spec": {"template": {"spec": {}}}})),
             object(json!({"apiVersion": "v1", "kind": "Service", "spec": {}})),
+            object(json!({"apiVersion": "batch/v1", "kind": "Job",
+                "spec": {"template": {"spec": {}}}})),
         ];
         let before = objects[2].object.clone();
         stamp(&mut objects, 0);
@@ -84,5 +88,9 @@ mod tests {
             "2"
         );
         assert_eq!(objects[2].object, before);
+        assert_eq!(
+            objects[3].object["spec"]["template"]["metadata"]["annotations"][ANNOTATION],
+            "2"
+        );
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod branches;
 pub(crate) mod fences;
 pub mod lane;
 pub(crate) mod repository;
+pub(crate) mod retention;
 pub(crate) mod template_kinds;
 
 pub use fences::FencesConfig;
@@ -69,6 +70,9 @@ pub struct FileConfig {
     /// The kinds templates may produce (API group and resource, as RBAC names them).
     #[serde(default)]
     pub template_kinds: TemplateKinds,
+    /// How long a destroyed preview's record is kept before it is removed.
+    #[serde(default)]
+    pub keep_destroyed_for: retention::KeepDestroyedFor,
 }
 
 impl FileConfig {

@@ -239,6 +239,9 @@ async fn await_quota(
     Ok(false)
 }
 
+/// Server-side applies `object`. A Job whose pod template changed (a push, a redeploy) cannot
+/// be updated, its template being immutable: it is deleted and created again, as
+/// `kubectl replace --force` does.
 async fn apply_object(
     ctx: &Ctx,
     namespace: &str,
@@ -246,12 +249,41 @@ async fn apply_object(
     kind: &ServedKind,
 ) -> Result<DynamicObject, kube::Error> {
     let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &kind.resource);
-    api.patch(
-        object_name(&object.object),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&object.object),
-    )
-    .await
+    let name = object_name(&object.object);
+    let (params, patch) = (
+        PatchParams::apply(FIELD_MANAGER).force(),
+        Patch::Apply(&object.object),
+    );
+    let apply = || api.patch(name, &params, &patch);
+    match apply().await {
+        Err(e) if replaced_when_refused(kind, &e) => {
+            tracing::info!(kind = %kind.resource.kind, %name, "pod template changed: replacing");
+            api.delete(name, &DeleteParams::background()).await?;
+            let mut pause = timing::REPLACE_LOOK_FIRST;
+            loop {
+                match apply().await {
+                    // Still there, going: its deletion has not finished.
+                    Err(kube::Error::Api(status))
+                        if status.code == 409 && pause < timing::REPLACE_LOOK_MAX =>
+                    {
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                    }
+                    result => return result,
+                }
+            }
+        }
+        result => result,
+    }
+}
+
+/// Whether the API server refused an update of `kind` only because a field it never lets
+/// change did change, and the kind is one that is replaced then: a Job (its pod template).
+fn replaced_when_refused(kind: &ServedKind, error: &kube::Error) -> bool {
+    let resource = &kind.resource;
+    let is_job = resource.group == "batch" && resource.kind == "Job";
+    matches!(error, kube::Error::Api(status)
+        if is_job && status.code == 422 && status.message.contains("field is immutable"))
 }
 
 /// Deletes objects labelled as this preview's, of kinds applied before or now, that this round

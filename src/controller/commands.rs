@@ -14,11 +14,9 @@ use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
 use crate::timing;
-
-/// How many processed comment ids a preview remembers.
-const REMEMBERED: usize = 100;
 
 /// GitHub's reaction names.
 mod reaction {
@@ -38,10 +36,13 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     let mut spec = pe.spec.clone();
     spec.commands.clear();
     let mut processed = status.processed_commands.clone();
+    let mut processed_up_to = status.processed_up_to;
+    let mut refusals = status.refusals.clone();
     let mut awaiting = status.awaiting.clone();
-    let mut notices = Vec::new();
+    let mut answers = Vec::new();
     for pending in &pe.spec.commands {
         let id = pending.comment_id;
+        let login = pending.login.clone();
         let allowed = match ctx
             .permissions
             .allows(&ctx.github, repository, &pending.login)
@@ -53,16 +54,22 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
             Err(e) if e.is_permanent() => {
                 tracing::warn!(comment = id, login = %pending.login, error = %e, "cannot check the permission");
                 react(ctx, repository, id, reaction::FAILED).await;
-                notices.push(unverified(&pending.login, &pending.command, &e));
-                remember(&mut processed, id);
+                answers.push((login, unverified(&pending.login, &pending.command, &e)));
+                remember(&mut processed, &mut processed_up_to, id);
                 continue;
             }
             Err(e) => return Err(e.into()),
         };
         if !allowed {
-            tracing::info!(comment = id, login = %pending.login, "command refused: no write permission");
-            react(ctx, repository, id, reaction::REFUSED).await;
-            notices.push(refusal(&pending.login, &pending.command, repository));
+            let now = Utc::now();
+            if refusal_is_quiet(&refusals, &login, now) {
+                tracing::info!(comment = id, login = %login, "command refused again within the hour: not answered");
+            } else {
+                tracing::info!(comment = id, login = %login, "command refused: no write permission");
+                react(ctx, repository, id, reaction::REFUSED).await;
+                answers.push((login.clone(), refusal(&login, &pending.command, repository)));
+                note_refusal(&mut refusals, &login, now);
+            }
         } else {
             react(ctx, repository, id, reaction::TAKEN).await;
             let facts = Facts {
@@ -86,16 +93,20 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                     });
                 }
             }
-            notices.push(effect.notice);
+            answers.push((login, effect.notice));
         }
-        remember(&mut processed, id);
+        remember(&mut processed, &mut processed_up_to, id);
     }
-    let excess = processed.len().saturating_sub(REMEMBERED);
-    processed.drain(..excess);
-
+    // Only quiet refusals: the last answer stays as it was.
+    let notice = match answers.is_empty() {
+        true => status.notice.clone(),
+        false => Some(notice(&answers)),
+    };
     let next_status = PreviewEnvironmentStatus {
         processed_commands: processed,
-        notice: Some(notices.join("\n\n")),
+        processed_up_to,
+        refusals,
+        notice,
         awaiting,
         ..status
     };
@@ -106,12 +117,6 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     }
     replace_spec(ctx, &noted, spec).await?;
     Ok(Action::await_change())
-}
-
-fn remember(processed: &mut Vec<u64>, id: u64) {
-    if !processed.contains(&id) {
-        processed.push(id);
-    }
 }
 
 /// Resolves awaited commands now that the preview is at `phase` (running its head SHA or not):

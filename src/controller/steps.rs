@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::DeleteParams;
+use kube::api::{DeleteParams, Preconditions};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
@@ -41,6 +41,7 @@ pub(crate) async fn run(
         paused: config.paused,
         ready_timeout: ctx.settings.ready_timeout,
         terminate_timeout: ctx.settings.terminate_timeout,
+        keep_destroyed_for: config.keep_destroyed_for.0,
         now: Utc::now(),
         namespace: None,
         slot: None,
@@ -82,6 +83,20 @@ pub(crate) async fn run(
                 facts.namespace = Some(NamespaceState::Ours {
                     terminating_since: Some(Utc::now()),
                 });
+            }
+            Step::Forget => {
+                tracing::info!("destroyed longer ago than records are kept: removing the record");
+                let precondition = DeleteParams {
+                    preconditions: Some(Preconditions {
+                        uid: Some(uid.clone()),
+                        resource_version: None,
+                    }),
+                    ..DeleteParams::default()
+                };
+                Api::<PreviewEnvironment>::all(ctx.client.clone())
+                    .delete(&name, &precondition)
+                    .await?;
+                return Ok(Action::await_change());
             }
             Step::Report { seen, then } => {
                 publish(pe, ctx, seen).await?;

@@ -3,6 +3,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::model::crd::Phase;
+use crate::model::text::clip;
+
+/// Characters of the message (a failure reason can quote a long API server answer) and of the
+/// notice shown; with the rest of the comment, well under GitHub's limit of 65,536.
+const MESSAGE_SHOWN: usize = 20_000;
+const NOTICE_SHOWN: usize = 20_000;
 
 /// The hidden marker that identifies this installation's comment.
 pub fn marker(instance: &str) -> String {
@@ -94,12 +100,12 @@ pub(crate) fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) 
         };
         body.push_str(&format!(
             "\n**{label}:**\n\n```\n{}\n```\n",
-            message.replace("```", "'''")
+            clip(message, MESSAGE_SHOWN).replace("```", "'''")
         ));
     }
     if let Some(notice) = view.notice.filter(|n| !n.is_empty()) {
         body.push('\n');
-        for line in notice.lines() {
+        for line in clip(notice, NOTICE_SHOWN).lines() {
             body.push_str(&format!("> {line}\n"));
         }
     }
@@ -195,5 +201,26 @@ mod tests {
             view(Phase::Ready, None).fingerprint(),
             view(Phase::Failed, None).fingerprint()
         );
+    }
+
+    /// GitHub refuses a comment body longer than this many characters.
+    const GITHUB_COMMENT_LIMIT: usize = 65_536;
+
+    #[test]
+    fn the_longest_comment_stays_under_githubs_limit() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
+        let huge = "\u{1F600}".repeat(100_000);
+        let v = CommentView {
+            expires_at: Some(at),
+            notice: Some(&huge),
+            ..view(Phase::Failed, Some(&huge))
+        };
+        let body = render(&v, &"i".repeat(63), at);
+        assert!(
+            body.chars().count() < GITHUB_COMMENT_LIMIT,
+            "{}",
+            body.chars().count()
+        );
+        assert!(body.contains("… (80000 more characters)"));
     }
 }

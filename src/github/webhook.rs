@@ -1,5 +1,6 @@
 //! Verifying and parsing GitHub webhook deliveries (pure: bytes in, values out).
 
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -120,6 +121,8 @@ struct IssueBody {
 #[derive(Deserialize)]
 struct CommentBody {
     id: u64,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
     #[serde(default)]
     body: Option<String>,
     user: Option<Login>,
@@ -248,6 +251,7 @@ fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
         },
         open: issue.state == "open",
         comment_id: payload.comment.id,
+        created_at: payload.comment.created_at,
         login: payload.comment.user?.login,
         command,
     })

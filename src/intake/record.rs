@@ -12,6 +12,7 @@ use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
 use crate::model::names;
 use crate::model::pull::PullFacts;
+use crate::rules::command_limits;
 use crate::rules::intent::{self, with_command};
 
 pub use crate::rules::intent::Decision;
@@ -61,11 +62,13 @@ pub fn decide(
     match delivery {
         Delivery::Pull { event, mode_label } => intent::decide(spec, event, *mode_label, now),
         Delivery::Command(event) => {
-            let processed = existing
-                .and_then(|e| e.status.as_ref())
-                .map(|s| s.processed_commands.as_slice())
-                .unwrap_or_default();
-            with_command(spec, processed, event)
+            let status = existing.and_then(|e| e.status.as_ref());
+            let taken = |id| {
+                status.is_some_and(|s| {
+                    command_limits::taken(&s.processed_commands, s.processed_up_to, id)
+                })
+            };
+            with_command(spec, taken, event, now)
         }
     }
 }

@@ -96,6 +96,9 @@ pub struct PendingCommand {
     /// What it asks.
     #[schemars(schema_with = "any_object")]
     pub command: Command,
+    /// When the comment was written (GitHub's `created_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An object the API server stores as given (the command's own serde shape).
@@ -282,6 +285,14 @@ pub struct PreviewEnvironmentStatus {
     /// comment runs nothing, also after a restart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processed_commands: Vec<u64>,
+    /// Every command comment id up to this one counts as taken: ids that no longer fit in
+    /// `processedCommands` raise it, so no comment runs twice however many come in between.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processed_up_to: Option<u64>,
+    /// Users whose commands were refused lately, and when: one 👎 and one line per user per
+    /// hour.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
     /// The answer to the last command, shown in the PR comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
@@ -291,6 +302,16 @@ pub struct PreviewEnvironmentStatus {
     /// Since when the preview waits in the queue for a free slot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<DateTime<Utc>>,
+}
+
+/// A user's command refused for lack of permission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Refusal {
+    /// Who asked.
+    pub login: String,
+    /// When the refusal was last answered.
+    pub at: DateTime<Utc>,
 }
 
 /// A command that is done when the preview reaches a phase.

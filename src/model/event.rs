@@ -55,6 +55,8 @@ pub struct CommandEvent {
     pub open: bool,
     /// The comment's id.
     pub comment_id: u64,
+    /// When the comment was written.
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Who wrote the comment (the payload's `author_association` is not trusted).
     pub login: String,
     /// The command.

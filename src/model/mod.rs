@@ -8,4 +8,5 @@ pub mod event;
 pub mod labels;
 pub mod names;
 pub mod pull;
+pub(crate) mod text;
 pub(crate) mod time;

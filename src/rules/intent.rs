@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::model::crd::{Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec};
 use crate::model::event::{CommandEvent, PullAction, PullRequestEvent};
 use crate::model::pull::{PullFacts, PullState};
+use crate::rules::command_limits;
+use crate::timing::FRESH_EVENT;
 
 /// What to do with an event.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,21 +102,36 @@ pub(crate) fn decide(
         // Same second, different story: only GitHub knows which came last.
         spec.confirm_with_github = true;
     }
+    if existing.is_none() && event.action != PullAction::Resynced && !fresh(&event.pull, now) {
+        // An old event for a pull request without a record: its record may have been removed
+        // after it closed (`keepDestroyedFor`), so GitHub says whether it is open.
+        spec.confirm_with_github = true;
+    }
     Decision::Record(Box::new(spec))
 }
 
+/// Whether the event's state of the pull request is recent enough to act on without asking.
+fn fresh(pull: &PullFacts, now: DateTime<Utc>) -> bool {
+    pull.pr_updated_at
+        .is_some_and(|at| (now - at).to_std().unwrap_or_default() <= FRESH_EVENT)
+}
+
 /// Records a command for the controller to run. A comment already taken or already waiting
-/// changes nothing; a pull request previewd has not seen is recorded with what the comment's
-/// payload tells, and the controller asks GitHub for the rest before anything else.
+/// changes nothing, nor does one past the bounds of `command_limits`; a pull request previewd
+/// has not seen is recorded with what the comment's payload tells, and the controller asks
+/// GitHub for the rest before anything else.
 pub(crate) fn with_command(
     existing: Option<&PreviewEnvironmentSpec>,
-    processed: &[u64],
+    taken: impl Fn(u64) -> bool,
     event: &CommandEvent,
+    now: DateTime<Utc>,
 ) -> Decision {
-    let known = processed.contains(&event.comment_id)
-        || existing.is_some_and(|s| s.commands.iter().any(|c| c.comment_id == event.comment_id));
-    if known {
+    let waiting = existing.map(|s| s.commands.as_slice()).unwrap_or_default();
+    if taken(event.comment_id) || waiting.iter().any(|c| c.comment_id == event.comment_id) {
         return Decision::Ignore("command already taken");
+    }
+    if let Some(why) = command_limits::not_recorded(waiting, event, now) {
+        return Decision::Ignore(why);
     }
     let mut spec = match existing {
         Some(spec) => spec.clone(),
@@ -131,6 +148,7 @@ pub(crate) fn with_command(
         comment_id: event.comment_id,
         login: event.login.clone(),
         command: event.command.clone(),
+        created_at: event.created_at,
     });
     Decision::Record(Box::new(spec))
 }

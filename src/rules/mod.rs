@@ -2,6 +2,7 @@
 //! and when, what a command does, when a preview expires and whether its workloads are ready.
 
 pub(crate) mod admission;
+pub(crate) mod command_limits;
 pub(crate) mod effect;
 pub(crate) mod expiry;
 pub(crate) mod gate;

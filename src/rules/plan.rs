@@ -42,6 +42,8 @@ pub(crate) struct Facts<'a> {
     pub ready_timeout: Duration,
     /// How long a namespace may take to go before it is reported stuck.
     pub terminate_timeout: Duration,
+    /// How long the record of a destroyed preview is kept.
+    pub keep_destroyed_for: Duration,
     /// When these facts hold.
     pub now: DateTime<Utc>,
     /// The preview's namespace, once looked at.
@@ -123,6 +125,8 @@ pub(crate) enum Step {
     Apply,
     /// Delete the preview's namespace.
     DeleteNamespace,
+    /// Remove the record of a preview destroyed longer ago than it is kept.
+    Forget,
     /// Publish `seen` (status and PR comment), then `then`.
     Report {
         /// What the reconcile found.
@@ -236,21 +240,39 @@ fn teardown(f: &Facts<'_>, because: &str) -> Step {
                 "{because}; namespace {} was never this preview's and was left alone",
                 f.name
             );
-            let gone = Observation {
-                phase: Phase::Destroyed,
-                message: Some(message),
-                ..base
-            };
-            report(gone, Then::AwaitChange)
+            gone(
+                f,
+                Observation {
+                    phase: Phase::Destroyed,
+                    message: Some(message),
+                    ..base
+                },
+            )
         }
-        NamespaceState::Absent => {
-            let gone = Observation {
+        NamespaceState::Absent => gone(
+            f,
+            Observation {
                 phase: Phase::Destroyed,
                 message: Some(because.to_owned()),
                 ..base
-            };
-            report(gone, Then::AwaitChange)
-        }
+            },
+        ),
+    }
+}
+
+/// Destroyed: reported, and once kept for `keep_destroyed_for`, the record is removed.
+fn gone(f: &Facts<'_>, destroyed: Observation) -> Step {
+    if f.deleting {
+        return report(destroyed, Then::AwaitChange);
+    }
+    let since = match (f.status.phase, f.status.last_transition_at) {
+        (Phase::Destroyed, Some(since)) => since,
+        _ => f.now,
+    };
+    let kept = (f.now - since).to_std().unwrap_or_default();
+    match f.keep_destroyed_for.checked_sub(kept) {
+        Some(left) if !left.is_zero() => report(destroyed, Then::After(left)),
+        _ => Step::Forget,
     }
 }
 

@@ -129,6 +129,8 @@ pub(crate) fn next_status(
         },
         observed_generation: generation,
         processed_commands: current.processed_commands.clone(),
+        processed_up_to: current.processed_up_to,
+        refusals: current.refusals.clone(),
         notice: current.notice.clone(),
         awaiting: current.awaiting.clone(),
         queued_at: seen.queued_at,

@@ -13,6 +13,7 @@
 
 mod chaos;
 mod cluster_smoke;
+mod command_flood;
 mod commands;
 mod container_image;
 mod drift;
@@ -21,6 +22,7 @@ mod fences;
 mod github_policy;
 mod helm_chart;
 mod intake_bounds;
+mod jobs;
 mod least_privilege;
 mod lifecycle;
 mod operations;
@@ -28,3 +30,4 @@ mod ownership;
 mod policies;
 mod readiness;
 mod resync;
+mod tombstones;

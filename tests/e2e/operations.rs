@@ -12,9 +12,9 @@ use previewd::leader::lease_name;
 use previewd::model::crd::Phase;
 use previewd_testkit::github::GitHub;
 use previewd_testkit::metrics::{Scrape, scrape};
-use previewd_testkit::previewd::{Previewd, SECRET};
+use previewd_testkit::previewd::Previewd;
 use previewd_testkit::scenario::Scenario;
-use previewd_testkit::webhooks::{Delivery, Payload, Sent};
+use previewd_testkit::webhooks::{Delivery, Payload, Sent, Upload};
 
 const READY: Duration = Duration::from_secs(90);
 const GONE: Duration = Duration::from_secs(90);
@@ -57,9 +57,9 @@ async fn metrics_and_events_follow_a_lifecycle() {
         .send(&s.payload("pr-opened", 1))
         .await;
     assert_eq!(refused.status, 401);
-    let oversized = vec![b' '; 26 * 1024 * 1024];
-    let too_large = Delivery::new(&s.previewd.webhook_url(), SECRET.as_bytes())
-        .send_raw("pull_request", &oversized, 1)
+    // Read while still sending: previewd answers before it reads the body.
+    let too_large = Upload::at_once(26 * 1024 * 1024)
+        .send(&s.previewd.url)
         .await;
     assert_eq!(too_large.status, 413);
     s.deliver(&s.payload("pr-closed-unmerged", 1)).await;

@@ -211,29 +211,35 @@ fn command(id: u64, open: bool) -> CommandEvent {
         },
         open,
         comment_id: id,
+        created_at: at(0),
         login: "maintainer".into(),
         command: crate::model::command::Command::Pin,
     }
 }
 
+fn none_taken(_: u64) -> bool {
+    false
+}
+
 #[test]
 fn a_command_is_recorded_once() {
-    let Decision::Record(fresh) = with_command(None, &[], &command(7, true)) else {
+    let now = at(1).unwrap();
+    let Decision::Record(fresh) = with_command(None, none_taken, &command(7, true), now) else {
         panic!()
     };
     assert!(fresh.confirm_with_github, "unknown PR: ask GitHub first");
     assert_eq!(fresh.commands.len(), 1);
     assert!(matches!(
-        with_command(Some(&fresh), &[], &command(7, true)),
+        with_command(Some(&fresh), none_taken, &command(7, true), now),
         Decision::Ignore(_)
     ));
     let opened = record(None, &event(PullAction::Opened, "a", 1));
     assert!(matches!(
-        with_command(Some(&opened), &[7], &command(7, true)),
+        with_command(Some(&opened), |id| id == 7, &command(7, true), now),
         Decision::Ignore(_)
     ));
     assert!(matches!(
-        with_command(None, &[], &command(8, false)),
+        with_command(None, none_taken, &command(8, false), now),
         Decision::Ignore(_)
     ));
 }
@@ -292,4 +298,33 @@ fn a_redelivered_open_does_not_undo_a_destroy() {
         let again = record(Some(&destroyed), &event(PullAction::Opened, "a", 1));
         assert_eq!(again.desired, destroyed.desired, "{reason:?}");
     }
+}
+
+#[test]
+fn an_old_event_without_a_record_is_confirmed_with_github() {
+    let opened = event(PullAction::Opened, "a", 1);
+    let updated = opened.pull.pr_updated_at.unwrap();
+    let decided_at = |age: chrono::Duration| match decide(None, &opened, None, updated + age) {
+        Decision::Record(spec) => spec.confirm_with_github,
+        Decision::Ignore(why) => panic!("ignored: {why}"),
+    };
+    assert!(!decided_at(chrono::Duration::seconds(5)));
+    assert!(!decided_at(chrono::Duration::minutes(60)));
+    // A record removed after `keepDestroyedFor` may have said the pull request is closed.
+    assert!(decided_at(chrono::Duration::minutes(61)));
+    assert!(decided_at(chrono::Duration::days(8)));
+    // The resync's facts come from GitHub: nothing to confirm.
+    let resynced = event(PullAction::Resynced, "a", 1);
+    let late = updated + chrono::Duration::days(8);
+    let Decision::Record(spec) = decide(None, &resynced, None, late) else {
+        panic!("ignored")
+    };
+    assert!(!spec.confirm_with_github);
+    // With a record, the record decides.
+    let recorded = record(None, &opened);
+    let pushed = event(PullAction::Synchronize, "b", 2);
+    let Decision::Record(spec) = decide(Some(&recorded), &pushed, None, late) else {
+        panic!("ignored")
+    };
+    assert!(!spec.confirm_with_github);
 }

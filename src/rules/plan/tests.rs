@@ -8,6 +8,7 @@ const OLD: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NAME: &str = "o-r-pr-3";
 const READY_TIMEOUT: Duration = Duration::from_secs(600);
 const TERMINATE_TIMEOUT: Duration = Duration::from_secs(300);
+const KEEP_DESTROYED: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
@@ -92,6 +93,7 @@ impl Fixture {
             paused: self.paused,
             ready_timeout: READY_TIMEOUT,
             terminate_timeout: TERMINATE_TIMEOUT,
+            keep_destroyed_for: KEEP_DESTROYED,
             now: now(),
             namespace: self.namespace.clone(),
             slot: self.slot.clone(),
@@ -153,7 +155,7 @@ fn teardown_branches() {
             false,
             Phase::Destroyed,
             Some(because.into()),
-            Then::AwaitChange,
+            Then::After(KEEP_DESTROYED),
         ),
         (
             "someone else's",
@@ -161,7 +163,7 @@ fn teardown_branches() {
             false,
             Phase::Destroyed,
             Some(left_alone.clone()),
-            Then::AwaitChange,
+            Then::After(KEEP_DESTROYED),
         ),
         (
             "someone else's, going",
@@ -169,7 +171,7 @@ fn teardown_branches() {
             false,
             Phase::Destroyed,
             Some(left_alone),
-            Then::AwaitChange,
+            Then::After(KEEP_DESTROYED),
         ),
         (
             "terminating",
@@ -248,6 +250,7 @@ fn confirming_then_commands_then_expiry_come_first() {
         comment_id: 1,
         login: "maintainer".into(),
         command: crate::model::command::Command::Pin,
+        created_at: None,
     });
     f.spec.confirm_with_github = true;
     assert_eq!(f.plan(), Step::Confirm);
@@ -591,4 +594,23 @@ fn failures_while_applying() {
             Then::After(timing::REFUSED_RETRY)
         )
     );
+}
+
+#[test]
+fn a_destroyed_preview_is_forgotten_once_kept_long_enough() {
+    let mut f = Fixture::new().destroyed(DestroyReason::Closed);
+    f.status.phase = Phase::Destroyed;
+    f.status.last_transition_at = Some(now() - chrono::Duration::days(6));
+    let (seen, then) = f.report();
+    assert_eq!(seen.phase, Phase::Destroyed);
+    assert_eq!(then, Then::After(Duration::from_secs(24 * 3600)));
+    f.status.last_transition_at = Some(now() - chrono::Duration::days(7));
+    assert_eq!(f.plan(), Step::Forget);
+    // Its finalizer, when the record is removed, only reports.
+    f.deleting = true;
+    assert!(matches!(f.plan(), Step::Report { .. }));
+    // A preview still terminating is not forgotten, however long ago it was closed.
+    f.deleting = false;
+    f.namespace = Some(terminating_since(now() - chrono::Duration::days(8)));
+    assert!(matches!(f.plan(), Step::Report { .. }));
 }

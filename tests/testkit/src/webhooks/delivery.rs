@@ -131,7 +131,7 @@ impl Delivery {
             .get("/repository/id")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        self.send_raw(&payload.event, &payload.bytes(), target)
+        self.send_raw(&payload.event, &payload.bytes_sent_now(), target)
             .await
     }
 
