@@ -22,6 +22,7 @@ mod github_policy;
 mod helm_chart;
 mod least_privilege;
 mod lifecycle;
+mod network_fence;
 mod operations;
 mod ownership;
 mod policies;
