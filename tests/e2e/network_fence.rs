@@ -38,12 +38,19 @@ async fn namespace_labels(kube: &Client, name: &str) -> Labels {
     namespace.unwrap().labels().clone()
 }
 
-fn expect(what: &'static str, peer: Peer, port: Port, allowed: bool) -> Expected {
+fn allowed(what: &'static str, peer: Peer, port: Port) -> Expected {
     Expected {
         what,
         peer,
         port,
-        allowed,
+        allowed: true,
+    }
+}
+
+fn refused(what: &'static str, peer: Peer, port: Port) -> Expected {
+    Expected {
+        allowed: false,
+        ..allowed(what, peer, port)
     }
 }
 
@@ -99,77 +106,49 @@ impl Stored {
         let pod = |p: Pod| Peer::Pod(p);
         let address = Peer::address;
         vec![
-            expect(
+            allowed(
                 "a pod of the same namespace",
                 pod(self.preview_pod("10.244.1.11")),
                 Port::tcp(8080),
-                true,
             ),
-            expect(
-                "kube-dns over UDP",
-                pod(self.kube_dns_pod()),
-                Port::udp(53),
-                true,
-            ),
-            expect(
-                "kube-dns over TCP",
-                pod(self.kube_dns_pod()),
-                Port::tcp(53),
-                true,
-            ),
-            expect(
+            allowed("kube-dns over UDP", pod(self.kube_dns_pod()), Port::udp(53)),
+            allowed("kube-dns over TCP", pod(self.kube_dns_pod()), Port::tcp(53)),
+            refused(
                 "kube-dns on another port",
                 pod(self.kube_dns_pod()),
                 Port::tcp(80),
-                false,
             ),
-            expect(
+            refused(
                 "the cloud metadata address",
                 address("169.254.169.254"),
                 Port::tcp(80),
-                false,
             ),
-            expect(
+            refused(
                 "AWS's IPv6 metadata address",
                 address("fd00:ec2::254"),
                 Port::tcp(80),
-                false,
             ),
-            expect(
+            refused(
                 "the API server's ClusterIP",
                 address("10.96.0.1"),
                 Port::tcp(443),
-                false,
             ),
-            expect(
-                "a node's API server",
-                address("10.0.0.5"),
-                Port::tcp(6443),
-                false,
-            ),
-            expect(
+            refused("a node's API server", address("10.0.0.5"), Port::tcp(6443)),
+            refused(
                 "a kubelet on a node",
                 address("192.168.1.5"),
                 Port::tcp(10250),
-                false,
             ),
-            expect(
+            refused(
                 "a pod of another preview",
                 pod(self.other_preview_pod()),
                 Port::tcp(8080),
-                false,
             ),
-            expect(
-                "the internet over IPv4",
-                address("8.8.8.8"),
-                Port::tcp(443),
-                true,
-            ),
-            expect(
+            allowed("the internet over IPv4", address("8.8.8.8"), Port::tcp(443)),
+            allowed(
                 "the internet over IPv6",
                 address("2606:4700::1111"),
                 Port::tcp(443),
-                true,
             ),
         ]
     }
@@ -183,23 +162,20 @@ impl Stored {
             "10.244.3.3",
         );
         vec![
-            expect(
+            allowed(
                 "a pod of the same namespace",
                 Peer::Pod(self.preview_pod("10.244.1.11")),
                 Port::tcp(8080),
-                true,
             ),
-            expect(
+            allowed(
                 "the ingress controller",
                 Peer::Pod(ingress_controller),
                 Port::tcp(8080),
-                true,
             ),
-            expect(
+            refused(
                 "a pod of another preview",
                 Peer::Pod(self.other_preview_pod()),
                 Port::tcp(8080),
-                false,
             ),
         ]
     }
@@ -266,35 +242,26 @@ async fn a_shared_service_and_node_local_dns_are_let_out_once_listed() {
     let node_local_dns = Peer::address("169.254.20.10");
     let mut egress = stored.default_egress();
     egress.extend([
-        expect(
+        allowed(
             "the shared database",
             postgres(&[("app", "postgres")]),
             Port::tcp(5432),
-            true,
         ),
-        expect(
+        refused(
             "the shared database on another port",
             postgres(&[("app", "postgres")]),
             Port::tcp(22),
-            false,
         ),
-        expect(
+        refused(
             "another pod of the shared namespace",
             postgres(&[("app", "admin")]),
             Port::tcp(5432),
-            false,
         ),
-        expect(
-            "node-local DNS",
-            node_local_dns.clone(),
-            Port::udp(53),
-            true,
-        ),
-        expect(
+        allowed("node-local DNS", node_local_dns.clone(), Port::udp(53)),
+        refused(
             "node-local DNS on another port",
             node_local_dns,
             Port::tcp(80),
-            false,
         ),
     ]);
     stored.assert_decides(&egress, &stored.default_ingress());
