@@ -1,12 +1,13 @@
 //! The fences of a preview namespace, built from the configuration with no I/O: a ResourceQuota
 //! and a LimitRange (one preview cannot starve the others), a NetworkPolicy (no preview reaches
-//! another) and the Pod Security Admission label. They are applied like templated objects, with
-//! previewd's labels, before any of them.
+//! another, nor the cluster's private addresses) and the Pod Security Admission label. They are
+//! applied like templated objects, with previewd's labels, before any of them.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::build::network_fence;
 use crate::build::render::RenderedObject;
 use crate::config::FencesConfig;
 
@@ -44,7 +45,7 @@ pub(crate) fn objects(
         objects.push((
             "networking.k8s.io/v1",
             "NetworkPolicy",
-            isolation(&network.allow_from),
+            network_fence::policy_spec(network),
         ));
     }
     objects
@@ -97,28 +98,6 @@ pub(crate) fn read_binding(
             }],
         }),
     }
-}
-
-/// Ingress to every pod of the namespace from its own pods and from namespaces that are not
-/// previews (any previewd instance's), plus `allow_from`. Policies only ever add allowed peers,
-/// so other previews are kept out by not being listed; egress stays open.
-fn isolation(allow_from: &[k8s_openapi::api::networking::v1::NetworkPolicyPeer]) -> Value {
-    let mut from = vec![
-        json!({"podSelector": {}}),
-        json!({"namespaceSelector": {"matchExpressions": [
-            {"key": crate::model::labels::PREVIEW, "operator": "DoesNotExist"}
-        ]}}),
-    ];
-    from.extend(
-        allow_from
-            .iter()
-            .map(|peer| serde_json::to_value(peer).unwrap_or(Value::Null)),
-    );
-    json!({
-        "podSelector": {},
-        "policyTypes": ["Ingress"],
-        "ingress": [{"from": from}],
-    })
 }
 
 /// Labels the namespace carries besides previewd's own.
@@ -238,25 +217,14 @@ mod tests {
     }
 
     #[test]
-    fn the_network_policy_admits_its_own_namespace_and_non_previews_only() {
-        let mut config = FencesConfig::default();
-        config.network_policy.allow_from = serde_json::from_value(json!([
-            {"ipBlock": {"cidr": "10.0.0.0/8"}}
-        ]))
-        .unwrap();
+    fn the_network_policy_is_the_network_fence() {
+        let config = FencesConfig::default();
         let objects = objects(&config, "ns", &labels());
         let policy = by_kind(&objects, "NetworkPolicy");
         assert_eq!(policy["apiVersion"], "networking.k8s.io/v1");
-        assert_eq!(policy["spec"]["podSelector"], json!({}));
-        assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]));
         assert_eq!(
-            policy["spec"]["ingress"],
-            json!([{"from": [
-                {"podSelector": {}},
-                {"namespaceSelector": {"matchExpressions": [
-                    {"key": "previewd.dev/preview", "operator": "DoesNotExist"}]}},
-                {"ipBlock": {"cidr": "10.0.0.0/8"}},
-            ]}])
+            policy["spec"],
+            network_fence::policy_spec(&config.network_policy)
         );
     }
 

@@ -2,6 +2,7 @@
 //! fences of its namespace, the redeploy stamp.
 
 pub(crate) mod fence_objects;
+pub(crate) mod network_fence;
 pub mod render;
 pub(crate) mod restart;
 pub mod templates;

@@ -9,6 +9,9 @@ use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::egress::EgressFence;
+use super::network_peers::{first_invalid, peer_invalid};
+
 /// Resource name → Kubernetes quantity (`2`, `500m`, `4Gi`).
 pub(crate) type Quantities = BTreeMap<String, String>;
 
@@ -20,7 +23,7 @@ pub struct FencesConfig {
     pub resource_quota: QuotaFence,
     /// Requests and limits of containers that set none.
     pub limit_range: LimitRangeFence,
-    /// Who may connect to a preview's pods.
+    /// Who may connect to a preview's pods, and where they may connect.
     pub network_policy: NetworkPolicyFence,
     /// The Pod Security Admission level enforced in the namespace.
     pub pod_security: PodSecurityFence,
@@ -60,6 +63,8 @@ pub struct NetworkPolicyFence {
     /// More peers allowed in, besides the namespace itself and every namespace that is not a
     /// preview (e.g. an `ipBlock` for an ingress controller on the host network).
     pub allow_from: Vec<NetworkPolicyPeer>,
+    /// Where a preview's pods may connect.
+    pub egress: EgressFence,
 }
 
 /// The `pod-security.kubernetes.io/enforce` label of the namespace.
@@ -141,6 +146,7 @@ impl Default for NetworkPolicyFence {
         NetworkPolicyFence {
             enabled: true,
             allow_from: Vec::new(),
+            egress: EgressFence::default(),
         }
     }
 }
@@ -196,18 +202,11 @@ impl FencesConfig {
                 }
             }
         }
-        for (i, peer) in self.network_policy.allow_from.iter().enumerate() {
-            if peer.pod_selector.is_none()
-                && peer.namespace_selector.is_none()
-                && peer.ip_block.is_none()
-            {
-                return Some((
-                    format!("networkPolicy.allowFrom[{i}]"),
-                    "needs podSelector, namespaceSelector or ipBlock".into(),
-                ));
-            }
-        }
-        None
+        let network = &self.network_policy;
+        first_invalid("networkPolicy.allowFrom", &network.allow_from, peer_invalid).or_else(|| {
+            let (at, why) = network.egress.invalid()?;
+            Some((format!("networkPolicy.egress.{at}"), why))
+        })
     }
 }
 
@@ -315,6 +314,16 @@ mod tests {
         assert_eq!(fences.invalid(), None);
         let fences = parse("networkPolicy: {allowFrom: [{}]}").unwrap();
         assert_eq!(fences.invalid().unwrap().0, "networkPolicy.allowFrom[0]");
+        let fences = parse("networkPolicy: {allowFrom: [{ipBlock: {cidr: 10.0.0.0}}]}").unwrap();
+        assert_eq!(
+            fences.invalid().unwrap().0,
+            "networkPolicy.allowFrom[0].ipBlock.cidr"
+        );
+        let fences = parse("networkPolicy: {egress: {refusedRanges: [10.0.0.0/33]}}").unwrap();
+        let (setting, message) = fences.invalid().unwrap();
+        assert_eq!(setting, "networkPolicy.egress.refusedRanges[0]");
+        assert!(message.contains("0 to 32"), "{message}");
+        assert!(parse("networkPolicy: {egress: {allowto: []}}").is_err());
     }
 
     #[test]

@@ -7,12 +7,16 @@ use serde::Deserialize;
 use serde_json::Value;
 
 pub(crate) mod branches;
+pub(crate) mod cidr;
+pub(crate) mod egress;
 pub(crate) mod fences;
 pub mod lane;
+pub(crate) mod network_peers;
 pub(crate) mod repository;
 pub(crate) mod retention;
 pub(crate) mod template_kinds;
 
+pub use cidr::Cidr;
 pub use fences::FencesConfig;
 pub(crate) use repository::RepositoryConfig;
 pub use template_kinds::TemplateKinds;

@@ -20,6 +20,8 @@ use previewd_testkit::steering::status_message;
 use previewd_testkit::templates;
 use serde_json::json;
 
+use crate::network_fence::Stored;
+
 const BOUND: Duration = Duration::from_secs(90);
 
 /// A one-replica Deployment `web` whose container carries `container_extra` and nothing else:
@@ -140,18 +142,7 @@ async fn a_preview_namespace_is_fenced_and_the_fences_follow_the_configuration()
         .await
         .unwrap();
     assert_eq!(policy.labels()["previewd.dev/preview"], ns);
-    assert_eq!(
-        serde_json::to_value(policy.spec.unwrap()).unwrap(),
-        json!({
-            "podSelector": {},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [
-                {"podSelector": {}},
-                {"namespaceSelector": {"matchExpressions": [
-                    {"key": "previewd.dev/preview", "operator": "DoesNotExist"}]}},
-            ]}],
-        })
-    );
+    Stored::read(&s.kube, &ns).await.assert_default_fence();
 
     // Changed settings reach the running preview at the next start: a new quota, and what is
     // turned off goes away (the objects pruned, the label removed).

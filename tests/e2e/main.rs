@@ -25,6 +25,7 @@ mod intake_bounds;
 mod jobs;
 mod least_privilege;
 mod lifecycle;
+mod network_fence;
 mod operations;
 mod ownership;
 mod policies;

@@ -22,6 +22,7 @@ pub mod github;
 pub mod helm;
 pub mod kubeconfig;
 pub mod metrics;
+pub mod network_policy;
 pub mod plan;
 pub mod play;
 pub mod previewd;

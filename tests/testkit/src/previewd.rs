@@ -35,7 +35,7 @@ pub struct Options {
     /// share its previews and elect one leader).
     pub replica: u32,
     /// More top-level settings of the configuration file (`fences`, `templateKinds`, ...).
-    pub(crate) settings: serde_json::Value,
+    pub settings: serde_json::Value,
     /// The kubeconfig it runs with (`PREVIEWD_KUBECONFIG`); `None`: the test's own (the admin).
     /// Its context's namespace is previewd's own (its Lease and Events).
     pub kubeconfig: Option<PathBuf>,
