@@ -249,4 +249,7 @@ fn commit_sha(text: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests;
