@@ -146,18 +146,13 @@ impl Context {
         Ok(ctx)
     }
 
-    /// The context as templates see it: free text replaced by tokens.
+    /// The context as templates see it: free text replaced by tokens, empty text too (an empty
+    /// plain scalar would be null, and an empty flow sequence item no item at all).
     fn tokenized(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Some(map) = value.as_object_mut() {
             for (field, token) in FREE_TEXT {
-                let is_empty = map
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty);
-                if !is_empty {
-                    map.insert(field.to_owned(), Value::String(token.to_owned()));
-                }
+                map.insert(field.to_owned(), Value::String(token.to_owned()));
             }
         }
         value

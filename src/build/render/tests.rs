@@ -123,6 +123,34 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
     }
 }
 
+/// Found by the rendering property tests: empty
+/// free text (the author of a deleted account is empty) reached the template as itself, not as
+/// a token, so as a plain scalar it became null and as a flow sequence item it was no item.
+#[test]
+fn empty_free_text_is_an_empty_string_wherever_it_is_written() {
+    let source = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: free-text
+data:
+  plain: {{author}}
+  flow: [{{title}}, {{branch}}, x]
+";
+    let mut pull = pull("", "");
+    pull.author = String::new();
+    let ctx = Context::new(
+        &pull,
+        "octo-org-hello-pr7-abc",
+        "pr-{{number}}.{{repo}}.preview.test",
+        json!({}),
+    )
+    .unwrap();
+    let objects = render(&one("free-text.yaml", source), &ctx, &labels()).unwrap();
+    assert_eq!(objects[0].object["data"]["plain"], json!(""));
+    assert_eq!(objects[0].object["data"]["flow"], json!(["", "", "x"]));
+}
+
 #[test]
 fn unknown_variable_names_file_and_line() {
     let source = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{nope}}\n";
