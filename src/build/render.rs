@@ -106,12 +106,15 @@ pub enum RenderError {
     Host(String),
 }
 
-/// Free-text fields and the opaque tokens templates see in their place.
+/// Free-text fields and the opaque tokens templates see in their place. A token holds `~`,
+/// which no other variable can: slugs, GitHub owner and repository names, SHAs, the namespace
+/// and the host never do. So a branch or repository named like a token is never replaced by
+/// free text (as `branch_slug`, say), and only the four fields are.
 const FREE_TEXT: [(&str, &str); 4] = [
-    ("title", "x-previewd-free-text-title-x"),
-    ("branch", "x-previewd-free-text-branch-x"),
-    ("base_branch", "x-previewd-free-text-base-branch-x"),
-    ("author", "x-previewd-free-text-author-x"),
+    ("title", "x~previewd~title~x"),
+    ("branch", "x~previewd~branch~x"),
+    ("base_branch", "x~previewd~base-branch~x"),
+    ("author", "x~previewd~author~x"),
 ];
 
 impl Context {

@@ -105,7 +105,7 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
         "x\"\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: evil}",
         "<script>alert('&amp;')</script> & \\ \" ' `",
         "line1\nline2\r\n\ttab: value\n- item\n# comment",
-        "x-previewd-free-text-branch-x",
+        "x~previewd~branch~x",
         "",
     ];
     let baseline = render(&one("app.yaml", APP), &ctx("plain", "plain"), &labels()).unwrap();
@@ -149,6 +149,28 @@ data:
     let objects = render(&one("free-text.yaml", source), &ctx, &labels()).unwrap();
     assert_eq!(objects[0].object["data"]["plain"], json!(""));
     assert_eq!(objects[0].object["data"]["flow"], json!(["", "", "x"]));
+}
+
+/// Found by the rendering property tests: the
+/// tokens were valid slugs, so a branch named like one had the title put in its `branch_slug`.
+#[test]
+fn a_branch_named_like_a_token_keeps_its_slug() {
+    let source = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: slug
+  labels:
+    branch: \"{{branch_slug}}\"
+";
+    for branch in ["x-previewd-free-text-title-x", "x~previewd~title~x"] {
+        let objects = render(&one("slug.yaml", source), &ctx(".nan", branch), &labels()).unwrap();
+        assert_eq!(
+            objects[0].object["metadata"]["labels"]["branch"],
+            json!(crate::model::names::slug(branch, 63)),
+            "{branch:?}"
+        );
+    }
 }
 
 #[test]

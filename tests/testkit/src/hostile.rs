@@ -30,9 +30,9 @@ const PIECES: &[&str] = &[
     // Handlebars
     "{{", "}}", "{{{", "}}}", "{{title}}", "{{values.image}}", "{{#each this}}", "{{/each}}",
     "{{> partial}}", "{{!-- --}}", "\\{{", "{{else}}", "{{lookup . \"x\"}}",
-    // previewd's own free-text tokens (see `src/build/render.rs`)
-    "x-previewd-free-text-title-x", "x-previewd-free-text-branch-x",
-    "x-previewd-free-text-base-branch-x", "x-previewd-free-text-author-x",
+    // previewd's free-text tokens (see `src/build/render.rs`), and what they were before
+    "x~previewd~title~x", "x~previewd~branch~x", "x~previewd~base-branch~x",
+    "x~previewd~author~x", "x-previewd-free-text-title-x",
     // Markdown and HTML as GitHub reads comments
     "/preview", "/preview deploy", "/PREVIEW extend 1d", "```", "~~~", "    ", "> ", ">",
     "<!--", "-->", "<!-- previewd:", "<pre>", "</pre>", "<details>", "</details>", "<img src=x>",
