@@ -391,4 +391,7 @@ fn replace_tokens(text: &str, free_text: &[(&str, &str)]) -> String {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests;

@@ -123,7 +123,7 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
     }
 }
 
-/// Found by the rendering property tests: empty
+/// Found by `properties::free_text_never_changes_the_objects_and_lands_byte_for_byte`: empty
 /// free text (the author of a deleted account is empty) reached the template as itself, not as
 /// a token, so as a plain scalar it became null and as a flow sequence item it was no item.
 #[test]
@@ -151,7 +151,7 @@ data:
     assert_eq!(objects[0].object["data"]["flow"], json!(["", "", "x"]));
 }
 
-/// Found by the rendering property tests: the
+/// Found by `properties::free_text_never_changes_the_objects_and_lands_byte_for_byte`: the
 /// tokens were valid slugs, so a branch named like one had the title put in its `branch_slug`.
 #[test]
 fn a_branch_named_like_a_token_keeps_its_slug() {
