@@ -224,4 +224,7 @@ fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests;
