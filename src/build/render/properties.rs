@@ -106,8 +106,11 @@ fn key_paths(value: &Value, path: &str, paths: &mut BTreeSet<String>) {
     }
 }
 
+/// One object's file, kind, name and key paths.
+type Shape = (String, Value, Value, BTreeSet<String>);
+
 /// What free text must never change: each object's file, kind, name and key paths, in order.
-fn structure(objects: &[RenderedObject]) -> Vec<(String, Value, Value, BTreeSet<String>)> {
+fn structure(objects: &[RenderedObject]) -> Vec<Shape> {
     objects
         .iter()
         .map(|rendered| {
@@ -124,16 +127,15 @@ fn structure(objects: &[RenderedObject]) -> Vec<(String, Value, Value, BTreeSet<
 }
 
 /// The structure of the objects rendered for a pull request with plain free text.
-static BENIGN_STRUCTURE: LazyLock<Vec<(String, Value, Value, BTreeSet<String>)>> =
-    LazyLock::new(|| {
-        let benign = FreeText {
-            title: "Add login".into(),
-            branch: "feature/login".into(),
-            base_branch: "main".into(),
-            author: "octocat".into(),
-        };
-        structure(&render_with(&benign, 7).expect("the default templates render"))
-    });
+static BENIGN_STRUCTURE: LazyLock<Vec<Shape>> = LazyLock::new(|| {
+    let benign = FreeText {
+        title: "Add login".into(),
+        branch: "feature/login".into(),
+        base_branch: "main".into(),
+        author: "octocat".into(),
+    };
+    structure(&render_with(&benign, 7).expect("the default templates render"))
+});
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
