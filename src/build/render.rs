@@ -106,12 +106,15 @@ pub enum RenderError {
     Host(String),
 }
 
-/// Free-text fields and the opaque tokens templates see in their place.
+/// Free-text fields and the opaque tokens templates see in their place. A token holds `~`,
+/// which no other variable can: slugs, GitHub owner and repository names, SHAs, the namespace
+/// and the host never do. So a branch or repository named like a token is never replaced by
+/// free text (as `branch_slug`, say), and only the four fields are.
 const FREE_TEXT: [(&str, &str); 4] = [
-    ("title", "x-previewd-free-text-title-x"),
-    ("branch", "x-previewd-free-text-branch-x"),
-    ("base_branch", "x-previewd-free-text-base-branch-x"),
-    ("author", "x-previewd-free-text-author-x"),
+    ("title", "x~previewd~title~x"),
+    ("branch", "x~previewd~branch~x"),
+    ("base_branch", "x~previewd~base-branch~x"),
+    ("author", "x~previewd~author~x"),
 ];
 
 impl Context {
@@ -146,18 +149,13 @@ impl Context {
         Ok(ctx)
     }
 
-    /// The context as templates see it: free text replaced by tokens.
+    /// The context as templates see it: free text replaced by tokens, empty text too (an empty
+    /// plain scalar would be null, and an empty flow sequence item no item at all).
     fn tokenized(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Some(map) = value.as_object_mut() {
             for (field, token) in FREE_TEXT {
-                let is_empty = map
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty);
-                if !is_empty {
-                    map.insert(field.to_owned(), Value::String(token.to_owned()));
-                }
+                map.insert(field.to_owned(), Value::String(token.to_owned()));
             }
         }
         value
@@ -391,6 +389,9 @@ fn replace_tokens(text: &str, free_text: &[(&str, &str)]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests;

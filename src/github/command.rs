@@ -17,12 +17,10 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::model::command::{Command, PREFIX};
 use crate::model::duration::{self, DurationError};
+use crate::model::markdown::code;
 
 /// How previewd's own sticky comment starts.
 const OWN_COMMENT: &str = "<!-- previewd:";
-
-/// Longest argument echoed back in a problem, in characters.
-const ECHO_LIMIT: usize = 40;
 
 /// The command of a comment: its first command line, or `None` when it has none.
 pub(crate) fn parse(body: &str) -> Option<Command> {
@@ -250,19 +248,8 @@ fn commit_sha(text: &str) -> Option<String> {
         .then(|| text.to_ascii_lowercase())
 }
 
-/// `text` as inline code for a problem message: backticks become `'` (they would end the code
-/// span) and long text is cut short.
-fn code(text: &str) -> String {
-    let mut shown: String = text
-        .chars()
-        .take(ECHO_LIMIT)
-        .map(|c| if c == '`' { '\'' } else { c })
-        .collect();
-    if text.chars().count() > ECHO_LIMIT {
-        shown.push('…');
-    }
-    format!("`{shown}`")
-}
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests;

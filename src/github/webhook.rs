@@ -260,4 +260,7 @@ fn command_event(payload: CommentPayload) -> Option<CommandEvent> {
 mod values;
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::markdown::code;
 use crate::timing::LONGEST_ASKED;
 
 /// Seconds per unit, largest first (the order [`format`] writes them in).
@@ -19,20 +20,21 @@ const UNITS: [(char, u64); 5] = [
     ('s', 1),
 ];
 
-/// Why a text is not a duration previewd takes; the message names the text.
+/// Why a text is not a duration previewd takes; the message names the text as inline code, cut
+/// short and with its backticks made quotes, as it is echoed into a PR comment.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum DurationError {
     /// Nothing was written.
     #[error("empty duration: write one like `30m`, `24h` or `1d12h`")]
     Empty,
     /// The text has whitespace inside it.
-    #[error("`{input}` is not a duration: write it without spaces, like `1h30m`")]
+    #[error("{} is not a duration: write it without spaces, like `1h30m`", code(.input))]
     Space {
         /// The text as given.
         input: String,
     },
     /// A unit (or something else) where a number was expected.
-    #[error("`{input}` is not a duration: expected a number at `{rest}`")]
+    #[error("{} is not a duration: expected a number at {}", code(.input), code(.rest))]
     ExpectedNumber {
         /// The text as given.
         input: String,
@@ -40,7 +42,7 @@ pub(crate) enum DurationError {
         rest: String,
     },
     /// A number without a unit.
-    #[error("`{input}` is not a duration: `{number}` has no unit (use s, m, h, d or w)")]
+    #[error("{} is not a duration: {} has no unit (use s, m, h, d or w)", code(.input), code(.number))]
     MissingUnit {
         /// The text as given.
         input: String,
@@ -48,7 +50,7 @@ pub(crate) enum DurationError {
         number: String,
     },
     /// A unit previewd does not know.
-    #[error("`{input}` is not a duration: `{unit}` is not a unit (use s, m, h, d or w)")]
+    #[error("{} is not a duration: {} is not a unit (use s, m, h, d or w)", code(.input), code(.unit))]
     UnknownUnit {
         /// The text as given.
         input: String,
@@ -56,19 +58,22 @@ pub(crate) enum DurationError {
         unit: String,
     },
     /// `M`, which reads as months as readily as minutes.
-    #[error("`{input}` is not a duration: `M` could mean minutes or months; write `m` for minutes")]
+    #[error(
+        "{} is not a duration: `M` could mean minutes or months; write `m` for minutes",
+        code(.input)
+    )]
     AmbiguousM {
         /// The text as given.
         input: String,
     },
     /// Longer than previewd takes.
-    #[error("`{input}` is longer than a year")]
+    #[error("{} is longer than a year", code(.input))]
     TooLong {
         /// The text as given.
         input: String,
     },
     /// The parts add up to nothing.
-    #[error("`{input}` is a zero duration: it must be longer than that")]
+    #[error("{} is a zero duration: it must be longer than that", code(.input))]
     Zero {
         /// The text as given.
         input: String,

@@ -6,6 +6,7 @@ pub mod crd;
 pub(crate) mod duration;
 pub mod event;
 pub mod labels;
+pub(crate) mod markdown;
 pub mod names;
 pub mod pull;
 pub(crate) mod text;

@@ -59,6 +59,9 @@ pub(crate) fn is_rfc1123_label(name: &str) -> bool {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

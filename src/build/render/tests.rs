@@ -105,7 +105,7 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
         "x\"\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: evil}",
         "<script>alert('&amp;')</script> & \\ \" ' `",
         "line1\nline2\r\n\ttab: value\n- item\n# comment",
-        "x-previewd-free-text-branch-x",
+        "x~previewd~branch~x",
         "",
     ];
     let baseline = render(&one("app.yaml", APP), &ctx("plain", "plain"), &labels()).unwrap();
@@ -120,6 +120,56 @@ fn hostile_titles_and_branches_are_data_byte_for_byte() {
         assert_eq!(annotation(&objects[0], "previewd.dev/branch"), text);
         let kinds: Vec<_> = objects.iter().map(|o| o.object["kind"].clone()).collect();
         assert_eq!(kinds, [json!("Deployment"), json!("Service")]);
+    }
+}
+
+/// Found by `properties::free_text_never_changes_the_objects_and_lands_byte_for_byte`: empty
+/// free text (the author of a deleted account is empty) reached the template as itself, not as
+/// a token, so as a plain scalar it became null and as a flow sequence item it was no item.
+#[test]
+fn empty_free_text_is_an_empty_string_wherever_it_is_written() {
+    let source = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: free-text
+data:
+  plain: {{author}}
+  flow: [{{title}}, {{branch}}, x]
+";
+    let mut pull = pull("", "");
+    pull.author = String::new();
+    let ctx = Context::new(
+        &pull,
+        "octo-org-hello-pr7-abc",
+        "pr-{{number}}.{{repo}}.preview.test",
+        json!({}),
+    )
+    .unwrap();
+    let objects = render(&one("free-text.yaml", source), &ctx, &labels()).unwrap();
+    assert_eq!(objects[0].object["data"]["plain"], json!(""));
+    assert_eq!(objects[0].object["data"]["flow"], json!(["", "", "x"]));
+}
+
+/// Found by `properties::free_text_never_changes_the_objects_and_lands_byte_for_byte`: the
+/// tokens were valid slugs, so a branch named like one had the title put in its `branch_slug`.
+#[test]
+fn a_branch_named_like_a_token_keeps_its_slug() {
+    let source = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: slug
+  labels:
+    branch: \"{{branch_slug}}\"
+";
+    for branch in ["x-previewd-free-text-title-x", "x~previewd~title~x"] {
+        let objects = render(&one("slug.yaml", source), &ctx(".nan", branch), &labels()).unwrap();
+        assert_eq!(
+            objects[0].object["metadata"]["labels"]["branch"],
+            json!(crate::model::names::slug(branch, 63)),
+            "{branch:?}"
+        );
     }
 }
 

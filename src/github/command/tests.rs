@@ -480,6 +480,36 @@ fn bad_durations() {
     ]);
 }
 
+/// Found by `properties::any_body_parses_into_a_documented_command_or_none` and
+/// `properties::an_argument_never_ends_the_code_span_that_echoes_it`: a bad duration was echoed
+/// whole and raw, so a long one made a problem of any length and a backtick in it ended the
+/// code span, letting the commenter's Markdown into previewd's reply.
+#[test]
+fn bad_durations_are_echoed_as_code_cut_short() {
+    let colons = ":".repeat(56);
+    check(&[
+        (
+            format!("/preview extend {colons}").as_str(),
+            Some(help(Some(&format!(
+                "`{cut}…` is not a duration: expected a number at `{cut}…`; `extend` needs a duration, e.g. `24h` or `1d12h`",
+                cut = &colons[..40]
+            )))),
+        ),
+        (
+            "/preview extend ```",
+            Some(help(Some(
+                "`'''` is not a duration: expected a number at `'''`; `extend` needs a duration, e.g. `24h` or `1d12h`",
+            ))),
+        ),
+        (
+            "/preview extend 1h`@team`",
+            Some(help(Some(
+                "`1h'@team'` is not a duration: `h'@team'` is not a unit (use s, m, h, d or w); `extend` needs a duration, e.g. `24h` or `1d12h`",
+            ))),
+        ),
+    ]);
+}
+
 #[test]
 fn unknown_subcommands_and_stray_arguments() {
     check(&[

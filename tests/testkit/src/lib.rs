@@ -1,7 +1,7 @@
-//! previewd's test harness: the local control plane, the GitHub stand-in and GitHub's real
-//! webhook payloads. One crate of the workspace, compiled once for every integration test binary
-//! and example of previewd that uses it (a dev-dependency), and depending on previewd's library
-//! for its types.
+//! previewd's test harness: the local control plane, the GitHub stand-in, GitHub's real
+//! webhook payloads and the hostile text of the property tests. One crate of the workspace,
+//! compiled once for every test binary and example of previewd that uses it (a
+//! dev-dependency), and depending on previewd's library for its types.
 //!
 //! Items are `pub(crate)` unless a test or an example uses them, so the compiler reports dead
 //! code.
@@ -20,6 +20,7 @@ pub mod dockerfile;
 pub mod elf;
 pub mod github;
 pub mod helm;
+pub mod hostile;
 pub mod kubeconfig;
 pub mod metrics;
 pub mod network_policy;
