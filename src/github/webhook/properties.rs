@@ -379,13 +379,13 @@ fn assert_event_comes_from(name: &str, body: &Value, event: &WebhookEvent) {
     }
 }
 
-/// Free text in a payload, each a string previewd copies into an event.
-const FREE_TEXT_POINTERS: [&str; 8] = [
+/// Free text in a payload, each a string previewd copies into an event. (`repository.full_name`
+/// is not free text: previewd takes only names GitHub allows, see the property below.)
+const FREE_TEXT_POINTERS: [&str; 7] = [
     "/pull_request/title",
     "/pull_request/head/ref",
     "/pull_request/base/ref",
     "/pull_request/user/login",
-    "/repository/full_name",
     "/issue/title",
     "/issue/user/login",
     "/comment/user/login",
@@ -445,6 +445,31 @@ proptest! {
         }
         let parsed = parse(event, body.to_string().as_bytes()).expect("a real payload parses");
         assert_event_comes_from(event, &body, &parsed);
+    }
+
+    #[test]
+    fn a_repository_name_github_would_not_allow_is_refused_by_name(
+        which in 0..6usize,
+        name in hostile_text(8),
+    ) {
+        let (event, original) = &PAYLOADS[which];
+        let mut body = original.clone();
+        if let Some(value) = body.pointer_mut("/repository/full_name") {
+            *value = Value::String(name.clone());
+        }
+        let allowed = name.split_once('/').is_some_and(|(owner, repo)| {
+            !owner.is_empty() && owner.len() <= 39 && !repo.is_empty() && repo.len() <= 100
+                && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && repo.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        });
+        match parse(event, body.to_string().as_bytes()) {
+            Ok(parsed) => assert_event_comes_from(event, &body, &parsed),
+            Err(ParseError::Invalid { field, .. }) => {
+                prop_assert!(!allowed, "{name:?} refused");
+                prop_assert_eq!(field, "repository.full_name");
+            }
+            Err(other) => prop_assert!(false, "{other}"),
+        }
     }
 
     #[test]
