@@ -42,10 +42,14 @@ pub(crate) const QUOTA_WAIT: Duration = seconds(10);
 pub(crate) const QUOTA_LOOK_FIRST: Duration = millis(50);
 /// See `QUOTA_LOOK_FIRST`.
 pub(crate) const QUOTA_LOOK_MAX: Duration = seconds(1);
-/// First pause before applying a replaced Job again while the old one is still being deleted.
+/// First and longest pause between two looks at a replaced Job that is still being deleted.
 pub(crate) const REPLACE_LOOK_FIRST: Duration = millis(50);
-/// Stop waiting for the old Job once the pause would reach this (the reconcile is retried).
-pub(crate) const REPLACE_LOOK_MAX: Duration = seconds(2);
+/// See `REPLACE_LOOK_FIRST`.
+pub(crate) const REPLACE_LOOK_MAX: Duration = seconds(1);
+/// How long one reconcile waits for a replaced Job (and its pods) to be gone.
+pub(crate) const REPLACE_WAIT: Duration = seconds(10);
+/// A delivery for a preview whose record is being removed looks again this often.
+pub(crate) const REMOVED_RECORD_POLL: Duration = millis(100);
 /// Never requeue sooner than this (no hot loop, also when an expiry is due).
 pub(crate) const MIN_REQUEUE: Duration = seconds(1);
 /// A delivery changed the spec while commands ran: run again on what it wrote.

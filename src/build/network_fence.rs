@@ -53,22 +53,26 @@ fn egress_rules(egress: &EgressFence) -> Vec<Value> {
             ],
         }));
     }
-    rules.push(json!({"to": internet(egress)}));
+    let internet = internet(egress);
+    // As above: never a rule without peers.
+    if !internet.is_empty() {
+        rules.push(json!({"to": internet}));
+    }
     rules.extend(egress.allow_to.iter().map(as_json));
     rules
 }
 
-/// `0.0.0.0/0` and `::/0`, each except the refused ranges of its family.
+/// `0.0.0.0/0` and `::/0`, each except the refused ranges of its family. A family none of
+/// whose ranges is refused gets no internet at all: refusing only IPv4 ranges must not open
+/// every IPv6 address (a dual-stack cluster's pods, the metadata address `fd00:ec2::254`).
 fn internet(egress: &EgressFence) -> Vec<Value> {
     let (refused_v4, refused_v6) = egress.refused();
     [("0.0.0.0/0", refused_v4), ("::/0", refused_v6)]
         .into_iter()
+        .filter(|(_, refused)| !refused.is_empty())
         .map(|(everything, refused)| {
-            let mut block = json!({"cidr": everything});
-            if !refused.is_empty() {
-                block["except"] = json!(refused.iter().map(Cidr::to_string).collect::<Vec<_>>());
-            }
-            json!({"ipBlock": block})
+            let except: Vec<_> = refused.iter().map(Cidr::to_string).collect();
+            json!({"ipBlock": {"cidr": everything, "except": except}})
         })
         .collect()
 }
@@ -149,8 +153,8 @@ mod tests {
         );
         assert_eq!(
             egress[2]["to"],
-            json!([{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}},
-                   {"ipBlock": {"cidr": "::/0"}}])
+            // No IPv6 range refused: no IPv6 internet, rather than all of it.
+            json!([{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}])
         );
         assert_eq!(
             egress[3],

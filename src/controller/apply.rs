@@ -231,7 +231,7 @@ async fn await_quota(
     let mut pause = timing::QUOTA_LOOK_FIRST;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
+        pause = (pause * 2).min(timing::REPLACE_LOOK_MAX);
         if fence_objects::quota_counted(&as_value(&api.get(fence_objects::NAME).await?)) {
             return Ok(true);
         }
@@ -258,23 +258,34 @@ async fn apply_object(
     match apply().await {
         Err(e) if replaced_when_refused(kind, &e) => {
             tracing::info!(kind = %kind.resource.kind, %name, "pod template changed: replacing");
-            api.delete(name, &DeleteParams::background()).await?;
-            let mut pause = timing::REPLACE_LOOK_FIRST;
-            loop {
-                match apply().await {
-                    // Still there, going: its deletion has not finished.
-                    Err(kube::Error::Api(status))
-                        if status.code == 409 && pause < timing::REPLACE_LOOK_MAX =>
-                    {
-                        tokio::time::sleep(pause).await;
-                        pause *= 2;
-                    }
-                    result => return result,
-                }
-            }
+            let old = api.get_opt(name).await?.and_then(|o| o.metadata.uid);
+            // Its pods go first, so the old run and the new never overlap.
+            api.delete(name, &DeleteParams::foreground()).await?;
+            await_gone(&api, name, old).await?;
+            apply().await
         }
         result => result,
     }
+}
+
+/// Waits, within `REPLACE_WAIT`, until the object `name` with uid `old` is gone. If it is not
+/// by then, applying again is refused as before, and the reconcile retries.
+async fn await_gone(
+    api: &Api<DynamicObject>,
+    name: &str,
+    old: Option<String>,
+) -> Result<(), kube::Error> {
+    let deadline = tokio::time::Instant::now() + timing::REPLACE_WAIT;
+    let mut pause = timing::REPLACE_LOOK_FIRST;
+    while tokio::time::Instant::now() < deadline {
+        let now = api.get_opt(name).await?;
+        if now.is_none_or(|o| o.metadata.uid != old) {
+            return Ok(());
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
+    }
+    Ok(())
 }
 
 /// Whether the API server refused an update of `kind` only because a field it never lets

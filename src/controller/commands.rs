@@ -14,7 +14,7 @@ use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
-use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember};
+use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember, too_old};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
 use crate::timing;
 
@@ -43,6 +43,12 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     for pending in &pe.spec.commands {
         let id = pending.comment_id;
         let login = pending.login.clone();
+        if too_old(pending.created_at, Utc::now()) {
+            // Recorded in time, but waited past the bound (previewd was down): not run.
+            tracing::info!(comment = id, login = %login, "command comment too old to run: dropped");
+            remember(&mut processed, &mut processed_up_to, id);
+            continue;
+        }
         let allowed = match ctx
             .permissions
             .allows(&ctx.github, repository, &pending.login)

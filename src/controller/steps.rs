@@ -15,6 +15,7 @@ use super::{Ctx, Error, commands, confirm, deploy};
 use crate::model::crd::{Desired, DestroyReason, PreviewEnvironment};
 use crate::model::{labels, time};
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
+use crate::timing;
 
 /// More steps than any plan takes (look, claim, apply, report): a plan that loops is a bug,
 /// reported rather than spun on.
@@ -86,17 +87,24 @@ pub(crate) async fn run(
             }
             Step::Forget => {
                 tracing::info!("destroyed longer ago than records are kept: removing the record");
+                // Only the version planned on: a delivery recorded meanwhile is kept (409).
                 let precondition = DeleteParams {
                     preconditions: Some(Preconditions {
                         uid: Some(uid.clone()),
-                        resource_version: None,
+                        resource_version: pe.resource_version(),
                     }),
                     ..DeleteParams::default()
                 };
-                Api::<PreviewEnvironment>::all(ctx.client.clone())
+                return match Api::<PreviewEnvironment>::all(ctx.client.clone())
                     .delete(&name, &precondition)
-                    .await?;
-                return Ok(Action::await_change());
+                    .await
+                {
+                    Err(kube::Error::Api(status)) if status.code == 409 => {
+                        Ok(Action::requeue(timing::MIN_REQUEUE))
+                    }
+                    Err(e) => Err(e.into()),
+                    Ok(_) => Ok(Action::await_change()),
+                };
             }
             Step::Report { seen, then } => {
                 publish(pe, ctx, seen).await?;

@@ -36,7 +36,10 @@ impl Permissions {
             return Ok(*allowed);
         }
         let allowed = may_command(github.permission(full_name, login).await?.as_deref());
-        self.lock().insert(key, (allowed, Instant::now()));
+        let mut answers = self.lock();
+        // Only fresh answers are kept: many users asking does not grow the map for good.
+        answers.retain(|_, (_, at)| at.elapsed() < FRESH_FOR);
+        answers.insert(key, (allowed, Instant::now()));
         Ok(allowed)
     }
 

@@ -17,6 +17,9 @@ use crate::rules::intent::{self, with_command};
 
 pub use crate::rules::intent::Decision;
 
+/// Reads and writes one delivery may take before it is answered 503.
+const RECORD_ATTEMPTS: u32 = 10;
+
 /// Field manager of the webhook side.
 const WEBHOOK_MANAGER: &str = "previewd-webhook";
 
@@ -105,6 +108,15 @@ pub(crate) async fn record(
     loop {
         attempts += 1;
         let existing = api.get_opt(&name).await?;
+        if existing
+            .as_ref()
+            .is_some_and(|e| e.metadata.deletion_timestamp.is_some())
+            && attempts < RECORD_ATTEMPTS
+        {
+            // Its record is being removed (a tombstone past its time): record anew once gone.
+            tokio::time::sleep(crate::timing::REMOVED_RECORD_POLL).await;
+            continue;
+        }
         let spec = match decide(existing.as_ref(), instance, &delivery, Utc::now()) {
             Decision::Record(spec) => *spec,
             Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
@@ -143,7 +155,9 @@ pub(crate) async fn record(
                 });
             }
             // Someone wrote in between: decide again on what they wrote.
-            Err(kube::Error::Api(status)) if status.code == 409 && attempts < 5 => continue,
+            Err(kube::Error::Api(status)) if status.code == 409 && attempts < RECORD_ATTEMPTS => {
+                continue;
+            }
             Err(e) => return Err(e),
         }
     }

@@ -5,6 +5,11 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::jiff::Timestamp;
 
+/// How long ago `at` was, seen `now`; nothing for a time ahead of `now` (clock skew).
+pub(crate) fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> std::time::Duration {
+    (now - at).to_std().unwrap_or_default()
+}
+
 /// A Kubernetes `Time` (second precision, as the API server stores it).
 pub(crate) fn to_k8s(at: DateTime<Utc>) -> Time {
     Time(Timestamp::from_second(at.timestamp()).unwrap_or_default())

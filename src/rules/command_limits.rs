@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::model::crd::{PendingCommand, Refusal};
 use crate::model::event::CommandEvent;
 use crate::model::text::clip;
+use crate::model::time::age;
 use crate::timing::{COMMAND_MAX_AGE, REFUSAL_QUIET};
 
 /// Commands of one author waiting in a preview's spec: a flood from one account cannot push
@@ -29,10 +30,7 @@ pub(crate) fn not_recorded(
     event: &CommandEvent,
     now: DateTime<Utc>,
 ) -> Option<&'static str> {
-    let age = event
-        .created_at
-        .map(|at| (now - at).to_std().unwrap_or_default());
-    if age.is_some_and(|age| age > COMMAND_MAX_AGE) {
+    if too_old(event.created_at, now) {
         return Some("command comment written more than an hour ago");
     }
     let from_author = waiting.iter().filter(|c| c.login == event.login).count();
@@ -43,6 +41,11 @@ pub(crate) fn not_recorded(
         return Some("too many commands waiting");
     }
     None
+}
+
+/// Whether a command comment written `created_at` is too old to run `now`.
+pub(crate) fn too_old(created_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    created_at.is_some_and(|at| age(at, now) > COMMAND_MAX_AGE)
 }
 
 /// Whether comment `id` was taken before.
@@ -81,7 +84,7 @@ pub(crate) fn note_refusal(refusals: &mut Vec<Refusal>, login: &str, now: DateTi
 }
 
 fn within_quiet(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    (now - at).to_std().unwrap_or_default() < REFUSAL_QUIET
+    age(at, now) < REFUSAL_QUIET
 }
 
 /// The notice for the sticky comment from the answers `(login, text)` in the order given: each

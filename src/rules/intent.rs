@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::model::crd::{Desired, DestroyReason, PendingCommand, PreviewEnvironmentSpec};
 use crate::model::event::{CommandEvent, PullAction, PullRequestEvent};
 use crate::model::pull::{PullFacts, PullState};
+use crate::model::time::age;
 use crate::rules::command_limits;
 use crate::timing::FRESH_EVENT;
 
@@ -113,7 +114,7 @@ pub(crate) fn decide(
 /// Whether the event's state of the pull request is recent enough to act on without asking.
 fn fresh(pull: &PullFacts, now: DateTime<Utc>) -> bool {
     pull.pr_updated_at
-        .is_some_and(|at| (now - at).to_std().unwrap_or_default() <= FRESH_EVENT)
+        .is_some_and(|at| age(at, now) <= FRESH_EVENT)
 }
 
 /// Records a command for the controller to run. A comment already taken or already waiting

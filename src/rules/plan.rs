@@ -19,6 +19,7 @@ use crate::config::RepositoryConfig;
 use crate::model::crd::{
     Desired, DestroyReason, Phase, PreviewEnvironmentSpec, PreviewEnvironmentStatus,
 };
+use crate::model::time::age;
 use crate::timing;
 
 /// What the controller knows about a preview when it plans.
@@ -260,17 +261,25 @@ fn teardown(f: &Facts<'_>, because: &str) -> Step {
     }
 }
 
-/// Destroyed: reported, and once kept for `keep_destroyed_for`, the record is removed.
+/// Destroyed: reported; the record of a closed or merged pull request is removed once kept for
+/// `keep_destroyed_for` since it was destroyed and since the pull request last changed. Other
+/// reasons (a maintainer's destroy, an expiry, a removed label) concern an open pull request,
+/// and must keep holding against the resync and later pushes: those records stay until it
+/// closes.
 fn gone(f: &Facts<'_>, destroyed: Observation) -> Step {
-    if f.deleting {
+    let closed = matches!(
+        f.spec.desired,
+        Desired::Destroyed(DestroyReason::Closed | DestroyReason::Merged)
+    );
+    if f.deleting || !closed {
         return report(destroyed, Then::AwaitChange);
     }
-    let since = match (f.status.phase, f.status.last_transition_at) {
-        (Phase::Destroyed, Some(since)) => since,
+    let destroyed_at = match (f.status.phase, f.status.last_transition_at) {
+        (Phase::Destroyed, Some(at)) => at,
         _ => f.now,
     };
-    let kept = (f.now - since).to_std().unwrap_or_default();
-    match f.keep_destroyed_for.checked_sub(kept) {
+    let since = destroyed_at.max(f.spec.pull.pr_updated_at.unwrap_or(destroyed_at));
+    match f.keep_destroyed_for.checked_sub(age(since, f.now)) {
         Some(left) if !left.is_zero() => report(destroyed, Then::After(left)),
         _ => Step::Forget,
     }

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+
 use previewd::model::crd::Phase;
 use previewd_testkit::metrics::scrape;
 use previewd_testkit::scenario::Scenario;
@@ -34,7 +36,11 @@ async fn random_event_headers_do_not_grow_the_metrics() {
     };
     assert_eq!(send_random(0).await, 401);
     let after_one = metrics_text(&s.previewd.url).await;
-    let statuses = futures::future::join_all((1..300).map(send_random)).await;
+    // 16 at a time: under the in-flight bound, so each is judged by its signature.
+    let statuses: Vec<u16> = futures::stream::iter((1..300).map(send_random))
+        .buffer_unordered(16)
+        .collect()
+        .await;
     assert!(statuses.iter().all(|status| *status == 401), "{statuses:?}");
     let after_many = metrics_text(&s.previewd.url).await;
     // Only the counter's digits differ.
@@ -113,7 +119,7 @@ async fn slow_uploads_neither_hold_memory_nor_delay_a_signed_delivery() {
     };
     let answered = declared.send(&s.previewd.url).await;
     assert_eq!(answered.status, 413);
-    assert!(answered.after < Duration::from_millis(500), "{answered:?}");
+    assert!(answered.after < Duration::from_secs(1), "{answered:?}");
     s.wait_phase(1, Phase::Ready, None, READY).await;
 }
 
@@ -155,7 +161,7 @@ async fn deliveries_over_the_in_flight_bound_are_refused_at_once() {
     let started = Instant::now();
     let refused = s.send(&s.payload("pr-opened", 2)).await;
     assert_eq!(refused.status, 503, "{}", refused.body);
-    assert!(started.elapsed() < Duration::from_millis(500));
+    assert!(started.elapsed() < Duration::from_secs(1));
     for upload in held {
         upload.abort();
     }

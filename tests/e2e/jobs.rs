@@ -66,6 +66,12 @@ async fn a_job_runs_again_for_a_new_head_and_on_redeploy() {
     );
     assert_eq!(image(&second), format!("registry.test/app:{NEW_SHA}"));
 
+    // A reconcile that changes nothing in the Job leaves it alone.
+    let pin = s.maintainer_says(1, "/preview pin").await;
+    s.wait_reaction(pin, "rocket", QUICK).await;
+    s.wait_phase(1, Phase::Ready, Some(NEW_SHA), QUICK).await;
+    assert_eq!(migration(&s, 1).await.metadata.uid, second.metadata.uid);
+
     let redeploy = s.maintainer_says(1, "/preview redeploy").await;
     s.wait_reaction(redeploy, "rocket", READY).await;
     let third = migration(&s, 1).await;

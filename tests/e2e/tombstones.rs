@@ -27,26 +27,35 @@ async fn a_destroyed_record_is_removed_in_time_and_a_replay_after_that_deploys_n
     // Kept for now: the next look is scheduled for when the record is due.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(s.preview(1).await.is_some(), "removed at once");
-    // Destroyed eight days ago, as far as the status tells; a label wakes the controller.
+    // Closed and destroyed eight days ago, as far as the spec and status tell; the spec change
+    // wakes the controller. (Again, should a status write already under way put the real time
+    // back.)
     let previews = Api::<PreviewEnvironment>::all(s.kube.clone());
     let eight_days_ago = (chrono::Utc::now() - chrono::Duration::days(8)).to_rfc3339();
-    previews
-        .patch_status(
-            &s.preview_name(1),
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"status": {"lastTransitionAt": eight_days_ago}})),
-        )
-        .await
-        .expect("backdate the status");
-    previews
-        .patch(
-            &s.preview_name(1),
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"test/poke": "1"}}})),
-        )
-        .await
-        .expect("wake the controller");
-    s.wait_preview_gone(1, Duration::from_secs(30)).await;
+    for poke in 0..3 {
+        let Some(_) = s.preview(1).await else { break };
+        let backdate = serde_json::json!({"status": {"lastTransitionAt": eight_days_ago}});
+        let _ = previews
+            .patch_status(
+                &s.preview_name(1),
+                &PatchParams::default(),
+                &Patch::Merge(backdate),
+            )
+            .await;
+        let closed = serde_json::json!({
+            "metadata": {"labels": {"test/poke": poke.to_string()}},
+            "spec": {"prUpdatedAt": eight_days_ago},
+        });
+        let _ = previews
+            .patch(
+                &s.preview_name(1),
+                &PatchParams::default(),
+                &Patch::Merge(closed),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    s.wait_preview_gone(1, Duration::from_secs(15)).await;
 
     // A replay of the original delivery, with its own (old) updated_at: GitHub says closed.
     let pulls = format!("/repos/{}/pulls/1", s.full_name());

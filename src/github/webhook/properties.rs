@@ -458,8 +458,8 @@ proptest! {
             *value = Value::String(name.clone());
         }
         let allowed = name.split_once('/').is_some_and(|(owner, repo)| {
-            !owner.is_empty() && owner.len() <= 39 && !repo.is_empty() && repo.len() <= 100
-                && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !owner.is_empty() && owner.len() <= 100 && !repo.is_empty() && repo.len() <= 100
+                && owner.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
                 && repo.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         });
         match parse(event, body.to_string().as_bytes()) {

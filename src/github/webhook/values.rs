@@ -4,12 +4,14 @@
 
 use super::{ParseError, WebhookEvent};
 use crate::model::pull::PullFacts;
+use crate::model::text::clip;
 
 /// The largest number the API server stores in an integer field (int64).
 const LARGEST_STORED: u64 = i64::MAX as u64;
 
-/// GitHub's limits on names: an owner has at most 39 characters, a repository at most 100.
-const LONGEST_OWNER: usize = 39;
+/// GitHub's limits on names: a repository has at most 100 characters; so does an owner here,
+/// since an Enterprise Managed User's login (`name_shortcode`) may pass a personal account's 39.
+const LONGEST_OWNER: usize = 100;
 const LONGEST_REPOSITORY: usize = 100;
 
 /// Checks the values of a parsed `event` (delivered as `event_name`).
@@ -58,14 +60,14 @@ fn check_sha(sha: &str) -> Result<(), String> {
     }
 }
 
-/// `owner/name` as GitHub allows them: an owner of letters, digits and `-`, a name of letters,
-/// digits, `.`, `_` and `-`.
+/// `owner/name` as GitHub allows them: an owner of letters, digits, `-` and `_` (managed users),
+/// a name of letters, digits, `.`, `_` and `-`.
 fn check_full_name(full_name: &str) -> Result<(), String> {
     let valid = full_name.split_once('/').is_some_and(|(owner, name)| {
         (1..=LONGEST_OWNER).contains(&owner.len())
             && owner
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
             && (1..=LONGEST_REPOSITORY).contains(&name.len())
             && name
                 .bytes()
@@ -83,7 +85,7 @@ fn check_full_name(full_name: &str) -> Result<(), String> {
 
 /// At most 80 characters of a value, for a message.
 fn shortened(value: &str) -> String {
-    value.chars().take(80).collect()
+    clip(value, 80)
 }
 
 #[cfg(test)]
@@ -112,10 +114,10 @@ mod tests {
 
     #[test]
     fn full_names_are_what_github_allows() {
-        for good in ["octo-org/app", "o/.github", "a1/b_c.d-e"] {
+        for good in ["octo-org/app", "o/.github", "a1/b_c.d-e", "mona_octo/app"] {
             assert!(check_full_name(good).is_ok(), "{good}");
         }
-        let long_owner = format!("{}/x", "o".repeat(40));
+        let long_owner = format!("{}/x", "o".repeat(101));
         for bad in [
             "",
             "noslash",
@@ -133,6 +135,6 @@ mod tests {
     #[test]
     fn values_in_messages_are_shortened() {
         let message = check_sha(&"z".repeat(10_000)).unwrap_err();
-        assert!(message.len() < 110, "{message}");
+        assert!(message.chars().count() < 150, "{message}");
     }
 }

@@ -613,4 +613,26 @@ fn a_destroyed_preview_is_forgotten_once_kept_long_enough() {
     f.deleting = false;
     f.namespace = Some(terminating_since(now() - chrono::Duration::days(8)));
     assert!(matches!(f.plan(), Step::Report { .. }));
+    // Reopened and closed again meanwhile: kept from the last change of the pull request.
+    f.namespace = Some(NamespaceState::Absent);
+    f.spec.pull.pr_updated_at = Some(now() - chrono::Duration::hours(1));
+    let (_, then) = f.report();
+    assert_eq!(
+        then,
+        Then::After(KEEP_DESTROYED - Duration::from_secs(3600))
+    );
+}
+
+#[test]
+fn a_destroyed_preview_of_an_open_pull_request_is_never_forgotten() {
+    for reason in [
+        DestroyReason::Requested,
+        DestroyReason::Expired,
+        DestroyReason::LabelRemoved,
+    ] {
+        let mut f = Fixture::new().destroyed(reason);
+        f.status.phase = Phase::Destroyed;
+        f.status.last_transition_at = Some(now() - chrono::Duration::days(30));
+        assert_eq!(f.report().1, Then::AwaitChange, "{reason:?}");
+    }
 }
