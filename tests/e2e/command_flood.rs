@@ -77,3 +77,44 @@ async fn a_command_comment_written_over_an_hour_ago_is_not_run() {
     assert!(s.reactions(id).is_empty());
     s.wait_phase(2, Phase::Ready, None, QUICK).await;
 }
+
+#[tokio::test]
+async fn a_command_comment_never_runs_twice_however_many_came_between() {
+    let s = Scenario::start("cmd-once", |_| {}).await;
+    s.deliver(&s.payload("pr-opened", 3)).await;
+    s.wait_phase(3, Phase::Ready, None, READY).await;
+    // 105 refused commands, each taken before the next is sent: more than the 100 ids a preview
+    // remembers one by one.
+    let mut first = None;
+    for _ in 0..105 {
+        let (id, sent) = s
+            .comment_as(3, "mallory", "CONTRIBUTOR", "/preview destroy")
+            .await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+        first.get_or_insert(id);
+        s.wait_preview(3, "the command taken", QUICK, |pe| {
+            pe.status
+                .as_ref()
+                .is_some_and(|st| st.processed_commands.contains(&id))
+        })
+        .await;
+    }
+    let first = first.expect("a first comment");
+    let pe = s.preview(3).await.expect("recorded");
+    let status = pe.status.expect("a status");
+    assert!(!status.processed_commands.contains(&first));
+    assert!(
+        status.processed_up_to >= Some(first),
+        "{:?}",
+        status.processed_up_to
+    );
+    // Its redelivery is known for taken all the same.
+    let again = s
+        .payload("issue-comment-on-pr", 3)
+        .comment_id(first)
+        .comment_author("mallory", "CONTRIBUTOR")
+        .comment_body("/preview destroy");
+    let sent = s.deliver(&again).await;
+    assert!(sent.body.contains("command already taken"), "{}", sent.body);
+    assert_eq!(s.reactions(first), ["-1"]);
+}
