@@ -231,7 +231,7 @@ async fn await_quota(
     let mut pause = timing::QUOTA_LOOK_FIRST;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(timing::REPLACE_LOOK_MAX);
+        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
         if fence_objects::quota_counted(&as_value(&api.get(fence_objects::NAME).await?)) {
             return Ok(true);
         }
@@ -283,7 +283,7 @@ async fn await_gone(
             return Ok(());
         }
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
+        pause = (pause * 2).min(timing::REPLACE_LOOK_MAX);
     }
     Ok(())
 }

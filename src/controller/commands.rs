@@ -42,25 +42,21 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     let mut answers = Vec::new();
     for pending in &pe.spec.commands {
         let id = pending.comment_id;
-        let login = pending.login.clone();
+        let login = pending.login.as_str();
         if too_old(pending.created_at, Utc::now()) {
             // Recorded in time, but waited past the bound (previewd was down): not run.
             tracing::info!(comment = id, login = %login, "command comment too old to run: dropped");
             remember(&mut processed, &mut processed_up_to, id);
             continue;
         }
-        let allowed = match ctx
-            .permissions
-            .allows(&ctx.github, repository, &pending.login)
-            .await
-        {
+        let allowed = match ctx.permissions.allows(&ctx.github, repository, login).await {
             Ok(allowed) => allowed,
             // GitHub will not say (the token may not read collaborators): the command fails
             // with the reason instead of blocking every later one.
             Err(e) if e.is_permanent() => {
-                tracing::warn!(comment = id, login = %pending.login, error = %e, "cannot check the permission");
+                tracing::warn!(comment = id, login = %login, error = %e, "cannot check the permission");
                 react(ctx, repository, id, reaction::FAILED).await;
-                answers.push((login, unverified(&pending.login, &pending.command, &e)));
+                answers.push((login.to_owned(), unverified(login, &pending.command, &e)));
                 remember(&mut processed, &mut processed_up_to, id);
                 continue;
             }
@@ -68,24 +64,27 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
         };
         if !allowed {
             let now = Utc::now();
-            if refusal_is_quiet(&refusals, &login, now) {
+            if refusal_is_quiet(&refusals, login, now) {
                 tracing::info!(comment = id, login = %login, "command refused again within the hour: not answered");
             } else {
                 tracing::info!(comment = id, login = %login, "command refused: no write permission");
                 react(ctx, repository, id, reaction::REFUSED).await;
-                answers.push((login.clone(), refusal(&login, &pending.command, repository)));
-                note_refusal(&mut refusals, &login, now);
+                answers.push((
+                    login.to_owned(),
+                    refusal(login, &pending.command, repository),
+                ));
+                note_refusal(&mut refusals, login, now);
             }
         } else {
             react(ctx, repository, id, reaction::TAKEN).await;
             let facts = Facts {
-                login: &pending.login,
+                login,
                 ttl,
                 now: Utc::now(),
                 deployed_since: status.deploy_started_at,
             };
             let effect = apply(&mut spec, &pending.command, facts);
-            tracing::info!(comment = id, login = %pending.login, command = %pending.command.as_text(), done = ?effect.done, "command taken");
+            tracing::info!(comment = id, login = %login, command = %pending.command.as_text(), done = ?effect.done, "command taken");
             match effect.done {
                 Done::Now => react(ctx, repository, id, reaction::DONE).await,
                 Done::Failed => react(ctx, repository, id, reaction::FAILED).await,
@@ -99,7 +98,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                     });
                 }
             }
-            answers.push((login, effect.notice));
+            answers.push((login.to_owned(), effect.notice));
         }
         remember(&mut processed, &mut processed_up_to, id);
     }
