@@ -3,7 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::model::crd::Phase;
-use crate::model::text::clip;
+use crate::model::markdown::clip;
 
 /// Characters of the message (a failure reason can quote a long API server answer) and of the
 /// notice shown; with the rest of the comment, well under GitHub's limit of 65,536.

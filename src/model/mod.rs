@@ -9,5 +9,4 @@ pub mod labels;
 pub(crate) mod markdown;
 pub mod names;
 pub mod pull;
-pub(crate) mod text;
 pub(crate) mod time;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::crd::{PendingCommand, Refusal};
 use crate::model::event::CommandEvent;
-use crate::model::text::clip;
+use crate::model::markdown::clip;
 use crate::model::time::age;
 use crate::timing::{COMMAND_MAX_AGE, REFUSAL_QUIET};
 

@@ -3,8 +3,8 @@
 //! if trying again could help.
 
 use super::{ParseError, WebhookEvent};
+use crate::model::markdown::clip;
 use crate::model::pull::PullFacts;
-use crate::model::text::clip;
 
 /// The largest number the API server stores in an integer field (int64).
 const LARGEST_STORED: u64 = i64::MAX as u64;
