@@ -23,6 +23,14 @@ async fn metrics_text(base_url: &str) -> String {
         .expect("metrics text")
 }
 
+/// Deliveries counted in `/metrics` with this `event` and `result`.
+async fn delivered(s: &Scenario, event: &str, result: &str) -> f64 {
+    scrape(&s.previewd.url).await.value(
+        "previewd_webhook_deliveries_total",
+        &[("event", event), ("result", result)],
+    )
+}
+
 #[tokio::test]
 async fn random_event_headers_do_not_grow_the_metrics() {
     let s = Scenario::start("intake-labels", |_| {}).await;
@@ -51,14 +59,7 @@ async fn random_event_headers_do_not_grow_the_metrics() {
         after_many.len()
     );
     assert!(!after_many.contains("evt-"), "{after_many}");
-    let scraped = scrape(&s.previewd.url).await;
-    assert_eq!(
-        scraped.value(
-            "previewd_webhook_deliveries_total",
-            &[("event", "other"), ("result", "unauthorized")]
-        ),
-        300.0
-    );
+    assert_eq!(delivered(&s, "other", "unauthorized").await, 300.0);
 }
 
 #[tokio::test]
@@ -165,14 +166,7 @@ async fn deliveries_over_the_in_flight_bound_are_refused_at_once() {
     for upload in held {
         upload.abort();
     }
-    let scraped = scrape(&s.previewd.url).await;
-    assert_eq!(
-        scraped.value(
-            "previewd_webhook_deliveries_total",
-            &[("event", "pull_request"), ("result", "busy")]
-        ),
-        1.0
-    );
+    assert_eq!(delivered(&s, "pull_request", "busy").await, 1.0);
     // Room again once the held uploads are gone.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.send(&s.payload("pr-opened", 2)).await.status, 202);

@@ -155,11 +155,22 @@ fn malformed_payloads_are_errors() {
     assert!(parse("pull_request", br#"{"action":"opened","number":"x"}"#).is_err());
 }
 
+/// Why `parse` refuses `body` (a payload of `event`) once `change` is made to it.
+fn refusal_with(
+    event: &str,
+    body: &[u8],
+    change: impl FnOnce(&mut serde_json::Value),
+) -> ParseError {
+    let mut payload: serde_json::Value = serde_json::from_slice(body).unwrap();
+    change(&mut payload);
+    parse(event, &serde_json::to_vec(&payload).unwrap()).unwrap_err()
+}
+
 #[test]
 fn a_malformed_payload_names_the_field() {
-    let mut payload: serde_json::Value = serde_json::from_slice(&pull_payload("opened")).unwrap();
-    payload["pull_request"]["head"]["sha"] = json!(7);
-    let error = parse("pull_request", &serde_json::to_vec(&payload).unwrap()).unwrap_err();
+    let error = refusal_with("pull_request", &pull_payload("opened"), |p| {
+        p["pull_request"]["head"]["sha"] = json!(7)
+    });
     assert!(
         error
             .to_string()
@@ -177,9 +188,9 @@ fn a_malformed_payload_names_the_field() {
 
 #[test]
 fn values_previewd_cannot_record_are_invalid_not_malformed() {
-    let mut payload: serde_json::Value = serde_json::from_slice(&pull_payload("opened")).unwrap();
-    payload["number"] = json!(1u64 << 63);
-    let error = parse("pull_request", &serde_json::to_vec(&payload).unwrap()).unwrap_err();
+    let error = refusal_with("pull_request", &pull_payload("opened"), |p| {
+        p["number"] = json!(1u64 << 63)
+    });
     assert!(
         matches!(
             error,
@@ -195,9 +206,9 @@ fn values_previewd_cannot_record_are_invalid_not_malformed() {
         "invalid pull_request payload: number: 9223372036854775808 is not between 1 and 9223372036854775807"
     );
     let comment = comment_payload("created", "/preview deploy", true);
-    let mut comment: serde_json::Value = serde_json::from_slice(&comment).unwrap();
-    comment["comment"]["id"] = json!(u64::MAX);
-    let error = parse("issue_comment", &serde_json::to_vec(&comment).unwrap()).unwrap_err();
+    let error = refusal_with("issue_comment", &comment, |p| {
+        p["comment"]["id"] = json!(u64::MAX)
+    });
     assert!(
         matches!(
             error,
