@@ -17,7 +17,7 @@ use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
 use previewd::rules::readiness::{Readiness, readiness};
 use previewd::{build::templates, model::names};
-use previewd_testkit::github::{GitHub, Pull};
+use previewd_testkit::github::{GitHub, Pull, repo_id};
 use previewd_testkit::webhooks::{Delivery, variant};
 
 const SECRET: &str = "bench-secret";
@@ -158,7 +158,14 @@ async fn stop(mut child: Child, numbers: std::ops::Range<u64>, dir: &std::path::
     let kube = Client::try_default().await.expect("kube client");
     let previews = Api::<PreviewEnvironment>::all(kube);
     let names: Vec<String> = numbers
-        .map(|number| names::preview_name(&format!("{OWNER}/{REPO}"), number))
+        .map(|number| {
+            let full_name = format!("{OWNER}/{REPO}");
+            let repository = Repository {
+                id: repo_id(&full_name),
+                full_name,
+            };
+            names::preview_name(&repository, number)
+        })
         .collect();
     for name in &names {
         let _ = previews.delete(name, &DeleteParams::default()).await;
@@ -219,12 +226,13 @@ async fn bench_minimal(prs: u64, first: u64) -> Stats {
     let namespaces = Api::<Namespace>::all(kube.clone());
     let mut stats = Stats::default();
     for number in first..first + prs {
-        let name = format!("minimal-{}", names::preview_name("bench/app", number));
+        let repository = Repository {
+            id: 1,
+            full_name: "bench/app".into(),
+        };
+        let name = format!("minimal-{}", names::preview_name(&repository, number));
         let pull = PullFacts {
-            repository: Repository {
-                id: 1,
-                full_name: "bench/app".into(),
-            },
+            repository,
             number,
             head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
             ..Default::default()

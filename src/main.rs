@@ -12,7 +12,7 @@ use kube::CustomResourceExt;
 use previewd::build::ReadBinding;
 use previewd::build::render::{self, Context};
 use previewd::build::templates;
-use previewd::config::{FileConfig, lane};
+use previewd::config::{Allowlist, FileConfig, RepositoryConfig, lane};
 use previewd::controller::events::Recorder;
 use previewd::controller::kinds::Kinds;
 use previewd::controller::slots::Slots;
@@ -20,7 +20,7 @@ use previewd::controller::{self, Ctx, Settings};
 use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
 use previewd::http::{AppState, BodyLimits, router};
-use previewd::intake::resync;
+use previewd::intake::{allowlist, resync};
 use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
@@ -238,12 +238,15 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {
 fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let config = load_config(args.templates.config.as_ref())?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
-    let namespace = names::preview_name(&args.repo, args.pr);
+    let repository = Repository {
+        id: args.repository_id,
+        full_name: args.repo.clone(),
+    };
+    let namespace = names::preview_name(&repository, args.pr);
+    let allowlist = Allowlist::unresolved(config.repositories.len());
+    let values = config.values_for(config.repository(&allowlist, &repository));
     let pull = PullFacts {
-        repository: Repository {
-            id: args.repository_id,
-            full_name: args.repo.clone(),
-        },
+        repository,
         number: args.pr,
         head_sha: args.sha,
         branch: args.branch,
@@ -252,12 +255,7 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         author: args.author,
         ..PullFacts::default()
     };
-    let context = Context::new(
-        &pull,
-        &namespace,
-        &args.templates.preview_host,
-        config.values_for(&args.repo),
-    )?;
+    let context = Context::new(&pull, &namespace, &args.templates.preview_host, values)?;
     let preview_labels = labels::preview_labels(
         &args.templates.instance,
         &namespace,
@@ -306,13 +304,13 @@ fn required<'a>(value: Option<&'a str>, flag: &str, env: &str) -> anyhow::Result
 /// Renders every repository's templates for a sample PR and logs what is broken at once, before
 /// the first PR meets it (where it is reported in the PR comment and status as well).
 fn check_templates(templates: &[render::Template], host: &str, config: &FileConfig) {
-    let names: Vec<&str> = config
-        .repositories
-        .iter()
-        .map(|r| r.name.as_str())
-        .collect();
-    for name in if names.is_empty() { vec![""] } else { names } {
-        if let Err(error) = render::check(templates, host, config.values_for(name)) {
+    let entries: Vec<Option<&RepositoryConfig>> = match config.repositories.as_slice() {
+        [] => vec![None],
+        all => all.iter().map(Some).collect(),
+    };
+    for entry in entries {
+        if let Err(error) = render::check(templates, host, config.values_for(entry)) {
+            let name = entry.map_or("", |e| e.name.as_str());
             tracing::error!(repository = name, %error, "templates do not render; previews of this repository will fail");
         }
     }
@@ -375,11 +373,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.github_timeout_secs),
     )?;
     let accepting = Arc::new(AtomicBool::new(true));
+    let allowlist = Arc::new(Allowlist::unresolved(config.repositories.len()));
     let state = AppState {
         secret: secret.as_bytes().into(),
         client: client.clone(),
         instance: args.templates.instance.as_str().into(),
         config: Arc::new(config.clone()),
+        allowlist: allowlist.clone(),
         accepting: accepting.clone(),
         body_limits: BodyLimits::within_githubs_wait(args.max_body_bytes as usize),
         in_flight: Arc::new(Semaphore::new(args.max_deliveries_in_flight.into())),
@@ -411,11 +411,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ready_timeout: Duration::from_secs(args.ready_timeout_secs),
             terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),
             config,
+            allowlist,
             concurrency: args.concurrency,
             failpoint: args.failpoint.clone(),
             read_binding,
         },
     });
+    let resync_every = Duration::from_secs(args.resync_secs);
+    tokio::spawn(allowlist::resolve_until_done(ctx.clone(), resync_every));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listen on {}", args.listen))?;
@@ -426,7 +429,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let server =
         axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop_rx.clone()));
-    let resync_every = Duration::from_secs(args.resync_secs);
     let term_stop = stop_rx.clone();
     // The controller and the resync: what only one replica at a time does.
     let term = move || {

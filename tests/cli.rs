@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use previewd::model::names::preview_name;
+use previewd::model::pull::Repository;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -107,7 +108,12 @@ fn render_keeps_a_hostile_title_as_data() {
     let mut sorted = kinds.clone();
     sorted.sort();
     assert_eq!(sorted, ["Deployment", "Ingress", "Service"], "{stdout}");
-    let namespace = preview_name("Codertocat/Hello-World", 2);
+    // Rendered without `--repository-id`: named from the full name.
+    let repository = Repository {
+        id: 0,
+        full_name: "Codertocat/Hello-World".into(),
+    };
+    let namespace = preview_name(&repository, 2);
     for object in &objects {
         assert_eq!(
             object["metadata"]["namespace"].as_str(),

@@ -12,13 +12,15 @@ pub(crate) mod egress;
 pub(crate) mod fences;
 pub mod lane;
 pub(crate) mod network_peers;
-pub(crate) mod repository;
+pub mod repository;
 pub(crate) mod retention;
+pub mod served;
 pub(crate) mod template_kinds;
 
 pub use cidr::Cidr;
 pub use fences::FencesConfig;
-pub(crate) use repository::RepositoryConfig;
+pub use repository::RepositoryConfig;
+pub use served::{Allowlist, Resolved, Serving};
 pub use template_kinds::TemplateKinds;
 
 /// A setting that is missing or invalid.
@@ -150,35 +152,16 @@ impl FileConfig {
         Ok(config)
     }
 
-    /// The settings of `full_name`, if previewd serves it (names compare case-insensitively,
-    /// as GitHub's do).
-    pub(crate) fn repository(&self, full_name: &str) -> Option<&RepositoryConfig> {
-        self.repositories
-            .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(full_name))
-    }
-
-    /// The settings of `full_name`, or the defaults for a repository no longer listed (its
-    /// previews keep being driven by the same rules until they end).
-    pub(crate) fn repository_settings(
-        &self,
-        full_name: &str,
-    ) -> std::borrow::Cow<'_, RepositoryConfig> {
-        match self.repository(full_name) {
-            Some(repository) => std::borrow::Cow::Borrowed(repository),
-            None => std::borrow::Cow::Owned(RepositoryConfig::named(full_name)),
-        }
-    }
-
-    /// Template values for `full_name`: the global mapping with the repository's keys over it.
-    pub fn values_for(&self, full_name: &str) -> Value {
+    /// Template values of a repository served with `entry`: the global mapping with the
+    /// entry's keys over it.
+    pub fn values_for(&self, entry: Option<&RepositoryConfig>) -> Value {
         let mut merged = self
             .values
             .clone()
             .unwrap_or_else(|| Value::Object(Default::default()));
         if let (Some(target), Some(Value::Object(own))) = (
             merged.as_object_mut(),
-            self.repository(full_name).and_then(|r| r.values.as_ref()),
+            entry.and_then(|r| r.values.as_ref()),
         ) {
             for (k, v) in own {
                 target.insert(k.clone(), v.clone());
@@ -200,14 +183,17 @@ mod tests {
             "repositories:\n  - name: Octo/App\n    values: {image: app}\nmaxPreviews: 5\nvalues: {image: base, port: 80}\n",
         )
         .unwrap();
-        assert!(config.repository("octo/app").is_some());
-        assert!(config.repository("octo/other").is_none());
+        let allowlist = served::Allowlist::unresolved(1);
+        let repo = |full_name: &str| crate::model::pull::Repository {
+            id: 1,
+            full_name: full_name.to_owned(),
+        };
+        let app = config.repository(&allowlist, &repo("octo/app"));
+        assert!(app.is_some());
+        assert!(config.repository(&allowlist, &repo("octo/other")).is_none());
+        assert_eq!(config.values_for(app), json!({"image": "app", "port": 80}));
         assert_eq!(
-            config.values_for("octo/app"),
-            json!({"image": "app", "port": 80})
-        );
-        assert_eq!(
-            config.values_for("octo/other"),
+            config.values_for(None),
             json!({"image": "base", "port": 80})
         );
     }

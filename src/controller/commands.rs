@@ -14,6 +14,7 @@ use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
+use crate::model::pull::Repository;
 use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember, too_old};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
 use crate::timing;
@@ -29,8 +30,13 @@ mod reaction {
 /// Runs the recorded commands of `pe` (as the reconcile read it from the API server); the spec
 /// write wakes the controller for what follows.
 pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
-    let repository = &pe.spec.pull.repository.full_name;
-    let ttl = ctx.settings.config.repository_settings(repository).ttl.0;
+    let repository = &pe.spec.pull.repository;
+    let settings = &ctx.settings;
+    let ttl = settings
+        .config
+        .repository_settings(&settings.allowlist, repository)
+        .ttl
+        .0;
     let status = pe.status.clone().unwrap_or_default();
     let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
     let mut spec = pe.spec.clone();
@@ -71,7 +77,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                 react(ctx, repository, id, reaction::REFUSED).await;
                 answers.push((
                     login.to_owned(),
-                    refusal(login, &pending.command, repository),
+                    refusal(login, &pending.command, &repository.full_name),
                 ));
                 note_refusal(&mut refusals, login, now);
             }
@@ -148,13 +154,7 @@ pub(crate) async fn settle_awaiting(
         };
         match verdict {
             Verdict::React(content) => {
-                react(
-                    ctx,
-                    &pe.spec.pull.repository.full_name,
-                    awaited.comment_id,
-                    content,
-                )
-                .await
+                react(ctx, &pe.spec.pull.repository, awaited.comment_id, content).await
             }
             Verdict::Drop => {}
             Verdict::Pending => still.push(awaited.clone()),
@@ -170,7 +170,7 @@ enum Verdict {
 }
 
 /// Reactions are a courtesy: a failure is logged, never retried in a loop.
-async fn react(ctx: &Ctx, repository: &str, comment_id: u64, content: &str) {
+async fn react(ctx: &Ctx, repository: &Repository, comment_id: u64, content: &str) {
     if let Err(e) = ctx.github.react(repository, comment_id, content).await {
         tracing::warn!(comment = comment_id, content, error = %e, "could not react to the command");
     }

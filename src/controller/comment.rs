@@ -86,7 +86,7 @@ async fn upsert(
     known: Option<u64>,
     body: &str,
 ) -> Result<Upserted, Error> {
-    let repo = &pe.spec.pull.repository.full_name;
+    let repo = &pe.spec.pull.repository;
     if let Some(id) = known {
         match ctx.github.update_comment(repo, id, body).await {
             Ok(sent) => return Ok(Upserted { id, sent }),

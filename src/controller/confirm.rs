@@ -26,9 +26,7 @@ pub async fn settled_spec(
     now: DateTime<Utc>,
 ) -> Result<PreviewEnvironmentSpec, GitHubError> {
     let repository = &spec.pull.repository;
-    let pull = github
-        .get_pull(&repository.full_name, spec.pull.number)
-        .await?;
+    let pull = github.get_pull(repository, spec.pull.number).await?;
     let facts = pull.facts(repository.clone());
     Ok(settle(spec, &facts, pull.state(), now))
 }

@@ -38,7 +38,7 @@ pub(crate) async fn apply(
         pull.repository.id,
         pull.number,
     );
-    let values = config.values_for(&pull.repository.full_name);
+    let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
     let rendered =
         Context::new(pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
             render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))

@@ -38,7 +38,7 @@ use self::slots::Slots;
 use self::watch_backoff::WatchBackoff;
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
-use crate::config::FileConfig;
+use crate::config::{Allowlist, FileConfig};
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
@@ -63,6 +63,8 @@ pub struct Settings {
     pub terminate_timeout: Duration,
     /// The configuration file.
     pub config: FileConfig,
+    /// What its repositories' names stand for now (shared with the webhook).
+    pub allowlist: Arc<Allowlist>,
     /// Reconciles run at once.
     pub concurrency: u16,
     /// Test-only crash point (`after-comment-create`).

@@ -11,8 +11,9 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc;
 
-use crate::config::FileConfig;
+use crate::config::{Allowlist, FileConfig};
 use crate::model::crd::{Desired, PreviewEnvironment};
+use crate::model::pull::Repository;
 use crate::rules::queue::{Caps, Entry, Slot, slot};
 use crate::rules::status::holds_deployment;
 
@@ -59,6 +60,7 @@ impl Slots {
         pe: &PreviewEnvironment,
         since: DateTime<Utc>,
         config: &FileConfig,
+        allowlist: &Allowlist,
     ) -> Slot {
         let Some(store) = self.store() else {
             return Slot::Free;
@@ -66,8 +68,11 @@ impl Slots {
         if store.wait_until_ready().await.is_err() {
             return Slot::Free;
         }
-        let of_repository =
-            |repository: &str| config.repository(repository).and_then(|r| r.max_previews);
+        let of_repository = |repository: &Repository| {
+            config
+                .repository(allowlist, repository)
+                .and_then(|r| r.max_previews)
+        };
         let caps = Caps {
             global: config.max_previews,
             of_repository: &of_repository,
@@ -126,7 +131,7 @@ fn entry(pe: &PreviewEnvironment, admitted: bool) -> Entry {
     let holds = admitted || pe.status.as_ref().is_some_and(holds_deployment);
     Entry {
         name: pe.name_any(),
-        repository: pe.spec.pull.repository.full_name.to_ascii_lowercase(),
+        repository: pe.spec.pull.repository.clone(),
         holds,
         waiting_since: pe
             .status

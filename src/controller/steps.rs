@@ -31,7 +31,7 @@ pub(crate) async fn run(
     let uid = pe.uid().ok_or_else(|| Error::NoUid(name.clone()))?;
     let config = &ctx.settings.config;
     let status = pe.status.clone().unwrap_or_default();
-    let repository = config.repository_settings(&pe.spec.pull.repository.full_name);
+    let repository = config.repository_settings(&ctx.settings.allowlist, &pe.spec.pull.repository);
     let mut facts = Facts {
         name: &name,
         spec: &pe.spec,
@@ -70,7 +70,11 @@ pub(crate) async fn run(
                     found.filter(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
             }
             Step::ClaimSlot { since } => {
-                facts.slot = Some(ctx.queue.claim(pe, since, config).await);
+                facts.slot = Some(
+                    ctx.queue
+                        .claim(pe, since, config, &ctx.settings.allowlist)
+                        .await,
+                );
             }
             Step::Apply => {
                 facts.applied = Some(deploy::apply(pe, ctx, checked.as_ref(), &uid).await?);

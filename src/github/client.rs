@@ -11,7 +11,9 @@ use tokio::sync::OnceCell;
 
 use super::edits::Edits;
 use super::pull::{Login, PullRequest};
+use super::repositories::Names;
 use super::transport::{Call, Method, Pacing};
+use crate::model::pull::Repository;
 
 /// A GitHub call that failed.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,7 @@ pub struct GitHub {
     login: OnceCell<String>,
     pub(super) pacing: Pacing,
     edits: Edits,
+    pub(super) names: Names,
 }
 
 impl GitHub {
@@ -138,6 +141,7 @@ impl GitHub {
             login: OnceCell::new_with(login),
             pacing: Pacing::default(),
             edits: Edits::default(),
+            names: Names::default(),
         })
     }
 
@@ -156,31 +160,37 @@ impl GitHub {
     /// A pull request as GitHub reports it now.
     pub(crate) async fn get_pull(
         &self,
-        full_name: &str,
+        repository: &Repository,
         number: u64,
     ) -> Result<PullRequest, GitHubError> {
-        self.call(Call::get(
-            "get pull request",
-            "/repos/{owner}/{repo}/pulls/{number}",
-            format!("/repos/{full_name}/pulls/{number}"),
-        ))
+        self.call(
+            Call::get(
+                "get pull request",
+                "/repos/{owner}/{repo}/pulls/{number}",
+                format!("/pulls/{number}"),
+            )
+            .within(repository),
+        )
         .await
     }
 
     /// Every comment on an issue or pull request, following pagination.
     pub(crate) async fn list_comments(
         &self,
-        full_name: &str,
+        repository: &Repository,
         number: u64,
     ) -> Result<Vec<IssueComment>, GitHubError> {
         let mut all = Vec::new();
         for page in 1u32.. {
             let batch: Vec<IssueComment> = self
-                .call(Call::get(
-                    "list comments",
-                    "/repos/{owner}/{repo}/issues/{number}/comments",
-                    format!("/repos/{full_name}/issues/{number}/comments?per_page=100&page={page}"),
-                ))
+                .call(
+                    Call::get(
+                        "list comments",
+                        "/repos/{owner}/{repo}/issues/{number}/comments",
+                        format!("/issues/{number}/comments?per_page=100&page={page}"),
+                    )
+                    .within(repository),
+                )
                 .await?;
             let last = batch.len() < 100;
             all.extend(batch);
@@ -194,18 +204,21 @@ impl GitHub {
     /// Posts a new comment and returns its id.
     pub(crate) async fn create_comment(
         &self,
-        full_name: &str,
+        repository: &Repository,
         number: u64,
         body: &str,
     ) -> Result<u64, GitHubError> {
         let created: IssueComment = self
-            .call(Call::with_body(
-                "create comment",
-                Method::Post,
-                "/repos/{owner}/{repo}/issues/{number}/comments",
-                format!("/repos/{full_name}/issues/{number}/comments"),
-                serde_json::json!({ "body": body }),
-            ))
+            .call(
+                Call::with_body(
+                    "create comment",
+                    Method::Post,
+                    "/repos/{owner}/{repo}/issues/{number}/comments",
+                    format!("/issues/{number}/comments"),
+                    serde_json::json!({ "body": body }),
+                )
+                .within(repository),
+            )
             .await?;
         Ok(created.id)
     }
@@ -215,7 +228,7 @@ impl GitHub {
     /// overtook it (that one carries the latest state, and this body is not on GitHub).
     pub(crate) async fn update_comment(
         &self,
-        full_name: &str,
+        repository: &Repository,
         comment_id: u64,
         body: &str,
     ) -> Result<bool, GitHubError> {
@@ -223,13 +236,16 @@ impl GitHub {
             return Ok(false);
         }
         let _: IssueComment = self
-            .call(Call::with_body(
-                "update comment",
-                Method::Patch,
-                "/repos/{owner}/{repo}/issues/comments/{comment_id}",
-                format!("/repos/{full_name}/issues/comments/{comment_id}"),
-                serde_json::json!({ "body": body }),
-            ))
+            .call(
+                Call::with_body(
+                    "update comment",
+                    Method::Patch,
+                    "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+                    format!("/issues/comments/{comment_id}"),
+                    serde_json::json!({ "body": body }),
+                )
+                .within(repository),
+            )
             .await?;
         self.edits.sent(comment_id);
         Ok(true)
@@ -239,7 +255,7 @@ impl GitHub {
     /// (`admin`, `write`, `read` or `none`); `None` when GitHub knows no such user.
     pub(crate) async fn permission(
         &self,
-        full_name: &str,
+        repository: &Repository,
         login: &str,
     ) -> Result<Option<String>, GitHubError> {
         #[derive(Deserialize)]
@@ -249,8 +265,9 @@ impl GitHub {
         let call = Call::get(
             "get collaborator permission",
             "/repos/{owner}/{repo}/collaborators/{username}/permission",
-            format!("/repos/{full_name}/collaborators/{login}/permission"),
-        );
+            format!("/collaborators/{login}/permission"),
+        )
+        .within(repository);
         match self.call::<Permission>(call).await {
             Ok(answer) => Ok(Some(answer.permission)),
             Err(e) if e.is_not_found() => Ok(None),
@@ -262,20 +279,23 @@ impl GitHub {
     /// one that is already there changes nothing.
     pub(crate) async fn react(
         &self,
-        full_name: &str,
+        repository: &Repository,
         comment_id: u64,
         content: &str,
     ) -> Result<(), GitHubError> {
         #[derive(Deserialize)]
         struct Reaction {}
         let _: Reaction = self
-            .call(Call::with_body(
-                "react to comment",
-                Method::Post,
-                "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-                format!("/repos/{full_name}/issues/comments/{comment_id}/reactions"),
-                serde_json::json!({ "content": content }),
-            ))
+            .call(
+                Call::with_body(
+                    "react to comment",
+                    Method::Post,
+                    "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+                    format!("/issues/comments/{comment_id}/reactions"),
+                    serde_json::json!({ "content": content }),
+                )
+                .within(repository),
+            )
             .await?;
         Ok(())
     }

@@ -10,6 +10,7 @@ use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use super::client::{GitHub, GitHubError};
 use super::pull::PullRequest;
 use super::transport::Call;
+use crate::model::pull::Repository;
 
 /// Page size GitHub allows at most.
 const PER_PAGE: usize = 100;
@@ -35,20 +36,20 @@ pub(crate) struct Cost {
 }
 
 impl GitHub {
-    /// Every open pull request of `full_name`, and what asking cost.
+    /// Every open pull request of `repository`, and what asking cost.
     pub(crate) async fn open_pulls(
         &self,
-        full_name: &str,
+        repository: &Repository,
         cache: &ListCache,
     ) -> Result<(Vec<PullRequest>, Cost), GitHubError> {
         let mut all = Vec::new();
         let mut cost = Cost::default();
         for page in 1..=MAX_PAGES {
-            let key = (full_name.to_ascii_lowercase(), page);
+            let key = (repository.full_name.to_ascii_lowercase(), page);
             let known = cache.lock().get(&key).cloned();
             let batch = match self
                 .open_pulls_page(
-                    full_name,
+                    repository,
                     page,
                     known.as_ref().map(|(etag, _)| etag.as_str()),
                 )
@@ -77,7 +78,7 @@ impl GitHub {
 
     async fn open_pulls_page(
         &self,
-        full_name: &str,
+        repository: &Repository,
         page: u32,
         etag: Option<&str>,
     ) -> Result<Page, GitHubError> {
@@ -85,8 +86,9 @@ impl GitHub {
         let mut call = Call::get(
             operation,
             "/repos/{owner}/{repo}/pulls",
-            format!("/repos/{full_name}/pulls?state=open&per_page={PER_PAGE}&page={page}"),
-        );
+            format!("/pulls?state=open&per_page={PER_PAGE}&page={page}"),
+        )
+        .within(repository);
         let mut headers = HeaderMap::new();
         if let Some(value) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             headers.insert(IF_NONE_MATCH, value);

@@ -8,5 +8,6 @@ pub(crate) mod listing;
 pub mod permissions;
 pub(crate) mod pull;
 pub(crate) mod ratelimit;
+pub(crate) mod repositories;
 pub(crate) mod transport;
 pub mod webhook;

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use super::client::{GitHub, GitHubError};
+use crate::model::pull::Repository;
 
 use crate::timing::PERMISSION_FRESH_FOR as FRESH_FOR;
 
@@ -18,24 +19,24 @@ pub(crate) fn may_command(permission: Option<&str>) -> bool {
 /// The cache of answers.
 #[derive(Default)]
 pub struct Permissions {
-    answers: Mutex<HashMap<(String, String), (bool, Instant)>>,
+    answers: Mutex<HashMap<(u64, String), (bool, Instant)>>,
 }
 
 impl Permissions {
-    /// Whether `login` may run commands on `full_name`.
+    /// Whether `login` may run commands on `repository`.
     pub(crate) async fn allows(
         &self,
         github: &GitHub,
-        full_name: &str,
+        repository: &Repository,
         login: &str,
     ) -> Result<bool, GitHubError> {
-        let key = (full_name.to_ascii_lowercase(), login.to_ascii_lowercase());
+        let key = (repository.id, login.to_ascii_lowercase());
         if let Some((allowed, at)) = self.lock().get(&key)
             && at.elapsed() < FRESH_FOR
         {
             return Ok(*allowed);
         }
-        let allowed = may_command(github.permission(full_name, login).await?.as_deref());
+        let allowed = may_command(github.permission(repository, login).await?.as_deref());
         let mut answers = self.lock();
         // Only fresh answers are kept: many users asking does not grow the map for good.
         answers.retain(|_, (_, at)| at.elapsed() < FRESH_FOR);
@@ -43,7 +44,7 @@ impl Permissions {
         Ok(allowed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (bool, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u64, String), (bool, Instant)>> {
         self.answers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

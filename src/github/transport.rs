@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::client::{GitHub, GitHubError};
 use super::ratelimit::{Limits, Verdict, judge};
 use crate::metrics::{self, GitHubCall};
+use crate::model::pull::Repository;
 
 pub(crate) use crate::timing::CREATION_SPACING;
 
@@ -41,6 +42,7 @@ impl Method {
 }
 
 /// One call.
+#[derive(Clone)]
 pub(crate) struct Call {
     /// What previewd is doing (for errors).
     pub operation: &'static str,
@@ -48,8 +50,12 @@ pub(crate) struct Call {
     pub method: Method,
     /// The route with its variables as names, for the metrics: `/repos/{owner}/{repo}/pulls`.
     pub endpoint: &'static str,
-    /// The path and query actually asked.
+    /// The path and query actually asked; within a repository, what follows
+    /// `/repos/{owner}/{repo}`.
     pub path: String,
+    /// The repository the call is made in: it is addressed by its current name, and asked again
+    /// under its new name when GitHub answers that it moved.
+    pub repository: Option<Repository>,
     /// JSON body.
     pub body: Option<serde_json::Value>,
     /// Extra headers (GET only: `If-None-Match`).
@@ -64,9 +70,17 @@ impl Call {
             method: Method::Get,
             endpoint,
             path,
+            repository: None,
             body: None,
             headers: None,
         }
+    }
+
+    /// The same call made in `repository`, its path taken as what follows
+    /// `/repos/{owner}/{repo}`.
+    pub(crate) fn within(mut self, repository: &Repository) -> Self {
+        self.repository = Some(repository.clone());
+        self
     }
 
     /// A call with a JSON body.
@@ -82,6 +96,7 @@ impl Call {
             method,
             endpoint,
             path,
+            repository: None,
             body: Some(body),
             headers: None,
         }
@@ -128,8 +143,37 @@ impl Pacing {
 
 impl GitHub {
     /// Sends `call` under the policy and returns the answer, whatever its status; an error only
-    /// when no answer came, or GitHub (now or earlier) said to slow down.
+    /// when no answer came, or GitHub (now or earlier) said to slow down. A call made in a
+    /// repository that GitHub says moved (renamed or transferred: 301 to reads, 307 to writes)
+    /// is sent once more under the name GitHub gives for the repository's id.
     pub(crate) async fn send(&self, call: Call) -> Result<Answer, GitHubError> {
+        let Some(repository) = call.repository.clone() else {
+            return self.send_once(&call, call.path.clone()).await;
+        };
+        let name = self.names.current(&repository);
+        let answer = self
+            .send_once(&call, format!("/repos/{name}{}", call.path))
+            .await?;
+        if !moved(answer.status) || repository.id == 0 {
+            return Ok(answer);
+        }
+        // Boxed: `repository_by_id` sends through here too (outside any repository).
+        let now = Box::pin(self.repository_by_id(repository.id)).await?;
+        if now.full_name.eq_ignore_ascii_case(&name) {
+            return Ok(answer);
+        }
+        tracing::info!(
+            repository_id = repository.id,
+            from = %name,
+            to = %now.full_name,
+            "the repository moved; asking under its new name"
+        );
+        self.send_once(&call, format!("/repos/{}{}", now.full_name, call.path))
+            .await
+    }
+
+    /// Sends `call` to `path` under the policy.
+    async fn send_once(&self, call: &Call, path: String) -> Result<Answer, GitHubError> {
         let operation = call.operation;
         if let Some(retry_in) = self.pacing.paused_for() {
             return Err(GitHubError::RateLimited {
@@ -155,9 +199,9 @@ impl GitHub {
                 })
                 .inc();
         };
-        let uri = format!("{}{}", self.api_url, call.path);
+        let uri = format!("{}{path}", self.api_url);
         let sent = match call.method {
-            Method::Get => self.octo._get_with_headers(uri, call.headers).await,
+            Method::Get => self.octo._get_with_headers(uri, call.headers.clone()).await,
             Method::Post => self.octo._post(uri, call.body.as_ref()).await,
             Method::Patch => self.octo._patch(uri, call.body.as_ref()).await,
         };
@@ -247,6 +291,11 @@ impl Answer {
             message: format!("unreadable answer: {e}"),
         })
     }
+}
+
+/// Whether an answer says the repository lives elsewhere now.
+fn moved(status: u16) -> bool {
+    matches!(status, 301 | 302 | 307 | 308)
 }
 
 /// The status label of a call that got no answer.

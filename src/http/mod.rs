@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 pub use body::BodyLimits;
 
-use crate::config::FileConfig;
+use crate::config::{Allowlist, FileConfig};
 
 /// What handlers share.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct AppState {
     pub instance: Arc<str>,
     /// The configuration file.
     pub config: Arc<FileConfig>,
+    /// What its repositories' names stand for now (shared with the controller).
+    pub allowlist: Arc<Allowlist>,
     /// False once shutdown began.
     pub accepting: Arc<AtomicBool>,
     /// How much of a delivery's body is read, and for how long.

@@ -9,6 +9,7 @@ use tracing::Instrument;
 use super::AppState;
 use super::body::{self, BodyError, BodyLimits};
 use super::deliveries::Result as Delivered;
+use crate::config::Serving;
 use crate::github::webhook::{ParseError, WebhookEvent, parse, signature_is_valid};
 use crate::intake::record::{Delivery, Outcome, record};
 
@@ -113,8 +114,9 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
         }
         WebhookEvent::PullRequest(pr) => {
             let span = tracing::info_span!("pull_request", repository = %pr.pull.repository.full_name, pr = pr.pull.number, action = ?pr.action);
-            let Some(repo) = app.config.repository(&pr.pull.repository.full_name) else {
-                return not_served();
+            let repo = match app.config.serving(&app.allowlist, &pr.pull.repository) {
+                Serving::Served(repo) => repo,
+                other => return not_served(&other),
             };
             let delivery = Delivery::Pull {
                 event: &pr,
@@ -125,12 +127,9 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
         }
         WebhookEvent::Command(command) => {
             let span = tracing::info_span!("command", repository = %command.pull.repository.full_name, pr = command.pull.number, comment = command.comment_id, login = %command.login);
-            if app
-                .config
-                .repository(&command.pull.repository.full_name)
-                .is_none()
-            {
-                return not_served();
+            let serving = app.config.serving(&app.allowlist, &command.pull.repository);
+            if !matches!(serving, Serving::Served(_)) {
+                return not_served(&serving);
             }
             let recorded = record(&app.client, &app.instance, Delivery::Command(&command));
             answer(recorded.instrument(span).await)
@@ -138,13 +137,16 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
     }
 }
 
-fn not_served() -> Answer {
-    tracing::info!("repository not served; ignored");
-    reply(
-        StatusCode::ACCEPTED,
-        "ignored",
-        "ignored: repository not served\n",
-    )
+fn not_served(serving: &Serving<'_>) -> Answer {
+    let why = match serving {
+        Serving::MovedOut(entry) => format!(
+            "repository not served: it moved away from the owner of {} (its previews end at the next resync)",
+            entry.name
+        ),
+        _ => "repository not served".to_owned(),
+    };
+    tracing::info!("{why}; ignored");
+    reply(StatusCode::ACCEPTED, "ignored", format!("ignored: {why}\n"))
 }
 
 /// The answer to a delivery once recording was tried: 202; 422 when the API server refuses its

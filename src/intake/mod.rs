@@ -1,6 +1,7 @@
 //! What previewd learns from outside becomes desired state: deliveries and the resync record
 //! PreviewEnvironments; the orphan sweep removes namespaces whose preview is gone.
 
+pub mod allowlist;
 pub(crate) mod orphans;
 pub mod record;
 pub mod resync;

@@ -4,14 +4,14 @@
 //! change nothing.
 
 use chrono::{DateTime, Utc};
-use kube::api::{ObjectMeta, PostParams};
+use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
 use crate::model::crd::PreviewEnvironment;
 use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
 use crate::model::names;
-use crate::model::pull::PullFacts;
+use crate::model::pull::{PullFacts, Repository};
 use crate::rules::command_limits;
 use crate::rules::intent::{self, with_command};
 
@@ -90,6 +90,38 @@ pub(crate) enum Outcome {
     Ignored(&'static str),
 }
 
+/// The record of `repository`'s pull request `number` and its name, or the name a new record
+/// gets. A record is found under the name derived from the repository's id, else by its labels
+/// (its repository was renamed or transferred since, or it was named from the full name, as
+/// before ids were used). `None` when the derived name is another pull request's.
+async fn find(
+    api: &Api<PreviewEnvironment>,
+    instance: &str,
+    repository: &Repository,
+    number: u64,
+) -> Result<Option<(String, Option<PreviewEnvironment>)>, kube::Error> {
+    let derived = names::preview_name(repository, number);
+    let under_derived = api.get_opt(&derived).await?;
+    if let Some(found) = &under_derived
+        && labels::is_record_of(found, repository.id, number)
+    {
+        return Ok(Some((derived, under_derived)));
+    }
+    let selector = labels::record_selector(instance, repository.id, number);
+    let mut labelled = api
+        .list(&ListParams::default().labels(&selector))
+        .await?
+        .items;
+    // Two records of one pull request cannot be made by previewd; were one made by hand, the
+    // oldest stands.
+    labelled.sort_by_key(|pe| pe.metadata.creation_timestamp.clone().map(|t| t.0));
+    match labelled.into_iter().next() {
+        Some(pe) => Ok(Some((pe.name_any(), Some(pe)))),
+        None if under_derived.is_some() => Ok(None),
+        None => Ok(Some((derived, None))),
+    }
+}
+
 /// Reads the record, decides, and writes with optimistic concurrency, deciding again on what
 /// a concurrent writer wrote.
 pub(crate) async fn record(
@@ -99,7 +131,6 @@ pub(crate) async fn record(
 ) -> Result<Outcome, kube::Error> {
     let api = Api::<PreviewEnvironment>::all(client.clone());
     let pull = delivery.pull();
-    let name = names::preview_name(&pull.repository.full_name, pull.number);
     let params = PostParams {
         field_manager: Some(WEBHOOK_MANAGER.into()),
         ..Default::default()
@@ -107,7 +138,12 @@ pub(crate) async fn record(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let existing = api.get_opt(&name).await?;
+        let Some((name, existing)) = find(&api, instance, &pull.repository, pull.number).await?
+        else {
+            return Ok(Outcome::Ignored(
+                "the preview's name is taken by an object of another pull request",
+            ));
+        };
         if existing
             .as_ref()
             .is_some_and(|e| e.metadata.deletion_timestamp.is_some())

@@ -67,6 +67,24 @@ pub struct PreviewEnvironmentSpec {
     pub commands: Vec<PendingCommand>,
 }
 
+impl PreviewEnvironmentSpec {
+    /// A preview of `pull` that should run, with nothing else asked.
+    pub fn deployed(pull: PullFacts) -> Self {
+        PreviewEnvironmentSpec {
+            pull,
+            desired: Desired::Deployed,
+            confirm_with_github: false,
+            requested: false,
+            approved_sha: None,
+            last_activity_at: None,
+            extended_until: None,
+            pinned: false,
+            redeploys: 0,
+            commands: Vec::new(),
+        }
+    }
+}
+
 /// Kubernetes knows the integer formats `int32` and `int64`; schemars names Rust's unsigned
 /// widths, which `kubectl apply` warns about as unrecognized (the `minimum: 0` stays).
 fn kubernetes_formats(schema: &mut schemars::Schema) {
@@ -180,6 +198,9 @@ pub enum DestroyReason {
     Expired,
     /// Label mode: the label was removed (cleared by adding it back or `/preview deploy`).
     LabelRemoved,
+    /// The repository was transferred to an owner previewd does not serve (cleared by
+    /// `/preview deploy` once it is served again).
+    Transferred,
 }
 
 impl DestroyReason {
@@ -192,6 +213,9 @@ impl DestroyReason {
             DestroyReason::Requested => "a maintainer asked for it (`/preview destroy`)",
             DestroyReason::Expired => "it was idle past its time to live",
             DestroyReason::LabelRemoved => "the preview label was removed",
+            DestroyReason::Transferred => {
+                "the repository was transferred to an owner previewd does not serve"
+            }
         }
     }
 
@@ -200,7 +224,10 @@ impl DestroyReason {
     pub(crate) fn cleared_by_deploy_command(self) -> bool {
         matches!(
             self,
-            DestroyReason::Requested | DestroyReason::Expired | DestroyReason::LabelRemoved
+            DestroyReason::Requested
+                | DestroyReason::Expired
+                | DestroyReason::LabelRemoved
+                | DestroyReason::Transferred
         )
     }
 }

@@ -30,6 +30,9 @@ pub enum PullAction {
     Unlabeled,
     /// Not a webhook: the resync found the pull request open with these facts.
     Resynced,
+    /// Not a webhook: the resync found the repository transferred to an owner previewd does
+    /// not serve.
+    MovedOut,
 }
 
 /// Something happened to a pull request, and this is how it stood afterwards.

@@ -31,6 +31,22 @@ pub fn instance_selector(instance: &str) -> String {
     format!("{MANAGED_BY}={MANAGER},{INSTANCE}={instance}")
 }
 
+/// Label selector for the record of one pull request of an installation, whatever its name.
+pub(crate) fn record_selector(instance: &str, repository_id: u64, number: u64) -> String {
+    format!(
+        "{},{REPOSITORY_ID}={repository_id},{PULL_REQUEST}={number}",
+        instance_selector(instance)
+    )
+}
+
+/// Whether `pe`'s labels say it records pull request `number` of repository `repository_id`.
+pub(crate) fn is_record_of(pe: &PreviewEnvironment, repository_id: u64, number: u64) -> bool {
+    let labels = pe.metadata.labels.as_ref();
+    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
+    label(REPOSITORY_ID) == Some(repository_id.to_string().as_str())
+        && label(PULL_REQUEST) == Some(number.to_string().as_str())
+}
+
 /// Field manager of everything previewd's controller applies.
 pub(crate) const FIELD_MANAGER: &str = "previewd";
 
@@ -126,5 +142,24 @@ mod tests {
             "u1"
         ));
         assert!(!owned_by(Some(&labels), None, "a", "u1"));
+    }
+
+    #[test]
+    fn a_record_is_known_by_its_repository_id_and_number_labels() {
+        let mut pe = PreviewEnvironment::new(
+            "any-name",
+            crate::model::crd::PreviewEnvironmentSpec::deployed(Default::default()),
+        );
+        pe.metadata.labels = Some(preview_labels("a", "any-name", 9, 4));
+        assert!(is_record_of(&pe, 9, 4));
+        assert!(!is_record_of(&pe, 9, 5));
+        assert!(!is_record_of(&pe, 10, 4));
+        pe.metadata.labels = None;
+        assert!(!is_record_of(&pe, 9, 4));
+        assert_eq!(
+            record_selector("a", 9, 4),
+            "app.kubernetes.io/managed-by=previewd,previewd.dev/instance=a,\
+             previewd.dev/repository-id=9,previewd.dev/pull-request=4"
+        );
     }
 }

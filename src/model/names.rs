@@ -3,15 +3,25 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::model::pull::Repository;
+
 /// Longest Kubernetes label-style name (RFC 1123 label).
 pub(crate) const MAX_NAME_LEN: usize = 63;
 
-/// The name of a PR's namespace and of its `PreviewEnvironment`.
+/// The name a new PR's namespace and `PreviewEnvironment` get.
 ///
 /// `{owner}-{repo}` slugged and shortened, then `-pr{number}-{hash}` where the hash covers the
-/// exact (case-folded) full name, so `a-b/c` and `a/b-c` never collide.
-pub fn preview_name(full_name: &str, number: u64) -> String {
-    let digest = Sha256::digest(full_name.to_ascii_lowercase().as_bytes());
+/// repository's id, so `a-b/c` and `a/b-c` never collide, nor does a repository created under
+/// the old name of a renamed one. (A renamed repository's previews keep the name they were
+/// created with: they are found by their labels.) Without an id (0, only offline rendering),
+/// the hash covers the case-folded full name.
+pub fn preview_name(repository: &Repository, number: u64) -> String {
+    let full_name = repository.full_name.as_str();
+    let identity = match repository.id {
+        0 => full_name.to_ascii_lowercase(),
+        id => format!("repository:{id}"),
+    };
+    let digest = Sha256::digest(identity.as_bytes());
     let suffix = format!("-pr{number}-{}", &hex::encode(digest)[..8]);
     let room = MAX_NAME_LEN - suffix.len();
     let mut stem = slug(full_name, room);
@@ -65,24 +75,54 @@ mod properties;
 mod tests {
     use super::*;
 
+    fn repo(full_name: &str, id: u64) -> Repository {
+        Repository {
+            id,
+            full_name: full_name.to_owned(),
+        }
+    }
+
     #[test]
     fn names_are_readable_and_valid() {
-        let name = preview_name("Octo-Org/Hello-World", 42);
+        let name = preview_name(&repo("Octo-Org/Hello-World", 7), 42);
         assert!(name.starts_with("octo-org-hello-world-pr42-"), "{name}");
         assert!(is_rfc1123_label(&name));
     }
 
     #[test]
     fn names_are_stable_and_case_insensitive() {
-        assert_eq!(preview_name("o/r", 1), preview_name("o/r", 1));
-        assert_eq!(preview_name("O/R", 1), preview_name("o/r", 1));
-        assert_ne!(preview_name("o/r", 1), preview_name("o/r", 2));
+        assert_eq!(
+            preview_name(&repo("o/r", 5), 1),
+            preview_name(&repo("o/r", 5), 1)
+        );
+        assert_eq!(
+            preview_name(&repo("O/R", 5), 1),
+            preview_name(&repo("o/r", 5), 1)
+        );
+        assert_ne!(
+            preview_name(&repo("o/r", 5), 1),
+            preview_name(&repo("o/r", 5), 2)
+        );
     }
 
     #[test]
     fn slug_collisions_are_told_apart() {
-        assert_ne!(preview_name("a-b/c", 7), preview_name("a/b-c", 7));
-        assert_ne!(preview_name("a.b/c", 7), preview_name("a/b.c", 7));
+        assert_ne!(
+            preview_name(&repo("a-b/c", 1), 7),
+            preview_name(&repo("a/b-c", 2), 7)
+        );
+        assert_ne!(
+            preview_name(&repo("a.b/c", 0), 7),
+            preview_name(&repo("a/b.c", 0), 7)
+        );
+    }
+
+    #[test]
+    fn a_repository_created_under_a_renamed_ones_old_name_gets_other_names() {
+        assert_ne!(
+            preview_name(&repo("o/r", 1), 7),
+            preview_name(&repo("o/r", 2), 7)
+        );
     }
 
     #[test]
@@ -90,7 +130,7 @@ mod tests {
         let long = format!("{}/{}", "o".repeat(39), "r-".repeat(50));
         for full in [long.as_str(), "___/...", "-/-", "Ünïcode/répo", "a/b"] {
             for n in [1, 99_999_999, u64::MAX] {
-                let name = preview_name(full, n);
+                let name = preview_name(&repo(full, n), n);
                 assert!(is_rfc1123_label(&name), "{full} #{n} -> {name}");
             }
         }

@@ -45,6 +45,12 @@ pub(crate) fn decide(
         }
         (PullAction::Closed { merged: true }, _) => Desired::Destroyed(DestroyReason::Merged),
         (PullAction::Closed { merged: false }, _) => Desired::Destroyed(DestroyReason::Closed),
+        (PullAction::MovedOut, None) => {
+            return Decision::Ignore("pull request of a repository moved out, without a preview");
+        }
+        (PullAction::MovedOut, Some(Desired::Deployed)) => {
+            Desired::Destroyed(DestroyReason::Transferred)
+        }
         // A (re)open clears a close or a merge, never a maintainer's destroy, an expiry or a
         // removed label (a redelivered `opened` must not undo them).
         (
@@ -96,6 +102,7 @@ pub(crate) fn decide(
     };
     let mut spec = facts;
     if let Some(recorded) = existing
+        && event.action != PullAction::MovedOut
         && recorded.pull.pr_updated_at.is_some()
         && recorded.pull.pr_updated_at == event.pull.pr_updated_at
         && (recorded.pull.head_sha != spec.pull.head_sha || recorded.desired != spec.desired)
@@ -156,18 +163,7 @@ pub(crate) fn with_command(
 
 /// A spec that knows nothing yet (the caller fills in the pull request).
 fn blank() -> PreviewEnvironmentSpec {
-    PreviewEnvironmentSpec {
-        pull: PullFacts::default(),
-        desired: Desired::Deployed,
-        confirm_with_github: false,
-        requested: false,
-        approved_sha: None,
-        last_activity_at: None,
-        extended_until: None,
-        pinned: false,
-        redeploys: 0,
-        commands: Vec::new(),
-    }
+    PreviewEnvironmentSpec::deployed(PullFacts::default())
 }
 
 /// The recorded spec settled by what GitHub reports `now`. A close GitHub reports destroys; an

@@ -261,17 +261,19 @@ fn teardown(f: &Facts<'_>, because: &str) -> Step {
     }
 }
 
-/// Destroyed: reported; the record of a closed or merged pull request is removed once kept for
-/// `keep_destroyed_for` since it was destroyed and since the pull request last changed. Other
-/// reasons (a maintainer's destroy, an expiry, a removed label) concern an open pull request,
-/// and must keep holding against the resync and later pushes: those records stay until it
-/// closes.
+/// Destroyed: reported; the record of a closed or merged pull request, or of a repository
+/// transferred away, is removed once kept for `keep_destroyed_for` since it was destroyed and
+/// since the pull request last changed. Other reasons (a maintainer's destroy, an expiry, a
+/// removed label) concern an open pull request of a served repository, and must keep holding
+/// against the resync and later pushes: those records stay until it closes.
 fn gone(f: &Facts<'_>, destroyed: Observation) -> Step {
-    let closed = matches!(
+    let ended = matches!(
         f.spec.desired,
-        Desired::Destroyed(DestroyReason::Closed | DestroyReason::Merged)
+        Desired::Destroyed(
+            DestroyReason::Closed | DestroyReason::Merged | DestroyReason::Transferred
+        )
     );
-    if f.deleting || !closed {
+    if f.deleting || !ended {
         return report(destroyed, Then::AwaitChange);
     }
     let destroyed_at = match (f.status.phase, f.status.last_transition_at) {

@@ -5,13 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::pull::Repository;
+
 /// A preview as the queue sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// PreviewEnvironment name.
     pub name: String,
-    /// `owner/name`, lowercased.
-    pub repository: String,
+    /// Its repository (counted by id: a renamed repository's previews are one group).
+    pub repository: Repository,
     /// Whether it holds a deployment (counts against the caps).
     pub holds: bool,
     /// Since when it waits for a slot, if it does.
@@ -23,7 +25,7 @@ pub(crate) struct Caps<'a> {
     /// At most this many previews deployed at once across all repositories.
     pub global: Option<usize>,
     /// A repository's own cap.
-    pub of_repository: &'a dyn Fn(&str) -> Option<usize>,
+    pub of_repository: &'a dyn Fn(&Repository) -> Option<usize>,
 }
 
 /// Where a preview that wants to deploy stands.
@@ -44,10 +46,10 @@ pub(crate) enum Slot {
 /// preview that started waiting earlier is served first.
 pub(crate) fn slot(entries: &[Entry], me: &Entry, since: DateTime<Utc>, caps: &Caps<'_>) -> Slot {
     let mut total = 0;
-    let mut per_repository: HashMap<&str, usize> = HashMap::new();
+    let mut per_repository: HashMap<u64, usize> = HashMap::new();
     for held in entries.iter().filter(|e| e.holds && e.name != me.name) {
         total += 1;
-        *per_repository.entry(held.repository.as_str()).or_default() += 1;
+        *per_repository.entry(held.repository.id).or_default() += 1;
     }
     let mut line: Vec<(DateTime<Utc>, &Entry)> = entries
         .iter()
@@ -59,13 +61,13 @@ pub(crate) fn slot(entries: &[Entry], me: &Entry, since: DateTime<Utc>, caps: &C
     let mut place = 0;
     for (_, entry) in line {
         let in_repository = per_repository
-            .get(entry.repository.as_str())
+            .get(&entry.repository.id)
             .copied()
             .unwrap_or(0);
         let full = match ((caps.of_repository)(&entry.repository), caps.global) {
             (Some(cap), _) if in_repository >= cap => Some(format!(
                 "{in_repository} of {cap} previews of {} are deployed",
-                entry.repository
+                entry.repository.full_name
             )),
             (_, Some(cap)) if total >= cap => {
                 Some(format!("{total} of {cap} previews are deployed"))
@@ -78,7 +80,7 @@ pub(crate) fn slot(entries: &[Entry], me: &Entry, since: DateTime<Utc>, caps: &C
                     return Slot::Free;
                 }
                 total += 1;
-                *per_repository.entry(entry.repository.as_str()).or_default() += 1;
+                *per_repository.entry(entry.repository.id).or_default() += 1;
             }
             Some(full) => {
                 place += 1;
@@ -103,7 +105,10 @@ mod tests {
     fn entry(name: &str, repository: &str, holds: bool, since: Option<u32>) -> Entry {
         Entry {
             name: name.into(),
-            repository: repository.into(),
+            repository: Repository {
+                id: repository.bytes().map(u64::from).sum(),
+                full_name: repository.into(),
+            },
             holds,
             waiting_since: since.map(at),
         }
@@ -114,7 +119,8 @@ mod tests {
         per_repo: Option<usize>,
     ) -> impl Fn(&[Entry], &Entry, u32) -> Slot {
         move |entries, me, since| {
-            let of_repository = move |repo: &str| per_repo.filter(|_| repo == "o/a");
+            let of_repository =
+                move |repo: &Repository| per_repo.filter(|_| repo.full_name == "o/a");
             slot(
                 entries,
                 me,

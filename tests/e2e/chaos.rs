@@ -444,13 +444,7 @@ async fn twin(a: &Scenario, adjust: impl FnOnce(&mut Options)) -> Scenario {
     let mut options = Options::new(&github.url(), &a.full_name());
     adjust(&mut options);
     let previewd = Previewd::start(options).await;
-    Scenario {
-        github,
-        previewd,
-        kube: a.kube.clone(),
-        owner: a.owner.clone(),
-        repo: a.repo.clone(),
-    }
+    Scenario::serving(github, previewd, a.kube.clone(), &a.owner, &a.repo)
 }
 
 /// Deletes PR `number`'s PreviewEnvironment while its previewd is down, lifting the finalizer

@@ -30,5 +30,6 @@ mod operations;
 mod ownership;
 mod policies;
 mod readiness;
+mod renames;
 mod resync;
 mod tombstones;

@@ -14,4 +14,5 @@ mod log;
 mod permissions;
 mod pulls;
 mod reactions;
+mod repositories;
 mod schema;

@@ -60,6 +60,34 @@ fn open_push_close_reopen() {
 }
 
 #[test]
+fn a_repository_moved_out_destroys_a_running_preview_and_keeps_other_tombstones() {
+    let opened = record(None, &event(PullAction::Opened, "a", 1));
+    let mut moved = event(PullAction::MovedOut, "a", 1);
+    moved.pull.repository.full_name = "elsewhere/r".into();
+    let ended = record(Some(&opened), &moved);
+    assert_eq!(
+        ended.desired,
+        Desired::Destroyed(DestroyReason::Transferred)
+    );
+    assert_eq!(ended.pull.repository.full_name, "elsewhere/r");
+    // Same `updated_at`, another desired state: not a race to settle with GitHub.
+    assert!(!ended.confirm_with_github);
+    assert_eq!(ended.last_activity_at, opened.last_activity_at);
+    let closed = record(
+        Some(&opened),
+        &event(PullAction::Closed { merged: false }, "a", 2),
+    );
+    let still = record(Some(&closed), &event(PullAction::MovedOut, "a", 2));
+    assert_eq!(still.desired, Desired::Destroyed(DestroyReason::Closed));
+    assert!(matches!(
+        decide(None, &moved, None, at(1).unwrap()),
+        Decision::Ignore(_)
+    ));
+    // Served again and deployed by a maintainer: the tombstone clears.
+    assert!(DestroyReason::Transferred.cleared_by_deploy_command());
+}
+
+#[test]
 fn late_events_never_roll_back() {
     let pushed = record(None, &event(PullAction::Synchronize, "new", 5));
     assert!(matches!(

@@ -624,6 +624,14 @@ fn a_destroyed_preview_is_forgotten_once_kept_long_enough() {
 }
 
 #[test]
+fn the_record_of_a_repository_transferred_away_is_forgotten_like_a_closed_one() {
+    let mut f = Fixture::new().destroyed(DestroyReason::Transferred);
+    f.status.phase = Phase::Destroyed;
+    f.status.last_transition_at = Some(now() - chrono::Duration::days(7));
+    assert_eq!(f.plan(), Step::Forget);
+}
+
+#[test]
 fn a_destroyed_preview_of_an_open_pull_request_is_never_forgotten() {
     for reason in [
         DestroyReason::Requested,

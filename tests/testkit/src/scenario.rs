@@ -8,8 +8,9 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::{Api, Client};
 use previewd::model::crd::{Phase, PreviewEnvironment};
 use previewd::model::names::preview_name;
+use previewd::model::pull::Repository;
 
-use super::github::{Comment, GitHub, Pull};
+use super::github::{Comment, GitHub, Pull, repo_id};
 use super::previewd::{Options, Previewd, SECRET};
 use super::webhooks::{Delivery, Payload, Sent, variant};
 
@@ -25,6 +26,8 @@ pub struct Scenario {
     pub owner: String,
     /// Repository name (unique to the test).
     pub repo: String,
+    /// `owner/repo` when the scenario started (before any `move_repository`).
+    started_as: String,
 }
 
 impl Scenario {
@@ -41,13 +44,34 @@ impl Scenario {
         adjust(&mut options);
         let previewd = Previewd::start(options).await;
         let kube = super::cluster::client().await;
+        Scenario::serving(github, previewd, kube, &owner, &repo)
+    }
+
+    /// A scenario of a previewd already started, serving `owner/repo`.
+    pub fn serving(
+        github: GitHub,
+        previewd: Previewd,
+        kube: Client,
+        owner: &str,
+        repo: &str,
+    ) -> Self {
         Scenario {
             github,
             previewd,
             kube,
-            owner,
-            repo,
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            started_as: format!("{owner}/{repo}"),
         }
+    }
+
+    /// Renames or transfers the repository on the stand-in (it keeps its id); later payloads
+    /// and comments are under the new name.
+    pub fn move_repository(&mut self, owner: &str, repo: &str) {
+        self.github
+            .move_repository(&self.full_name(), &format!("{owner}/{repo}"));
+        self.owner = owner.to_owned();
+        self.repo = repo.to_owned();
     }
 
     /// `owner/repo`.
@@ -60,6 +84,7 @@ impl Scenario {
     pub fn payload(&self, variant_name: &str, number: u64) -> Payload {
         let payload = variant(variant_name)
             .repo(&self.owner, &self.repo)
+            .repository_id(self.github.repository_id(&self.owner, &self.repo))
             .number(number);
         if self.github.pull(&self.owner, &self.repo, number).is_none() {
             self.github
@@ -80,9 +105,14 @@ impl Scenario {
         deliver_to(&self.previewd, payload, "").await
     }
 
-    /// The name of PR `number`'s preview and namespace.
+    /// The name of PR `number`'s preview and namespace, as recorded while the repository had
+    /// the name the scenario started with (a preview keeps its name when the repository moves).
     pub fn preview_name(&self, number: u64) -> String {
-        preview_name(&self.full_name(), number)
+        let repository = Repository {
+            id: repo_id(&self.started_as),
+            full_name: self.started_as.clone(),
+        };
+        preview_name(&repository, number)
     }
 
     /// The PreviewEnvironment of PR `number`, if recorded.

@@ -27,7 +27,7 @@ pub(super) async fn layer(
     let method = parts.method.to_string();
     let path = parts.uri.path().to_owned();
 
-    let (seq, request_id, fault, exhausted, caller) = gh.with(|s| {
+    let (seq, request_id, fault, exhausted, caller, moved) = gh.with(|s| {
         let seq = s.requests.len() as u64;
         let request_id = format!(
             "{:04X}:{:04X}:{:06X}:{:07X}:{:08X}",
@@ -53,7 +53,8 @@ pub(super) async fn layer(
             request_id: request_id.clone(),
             received: std::time::Instant::now(),
         });
-        (seq, request_id, fault, exhausted, caller)
+        let moved = s.moved_to(&path);
+        (seq, request_id, fault, exhausted, caller, moved)
     });
 
     let mut response = match (&fault, exhausted, caller) {
@@ -65,6 +66,7 @@ pub(super) async fn layer(
         (Some(f), ..) if !f.applies_request() => f.response(&request_id),
         (_, _, None) => requires_authentication(),
         (_, _, Some(Err(()))) => objects::bad_credentials(),
+        (_, _, Some(Ok(_))) if moved.is_some() => moved_permanently(&gh, &parts, moved),
         (_, _, Some(Ok(user))) => {
             parts.extensions.insert(Caller(user));
             let response = next
@@ -125,6 +127,36 @@ fn parse_body(bytes: &[u8]) -> Option<Value> {
         serde_json::from_slice(bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
     )
+}
+
+/// A request for a moved repository's old name: 301 to a read, 307 to anything else, pointing
+/// at the same path under `/repositories/{id}`.
+fn moved_permanently(
+    gh: &GitHub,
+    parts: &axum::http::request::Parts,
+    moved: Option<(u64, String)>,
+) -> Response {
+    let (id, rest) = moved.unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let location = format!("{}/repositories/{id}{rest}{query}", gh.url());
+    let (status, message) = match parts.method {
+        Method::GET | Method::HEAD => (StatusCode::MOVED_PERMANENTLY, "Moved Permanently"),
+        _ => (StatusCode::TEMPORARY_REDIRECT, "Temporary Redirect"),
+    };
+    let body = serde_json::json!({
+        "message": message,
+        "url": location,
+        "documentation_url": "https://docs.github.com/v3/#http-redirects",
+    });
+    let mut response = objects::json_response(status, &body);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 fn requires_authentication() -> Response {

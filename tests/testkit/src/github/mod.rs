@@ -18,7 +18,9 @@
 //!
 //! Endpoints: `GET /user`; issue comments (list, create, get, update, delete) and their
 //! reactions (list, create); `GET .../collaborators/{username}/permission` (roles from
-//! `set_permission`); pull requests (get, list). `openapi` checks bodies against GitHub's
+//! `set_permission`); pull requests (get, list); repositories by name and by id, with
+//! `move_repository` renaming or transferring one as GitHub does (its old name then answers 301
+//! to reads and 307 to writes, pointing at `/repositories/{id}/...`). `openapi` checks bodies against GitHub's
 //! OpenAPI description, which the tests do for every answer.
 
 mod admin;
@@ -151,6 +153,20 @@ impl GitHub {
             s.roles
                 .insert(state::role_key(owner, repo, login), role.to_owned());
         });
+    }
+
+    // ---- repositories ----
+
+    /// Renames or transfers repository `from` (`owner/repo`) to `to`: its pull requests,
+    /// comments and roles move with it, it keeps its id, and requests to the old name are
+    /// redirected as GitHub redirects them.
+    pub fn move_repository(&self, from: &str, to: &str) {
+        self.with(|s| s.move_repository(from, to));
+    }
+
+    /// The id of repository `owner/repo` (one moved there keeps the id it had).
+    pub fn repository_id(&self, owner: &str, repo: &str) -> u64 {
+        self.with(|s| s.repository_id(owner, repo))
     }
 
     // ---- pull requests ----

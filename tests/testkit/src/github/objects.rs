@@ -145,18 +145,18 @@ pub(crate) fn private_user(urls: &Urls, user: &User) -> Value {
     value
 }
 
-/// A `repository` named `name` owned by `owner`.
+/// A `repository` named `name` owned by `owner`, with id `id`.
 pub(crate) fn repository(
     urls: &Urls,
     owner: &User,
     name: &str,
     fork: bool,
     default_branch: &str,
+    id: u64,
 ) -> Value {
     let full_name = format!("{}/{name}", owner.login);
     let api = format!("{}/repos/{full_name}", urls.api);
     let web = format!("{}/{full_name}", urls.web);
-    let id = repo_id(&full_name);
     let mut value = json!({
         "id": id,
         "node_id": format!("R_{id:x}"),

@@ -128,6 +128,12 @@ pub(super) struct State {
     pub(crate) requests: Vec<Recorded>,
     pub(crate) faults: Faults,
     pub(crate) rate: RateLimit,
+    /// Old full names (lowercased) of renamed or transferred repositories → their id: GitHub
+    /// redirects requests there.
+    pub(crate) moved: BTreeMap<String, u64>,
+    /// Current full names (lowercased) of renamed or transferred repositories → the id they
+    /// kept; every other repository's id derives from its name (`objects::repo_id`).
+    pub(crate) kept_ids: BTreeMap<String, u64>,
 }
 
 impl State {
@@ -150,7 +156,96 @@ impl State {
                 remaining: 5000,
                 reset: Utc::now().timestamp() + 3600,
             },
+            moved: BTreeMap::new(),
+            kept_ids: BTreeMap::new(),
         }
+    }
+
+    /// The id of repository `owner/repo`.
+    pub(crate) fn repository_id(&self, owner: &str, repo: &str) -> u64 {
+        let full_name = format!("{owner}/{repo}");
+        self.kept_ids
+            .get(&full_name.to_ascii_lowercase())
+            .copied()
+            .unwrap_or_else(|| objects::repo_id(&full_name))
+    }
+
+    /// The current `(owner, repo)` of the repository with `id`, among those the stand-in knows
+    /// (a pull request or comment lives there, or it was moved).
+    pub(crate) fn repository_named(&self, id: u64) -> Option<(String, String)> {
+        let known = self
+            .pulls
+            .keys()
+            .map(|(owner, repo, _)| (owner.clone(), repo.clone()))
+            .chain(
+                self.comments
+                    .values()
+                    .map(|c| (c.owner.clone(), c.repo.clone())),
+            );
+        known
+            .into_iter()
+            .find(|(owner, repo)| self.repository_id(owner, repo) == id)
+            .or_else(|| {
+                let (full_name, _) = self.kept_ids.iter().find(|(_, kept)| **kept == id)?;
+                let (owner, repo) = full_name.split_once('/')?;
+                Some((owner.to_owned(), repo.to_owned()))
+            })
+    }
+
+    /// Renames or transfers repository `from` (`owner/repo`) to `to`, as GitHub does: its pull
+    /// requests, comments and roles move, its id stays, and the old name redirects.
+    pub(crate) fn move_repository(&mut self, from: &str, to: &str) {
+        let split = |full: &str| {
+            let (owner, repo) = full.split_once('/').expect("owner/repo");
+            (owner.to_owned(), repo.to_owned())
+        };
+        let ((from_owner, from_repo), (to_owner, to_repo)) = (split(from), split(to));
+        let id = self.repository_id(&from_owner, &from_repo);
+        let is_from = |owner: &str, repo: &str| {
+            owner.eq_ignore_ascii_case(&from_owner) && repo.eq_ignore_ascii_case(&from_repo)
+        };
+        let pulls = std::mem::take(&mut self.pulls);
+        for ((owner, repo, number), mut pull) in pulls {
+            let key = if is_from(&owner, &repo) {
+                pull.owner.clone_from(&to_owner);
+                pull.repo.clone_from(&to_repo);
+                (to_owner.clone(), to_repo.clone(), number)
+            } else {
+                (owner, repo, number)
+            };
+            self.pulls.insert(key, pull);
+        }
+        for comment in self.comments.values_mut() {
+            if is_from(&comment.owner, &comment.repo) {
+                comment.owner.clone_from(&to_owner);
+                comment.repo.clone_from(&to_repo);
+            }
+        }
+        let roles = std::mem::take(&mut self.roles);
+        for ((owner, repo, login), role) in roles {
+            let key = match is_from(&owner, &repo) {
+                true => role_key(&to_owner, &to_repo, &login),
+                false => (owner, repo, login),
+            };
+            self.roles.insert(key, role);
+        }
+        self.kept_ids.remove(&from.to_ascii_lowercase());
+        self.kept_ids.insert(to.to_ascii_lowercase(), id);
+        self.moved.remove(&to.to_ascii_lowercase());
+        self.moved.insert(from.to_ascii_lowercase(), id);
+    }
+
+    /// Where GitHub sends a request for a repository's old name: the id it moved with, and the
+    /// rest of the path after `/repos/{owner}/{repo}`.
+    pub(crate) fn moved_to(&self, path: &str) -> Option<(u64, String)> {
+        let rest = path.strip_prefix("/repos/")?;
+        let mut parts = rest.splitn(3, '/');
+        let (owner, repo) = (parts.next()?, parts.next()?);
+        let id = self
+            .moved
+            .get(&format!("{owner}/{repo}").to_ascii_lowercase())?;
+        let tail = parts.next().map(|t| format!("/{t}")).unwrap_or_default();
+        Some((*id, tail))
     }
 
     /// The user with this login (compared as GitHub does, ignoring case), registered on first
@@ -208,6 +303,7 @@ impl State {
             owner: &owner,
             author: &author,
             head_owner: &head_owner,
+            base_id: self.repository_id(&pull.owner, &pull.repo),
         };
         if full {
             objects::pull_request(&ctx, pull)

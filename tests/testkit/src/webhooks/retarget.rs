@@ -60,6 +60,22 @@ impl Payload {
         p.refresh_labels()
     }
 
+    /// Gives the payload's repository the id `id` (a renamed or transferred repository keeps the
+    /// id it had; a fork head keeps its own).
+    pub fn repository_id(self, id: u64) -> Self {
+        let fork = self
+            .get("/pull_request/head/repo/fork")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut p = self
+            .set_present("/repository/id", id)
+            .set_present("/pull_request/base/repo/id", id);
+        if !fork {
+            p = p.set_present("/pull_request/head/repo/id", id);
+        }
+        p
+    }
+
     /// Moves the payload to PR (or issue) `number`, URLs included.
     pub fn number(self, number: u64) -> Self {
         let old = self.pr_number();

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use super::super::pull::Pull;
 use super::super::state::User;
 use super::{
-    Urls, association, fake_sha, merge, path_segment, repository, simple_user, stable_id, timestamp,
+    Urls, association, fake_sha, merge, path_segment, repo_id, repository, simple_user, stable_id,
+    timestamp,
 };
 
 /// Everything a pull request object is built from besides the `Pull` itself.
@@ -18,6 +19,8 @@ pub(crate) struct PullContext<'a> {
     pub(crate) author: &'a User,
     /// Owner of the head repository: `owner` unless the PR comes from a fork.
     pub(crate) head_owner: &'a User,
+    /// The base repository's id (kept through renames and transfers).
+    pub(crate) base_id: u64,
 }
 
 /// A `pull-request-simple`: one item of `GET /repos/{owner}/{repo}/pulls`.
@@ -35,6 +38,10 @@ pub(crate) fn pull_request_simple(ctx: &PullContext<'_>, pull: &Pull) -> Value {
     let closed_at = (!pull.open).then(|| timestamp(pull.updated_at));
     let merged_at = pull.merged.then(|| timestamp(pull.updated_at));
     let fork = pull.fork_owner.is_some();
+    let head_id = match fork {
+        true => repo_id(&format!("{}/{}", ctx.head_owner.login, pull.repo)),
+        false => ctx.base_id,
+    };
     let labels: Vec<Value> = pull
         .labels
         .iter()
@@ -45,14 +52,14 @@ pub(crate) fn pull_request_simple(ctx: &PullContext<'_>, pull: &Pull) -> Value {
         "ref": pull.branch,
         "sha": pull.head_sha,
         "user": simple_user(urls, ctx.head_owner),
-        "repo": repository(urls, ctx.head_owner, &pull.repo, fork, &pull.base_branch),
+        "repo": repository(urls, ctx.head_owner, &pull.repo, fork, &pull.base_branch, head_id),
     });
     let base = json!({
         "label": format!("{}:{}", pull.owner, pull.base_branch),
         "ref": pull.base_branch,
         "sha": pull.base_sha,
         "user": simple_user(urls, ctx.owner),
-        "repo": repository(urls, ctx.owner, &pull.repo, false, &pull.base_branch),
+        "repo": repository(urls, ctx.owner, &pull.repo, false, &pull.base_branch, ctx.base_id),
     });
     let links = json!({
         "self": {"href": url},

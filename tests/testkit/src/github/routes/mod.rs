@@ -5,6 +5,7 @@ mod collaborators;
 mod comments;
 mod pulls;
 mod reactions;
+mod repositories;
 
 use axum::Router;
 use axum::extract::{Extension, State};
@@ -92,6 +93,8 @@ pub(super) fn router() -> Router<GitHub> {
             "/repos/{owner}/{repo}/collaborators/{username}/permission",
             get(collaborators::permission),
         )
+        .route("/repos/{owner}/{repo}", get(repositories::get))
+        .route("/repositories/{id}", get(repositories::by_id))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
         .route("/repos/{owner}/{repo}/pulls/{number}", get(pulls::get))
         .fallback(|| async { ApiError::not_found(DOC_REST) })

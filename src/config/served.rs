@@ -1,0 +1,220 @@
+//! Which repositories previewd serves. The allowlist's names mean what GitHub says they mean
+//! now: each entry is resolved to a repository id (at startup and every resync round), and a
+//! repository is then recognised by its id, so one renamed within its owner keeps being served
+//! under its new name, and one transferred to another owner stops being served. Before an entry
+//! is resolved (GitHub not reached yet), its name alone decides.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+use super::FileConfig;
+use super::repository::RepositoryConfig;
+use crate::model::pull::Repository;
+
+/// What GitHub said an allowlist entry's name stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The repository's id.
+    pub id: u64,
+    /// Its `owner/name` now (a renamed or transferred repository's new name).
+    pub full_name: String,
+}
+
+/// Whether, and under which entry, a repository is served.
+#[derive(Debug, PartialEq)]
+pub enum Serving<'a> {
+    /// Served with this entry's settings.
+    Served(&'a RepositoryConfig),
+    /// The entry resolved to this repository, which now belongs to another owner.
+    MovedOut(&'a RepositoryConfig),
+    /// No entry names it.
+    NotListed,
+}
+
+/// The allowlist's resolutions, index-aligned with `FileConfig::repositories`; shared by the
+/// webhook and the controller, updated by the resync.
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    resolved: RwLock<Vec<Option<Resolved>>>,
+}
+
+impl Allowlist {
+    /// Nothing resolved yet for `entries` entries.
+    pub fn unresolved(entries: usize) -> Self {
+        Allowlist {
+            resolved: RwLock::new(vec![None; entries]),
+        }
+    }
+
+    /// The current resolutions.
+    pub fn snapshot(&self) -> Vec<Option<Resolved>> {
+        self.resolved
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Records what entry `index` stands for now; returns what it stood for before.
+    pub fn set(&self, index: usize, resolved: Option<Resolved>) -> Option<Resolved> {
+        let mut all = self
+            .resolved
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if index >= all.len() {
+            all.resize(index + 1, None);
+        }
+        std::mem::replace(&mut all[index], resolved)
+    }
+}
+
+/// Whether `repository` is served, given the entries and what each resolved to (pure). An entry
+/// resolved to an id serves that id while the repository's owner is the entry's owner; an
+/// unresolved entry serves the repository of that name.
+pub fn serving<'a>(
+    entries: &'a [RepositoryConfig],
+    resolved: &[Option<Resolved>],
+    repository: &Repository,
+) -> Serving<'a> {
+    let owner = repository.owner_and_name().0;
+    let mut moved_out = None;
+    for (i, entry) in entries.iter().enumerate() {
+        match resolved.get(i).and_then(Option::as_ref) {
+            Some(known) if known.id == repository.id => {
+                if owner_of(&entry.name).eq_ignore_ascii_case(owner) {
+                    return Serving::Served(entry);
+                }
+                moved_out = moved_out.or(Some(entry));
+            }
+            Some(_) => {}
+            None if entry.name.eq_ignore_ascii_case(&repository.full_name) => {
+                return Serving::Served(entry);
+            }
+            None => {}
+        }
+    }
+    moved_out.map_or(Serving::NotListed, Serving::MovedOut)
+}
+
+fn owner_of(full_name: &str) -> &str {
+    full_name
+        .split_once('/')
+        .map_or(full_name, |(owner, _)| owner)
+}
+
+impl FileConfig {
+    /// Whether `repository` is served now.
+    pub(crate) fn serving(&self, allowlist: &Allowlist, repository: &Repository) -> Serving<'_> {
+        serving(&self.repositories, &allowlist.snapshot(), repository)
+    }
+
+    /// The settings `repository` is served with, if it is.
+    pub fn repository(
+        &self,
+        allowlist: &Allowlist,
+        repository: &Repository,
+    ) -> Option<&RepositoryConfig> {
+        match self.serving(allowlist, repository) {
+            Serving::Served(entry) => Some(entry),
+            Serving::MovedOut(_) | Serving::NotListed => None,
+        }
+    }
+
+    /// The settings of `repository`, or the defaults for one no longer served (its previews
+    /// keep being driven by the same rules until they end).
+    pub(crate) fn repository_settings(
+        &self,
+        allowlist: &Allowlist,
+        repository: &Repository,
+    ) -> Cow<'_, RepositoryConfig> {
+        match self.repository(allowlist, repository) {
+            Some(entry) => Cow::Borrowed(entry),
+            None => Cow::Owned(RepositoryConfig::named(&repository.full_name)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(names: &[&str]) -> Vec<RepositoryConfig> {
+        names.iter().map(|n| RepositoryConfig::named(n)).collect()
+    }
+
+    fn repo(full_name: &str, id: u64) -> Repository {
+        Repository {
+            id,
+            full_name: full_name.to_owned(),
+        }
+    }
+
+    fn resolved(full_name: &str, id: u64) -> Option<Resolved> {
+        Some(Resolved {
+            id,
+            full_name: full_name.to_owned(),
+        })
+    }
+
+    #[test]
+    fn before_resolution_the_name_decides_ignoring_case() {
+        let list = entries(&["Octo/App"]);
+        assert_eq!(
+            serving(&list, &[None], &repo("octo/app", 9)),
+            Serving::Served(&list[0])
+        );
+        assert_eq!(
+            serving(&list, &[], &repo("octo/other", 9)),
+            Serving::NotListed
+        );
+    }
+
+    #[test]
+    fn a_renamed_repository_is_served_by_its_id() {
+        let list = entries(&["octo/app"]);
+        let table = [resolved("octo/app-renamed", 9)];
+        assert_eq!(
+            serving(&list, &table, &repo("octo/app-renamed", 9)),
+            Serving::Served(&list[0])
+        );
+        // Its spec may still carry the old name: the id decides.
+        assert_eq!(
+            serving(&list, &table, &repo("octo/app", 9)),
+            Serving::Served(&list[0])
+        );
+    }
+
+    #[test]
+    fn a_repository_transferred_to_another_owner_is_moved_out() {
+        let list = entries(&["octo/app"]);
+        let table = [resolved("elsewhere/app", 9)];
+        assert_eq!(
+            serving(&list, &table, &repo("elsewhere/app", 9)),
+            Serving::MovedOut(&list[0])
+        );
+        // Another entry naming the new owner serves it.
+        let both = entries(&["octo/app", "elsewhere/app"]);
+        let table = [resolved("elsewhere/app", 9), resolved("elsewhere/app", 9)];
+        assert_eq!(
+            serving(&both, &table, &repo("elsewhere/app", 9)),
+            Serving::Served(&both[1])
+        );
+    }
+
+    #[test]
+    fn a_repository_created_under_an_old_name_is_not_the_resolved_one() {
+        let list = entries(&["octo/app"]);
+        let table = [resolved("octo/app-renamed", 9)];
+        assert_eq!(
+            serving(&list, &table, &repo("octo/app", 10)),
+            Serving::NotListed
+        );
+    }
+
+    #[test]
+    fn resolutions_are_replaced_and_the_old_one_returned() {
+        let allowlist = Allowlist::unresolved(1);
+        assert_eq!(allowlist.set(0, resolved("o/r", 1)), None);
+        assert_eq!(allowlist.set(0, resolved("o/s", 1)), resolved("o/r", 1));
+        assert_eq!(allowlist.snapshot(), vec![resolved("o/s", 1)]);
+    }
+}

@@ -1,0 +1,45 @@
+//! Repositories: by name, and by id (the address GitHub redirects a moved repository's old name
+//! to; answered though GitHub's OpenAPI description leaves it out).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::super::GitHub;
+use super::super::objects;
+use super::super::state::State as Standin;
+use super::{ApiError, ApiResult};
+
+const DOC_REPOS: &str = "https://docs.github.com/rest/repos/repos#get-a-repository";
+
+/// `GET /repos/{owner}/{repo}`: any name is a public repository (a moved one's old name was
+/// redirected by the layer).
+pub(super) async fn get(
+    State(gh): State<GitHub>,
+    Path((owner, repo)): Path<(String, String)>,
+) -> ApiResult {
+    Ok(gh.with(|s| objects::json_response(StatusCode::OK, &full_repository(s, &owner, &repo))))
+}
+
+/// `GET /repositories/{id}`.
+pub(super) async fn by_id(State(gh): State<GitHub>, Path(id): Path<u64>) -> ApiResult {
+    gh.with(|s| {
+        let (owner, repo) = s
+            .repository_named(id)
+            .ok_or(ApiError::not_found(DOC_REPOS))?;
+        Ok(objects::json_response(
+            StatusCode::OK,
+            &full_repository(s, &owner, &repo),
+        ))
+    })
+}
+
+/// A `full-repository`.
+fn full_repository(s: &mut Standin, owner: &str, repo: &str) -> Value {
+    let id = s.repository_id(owner, repo);
+    let owner = s.user(owner);
+    let mut value = objects::repository(&s.urls, &owner, repo, false, "main", id);
+    value["network_count"] = json!(0);
+    value["subscribers_count"] = json!(0);
+    value
+}
