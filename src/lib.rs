@@ -11,6 +11,7 @@ pub mod intake;
 pub mod leader;
 pub(crate) mod metrics;
 pub mod model;
+pub mod ops;
 pub mod rules;
 pub mod telemetry;
 pub(crate) mod timing;

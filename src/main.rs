@@ -25,6 +25,7 @@ use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
 use previewd::model::{labels, names};
+use previewd::ops;
 use previewd::telemetry;
 use tokio::sync::Semaphore;
 
@@ -47,6 +48,62 @@ enum Command {
     Crd,
     /// Print the objects a pull request's preview would apply, with no cluster.
     Render(Box<RenderArgs>),
+    /// List an installation's previews (a table, or JSON).
+    List(ListArgs),
+    /// Show one preview: its record, conditions, Events and the comment it has.
+    Status(StatusArgs),
+    /// Delete what the controller's rules remove: records kept past their time, orphan
+    /// namespaces (see what with --dry-run).
+    Gc(GcArgs),
+}
+
+/// Where the operator verbs look.
+#[derive(Args)]
+struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, env = "PREVIEWD_KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
+    /// The installation's instance label value.
+    #[arg(long, env = "PREVIEWD_INSTANCE", default_value = "default")]
+    instance: String,
+    /// The installation's configuration file (time to live, how long records are kept).
+    #[arg(long, env = "PREVIEWD_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    output: Output,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// previewd's namespace, where its Events are (default: the kubeconfig context's).
+    #[arg(long, env = "PREVIEWD_NAMESPACE")]
+    namespace: Option<String>,
+    /// The pull request: `owner/repo#number`.
+    target: String,
+}
+
+#[derive(Args)]
+struct GcArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Print what would be deleted and why; delete nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -193,7 +250,8 @@ struct RenderArgs {
     /// Pull request author.
     #[arg(long, default_value = "")]
     author: String,
-    /// GitHub's numeric repository id (only shown in labels).
+    /// GitHub's numeric repository id: labels, and the hash in the namespace name (0: the hash
+    /// covers the full name instead, so the name differs from the one previewd gives).
     #[arg(long, default_value_t = 0)]
     repository_id: u64,
 }
@@ -225,7 +283,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(cli.log_json);
             serve(*args).await
         }
+        Command::List(args) => list_command(args).await,
+        Command::Status(args) => status_command(args).await,
+        Command::Gc(args) => gc_command(args).await,
     }
+}
+
+async fn list_command(args: ListArgs) -> anyhow::Result<()> {
+    let config = load_config(args.cluster.config.as_ref())?;
+    let client = kube_client(args.cluster.kubeconfig.as_ref()).await?;
+    let previews = ops::previews(&client, &args.cluster.instance).await?;
+    let rows = ops::list::rows(&previews, &config);
+    match args.output {
+        Output::Table => write_stdout(&ops::list::table(&rows, chrono::Utc::now())),
+        Output::Json => write_stdout(&format!("{}\n", serde_json::to_string_pretty(&rows)?)),
+    }
+}
+
+async fn status_command(args: StatusArgs) -> anyhow::Result<()> {
+    let Some((repository, number)) = ops::status::parse_target(&args.target) else {
+        anyhow::bail!("{:?} is not owner/repo#number", args.target);
+    };
+    let config = load_config(args.cluster.config.as_ref())?;
+    let client = kube_client(args.cluster.kubeconfig.as_ref()).await?;
+    let instance = &args.cluster.instance;
+    let previews = ops::previews(&client, instance).await?;
+    let Some(pe) = ops::status::find(&previews, &repository, number) else {
+        anyhow::bail!("no preview of {repository}#{number} in installation {instance:?}");
+    };
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| client.default_namespace().to_owned());
+    let events = ops::status::events_of(&client, &namespace, pe).await?;
+    let text = ops::status::describe(pe, &events, &config, instance, chrono::Utc::now());
+    write_stdout(&text)
+}
+
+async fn gc_command(args: GcArgs) -> anyhow::Result<()> {
+    let config = load_config(args.cluster.config.as_ref())?;
+    let client = kube_client(args.cluster.kubeconfig.as_ref()).await?;
+    let instance = &args.cluster.instance;
+    let (previews, namespaces) = ops::gc::read(&client, instance).await?;
+    let keep = config.keep_destroyed_for.0;
+    let plan = ops::gc::plan(&previews, &namespaces, instance, keep, chrono::Utc::now());
+    if args.dry_run {
+        return write_stdout(&ops::gc::describe(&plan));
+    }
+    write_stdout(&ops::gc::execute(&client, &plan).await)
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {

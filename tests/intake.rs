@@ -171,6 +171,7 @@ async fn a_command_on_an_unseen_pull_request_is_settled_by_asking_github() {
     let (owner, repo) = full_name.split_once('/').expect("owner/name");
     let pull = Pull::new(owner, repo, number).head(OPENED_SHA, "feature-cart");
     github.set_pull(pull);
+    github.set_repository_id(&full_name, spec.pull.repository.id);
     let settled = settled_spec(&client(&github), &spec, now())
         .await
         .expect("GitHub answers");
@@ -210,6 +211,8 @@ async fn github_saying_merged_destroys_and_a_github_error_changes_nothing() {
         .expect("owner/name");
     let github = GitHub::start().await;
     github.set_pull(Pull::new(owner, repo, opened.pull.number).merged());
+    let full_name = &opened.pull.repository.full_name;
+    github.set_repository_id(full_name, opened.pull.repository.id);
     let client = client(&github);
 
     let settled = settled_spec(&client, &opened, now())

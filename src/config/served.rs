@@ -1,8 +1,9 @@
-//! Which repositories previewd serves. The allowlist's names mean what GitHub says they mean
-//! now: each entry is resolved to a repository id (at startup and every resync round), and a
-//! repository is then recognised by its id, so one renamed within its owner keeps being served
-//! under its new name, and one transferred to another owner stops being served. Before an entry
-//! is resolved (GitHub not reached yet), its name alone decides.
+//! Which repositories previewd serves. The allowlist's names mean what GitHub says they meant
+//! when previewd started: each entry is resolved to a repository id and its owner's id, and a
+//! repository is then recognised by its id alone, so one renamed (or whose owner account was
+//! renamed) keeps being served under its new name, and one transferred to another owner (the
+//! resync sees its owner id change) stops being served. Before an entry is resolved (GitHub not
+//! reached yet), its name alone decides.
 
 use std::borrow::Cow;
 use std::sync::RwLock;
@@ -16,8 +17,31 @@ use crate::model::pull::Repository;
 pub struct Resolved {
     /// The repository's id.
     pub id: u64,
-    /// Its `owner/name` now (a renamed or transferred repository's new name).
+    /// Its `owner/name` now (a renamed repository's new name).
     pub full_name: String,
+    /// Its owner's id (kept through a rename of the owner's account).
+    pub owner_id: u64,
+    /// Set once the repository was transferred to another owner: its name there.
+    pub moved_to: Option<String>,
+}
+
+impl Resolved {
+    /// What GitHub says about the repository `now`, seen from this resolution: a rename (of the
+    /// repository or its owner's account) follows the name; another owner id is a transfer away.
+    pub fn followed(&self, now: &Resolved) -> Resolved {
+        if now.owner_id == self.owner_id {
+            Resolved {
+                full_name: now.full_name.clone(),
+                moved_to: None,
+                ..self.clone()
+            }
+        } else {
+            Resolved {
+                moved_to: Some(now.full_name.clone()),
+                ..self.clone()
+            }
+        }
+    }
 }
 
 /// Whether, and under which entry, a repository is served.
@@ -68,23 +92,20 @@ impl Allowlist {
 }
 
 /// Whether `repository` is served, given the entries and what each resolved to (pure). An entry
-/// resolved to an id serves that id while the repository's owner is the entry's owner; an
+/// resolved to an id serves that id until it is transferred away, whatever it is called; an
 /// unresolved entry serves the repository of that name.
 pub fn serving<'a>(
     entries: &'a [RepositoryConfig],
     resolved: &[Option<Resolved>],
     repository: &Repository,
 ) -> Serving<'a> {
-    let owner = repository.owner_and_name().0;
     let mut moved_out = None;
     for (i, entry) in entries.iter().enumerate() {
         match resolved.get(i).and_then(Option::as_ref) {
-            Some(known) if known.id == repository.id => {
-                if owner_of(&entry.name).eq_ignore_ascii_case(owner) {
-                    return Serving::Served(entry);
-                }
-                moved_out = moved_out.or(Some(entry));
+            Some(known) if known.id == repository.id && known.moved_to.is_none() => {
+                return Serving::Served(entry);
             }
+            Some(known) if known.id == repository.id => moved_out = moved_out.or(Some(entry)),
             Some(_) => {}
             None if entry.name.eq_ignore_ascii_case(&repository.full_name) => {
                 return Serving::Served(entry);
@@ -93,12 +114,6 @@ pub fn serving<'a>(
         }
     }
     moved_out.map_or(Serving::NotListed, Serving::MovedOut)
-}
-
-fn owner_of(full_name: &str) -> &str {
-    full_name
-        .split_once('/')
-        .map_or(full_name, |(owner, _)| owner)
 }
 
 impl FileConfig {
@@ -152,6 +167,8 @@ mod tests {
         Some(Resolved {
             id,
             full_name: full_name.to_owned(),
+            owner_id: 100,
+            moved_to: None,
         })
     }
 
@@ -172,30 +189,55 @@ mod tests {
     fn a_renamed_repository_is_served_by_its_id() {
         let list = entries(&["octo/app"]);
         let table = [resolved("octo/app-renamed", 9)];
-        assert_eq!(
-            serving(&list, &table, &repo("octo/app-renamed", 9)),
-            Serving::Served(&list[0])
-        );
-        // Its spec may still carry the old name: the id decides.
-        assert_eq!(
-            serving(&list, &table, &repo("octo/app", 9)),
-            Serving::Served(&list[0])
-        );
+        for name in ["octo/app-renamed", "octo/app", "renamed-org/app"] {
+            assert_eq!(
+                serving(&list, &table, &repo(name, 9)),
+                Serving::Served(&list[0]),
+                "{name}"
+            );
+        }
     }
 
     #[test]
-    fn a_repository_transferred_to_another_owner_is_moved_out() {
+    fn a_rename_follows_the_name_and_a_new_owner_id_is_a_transfer_away() {
+        let known = resolved("octo/app", 9).unwrap();
+        let renamed = known.followed(&Resolved {
+            full_name: "octo-renamed/app2".into(),
+            ..known.clone()
+        });
+        assert_eq!(renamed.full_name, "octo-renamed/app2");
+        assert_eq!(renamed.moved_to, None);
+        let transferred = known.followed(&Resolved {
+            full_name: "elsewhere/app".into(),
+            owner_id: 200,
+            ..known.clone()
+        });
+        assert_eq!(transferred.full_name, "octo/app");
+        assert_eq!(transferred.owner_id, 100);
+        assert_eq!(transferred.moved_to.as_deref(), Some("elsewhere/app"));
         let list = entries(&["octo/app"]);
-        let table = [resolved("elsewhere/app", 9)];
         assert_eq!(
-            serving(&list, &table, &repo("elsewhere/app", 9)),
+            serving(
+                &list,
+                &[Some(transferred.clone())],
+                &repo("elsewhere/app", 9)
+            ),
             Serving::MovedOut(&list[0])
         );
-        // Another entry naming the new owner serves it.
+        // Moved back: served again.
+        assert_eq!(transferred.followed(&known).moved_to, None);
+        // Another entry resolved to the same id under the new owner serves it.
         let both = entries(&["octo/app", "elsewhere/app"]);
-        let table = [resolved("elsewhere/app", 9), resolved("elsewhere/app", 9)];
+        let owned_there = Resolved {
+            owner_id: 200,
+            ..resolved("elsewhere/app", 9).unwrap()
+        };
         assert_eq!(
-            serving(&both, &table, &repo("elsewhere/app", 9)),
+            serving(
+                &both,
+                &[Some(transferred), Some(owned_there)],
+                &repo("elsewhere/app", 9)
+            ),
             Serving::Served(&both[1])
         );
     }

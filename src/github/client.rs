@@ -163,15 +163,47 @@ impl GitHub {
         repository: &Repository,
         number: u64,
     ) -> Result<PullRequest, GitHubError> {
-        self.call(
-            Call::get(
-                "get pull request",
-                "/repos/{owner}/{repo}/pulls/{number}",
-                format!("/pulls/{number}"),
-            )
-            .within(repository),
+        let operation = "get pull request";
+        let call = Call::get(
+            operation,
+            "/repos/{owner}/{repo}/pulls/{number}",
+            format!("/pulls/{number}"),
         )
-        .await
+        .within(repository);
+        let pull: PullRequest = self.call(call.clone()).await?;
+        if self.is_of(&pull, repository).await? {
+            return Ok(pull);
+        }
+        // Asked under a name another repository took: `is_of` learned the current one.
+        let pull: PullRequest = self.call(call).await?;
+        match self.is_of(&pull, repository).await? {
+            true => Ok(pull),
+            false => Err(GitHubError::Transport {
+                operation,
+                message: format!(
+                    "GitHub answered with a pull request of repository {} instead of {}",
+                    pull.base.repo.as_ref().map_or(0, |r| r.id),
+                    repository.id
+                ),
+            }),
+        }
+    }
+
+    /// Whether `pull` belongs to `repository` (by id); when it does not, the repository's
+    /// current name is asked and remembered, so the next call goes there.
+    pub(crate) async fn is_of(
+        &self,
+        pull: &PullRequest,
+        repository: &Repository,
+    ) -> Result<bool, GitHubError> {
+        let answered = pull.base.repo.as_ref().map(|r| r.id);
+        if repository.id == 0 || answered.is_none_or(|id| id == repository.id) {
+            return Ok(true);
+        }
+        let used = self.names.current(repository);
+        let now = self.repository_by_id(repository.id).await?;
+        self.names.moved(repository.id, &used, &now.full_name);
+        Ok(false)
     }
 
     /// Every comment on an issue or pull request, following pagination.

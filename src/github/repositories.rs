@@ -1,10 +1,12 @@
 //! Repositories by id: GitHub keeps a repository's id through renames and transfers and answers
 //! its old name with redirects (301 to reads, 307 to writes). previewd asks what an id or a name
-//! stands for now, and remembers each repository's current name so later calls use it.
+//! stands for now, and remembers which name moved where, so later calls made under the old name
+//! use the new one (a fresher name, from a delivery, is used as it is).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use serde::Deserialize;
 
 use super::client::{GitHub, GitHubError};
@@ -12,30 +14,37 @@ use super::transport::Call;
 use crate::config::Resolved;
 use crate::model::pull::Repository;
 
-/// The current name of each repository previewd learned moved, by id.
+/// Where each repository previewd learned moved went, and the last answer about each id.
 #[derive(Default)]
 pub(crate) struct Names {
-    current: Mutex<HashMap<u64, String>>,
+    /// By id: the old name (lowercased) and the new one.
+    moved: Mutex<HashMap<u64, (String, String)>>,
+    /// The last answer about each id and its ETag: asking again costs no rate limit when
+    /// nothing changed (`304`).
+    answers: Mutex<HashMap<u64, (String, Resolved)>>,
 }
 
 impl Names {
-    /// The name to address `repository` by: the newest GitHub gave for its id, else its own.
+    /// The name to address `repository` by: the new one if its name is one GitHub said moved.
     pub(crate) fn current(&self, repository: &Repository) -> String {
-        self.lock()
-            .get(&repository.id)
-            .cloned()
-            .unwrap_or_else(|| repository.full_name.clone())
+        match lock(&self.moved).get(&repository.id) {
+            Some((from, to)) if repository.full_name.eq_ignore_ascii_case(from) => to.clone(),
+            _ => repository.full_name.clone(),
+        }
     }
 
-    fn remember(&self, resolved: &Resolved) {
-        self.lock().insert(resolved.id, resolved.full_name.clone());
+    /// Remembers that repository `id`, called `from`, is called `to` now.
+    pub(crate) fn moved(&self, id: u64, from: &str, to: &str) {
+        if !from.eq_ignore_ascii_case(to) {
+            lock(&self.moved).insert(id, (from.to_ascii_lowercase(), to.to_owned()));
+        }
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, String>> {
-        self.current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The fields of a repository previewd reads.
@@ -43,6 +52,12 @@ impl Names {
 struct RepositoryAnswer {
     id: u64,
     full_name: String,
+    owner: OwnerAnswer,
+}
+
+#[derive(Deserialize)]
+struct OwnerAnswer {
+    id: u64,
 }
 
 impl From<RepositoryAnswer> for Resolved {
@@ -50,25 +65,41 @@ impl From<RepositoryAnswer> for Resolved {
         Resolved {
             id: answer.id,
             full_name: answer.full_name,
+            owner_id: answer.owner.id,
+            moved_to: None,
         }
     }
 }
 
 impl GitHub {
-    /// The name `repository` is addressed by now.
-    pub(crate) fn current_name(&self, repository: &Repository) -> String {
-        self.names.current(repository)
+    /// Remembers that repository `id`, called `from`, is called `to` now: calls made under
+    /// `from` go to `to`.
+    pub(crate) fn learned(&self, id: u64, from: &str, to: &str) {
+        self.names.moved(id, from, to);
     }
 
-    /// What repository `id` is called now.
+    /// What repository `id` is called now, and who owns it (asked with the last answer's ETag).
     pub(crate) async fn repository_by_id(&self, id: u64) -> Result<Resolved, GitHubError> {
-        let call = Call::get(
-            "get repository by id",
+        let operation = "get repository by id";
+        let mut call = Call::get(
+            operation,
             "/repositories/{repository_id}",
             format!("/repositories/{id}"),
         );
-        let resolved: Resolved = self.call::<RepositoryAnswer>(call).await?.into();
-        self.names.remember(&resolved);
+        let known = lock(&self.names.answers).get(&id).cloned();
+        if let Some((etag, _)) = &known
+            && let Ok(value) = HeaderValue::from_str(etag)
+        {
+            call.headers = Some(HeaderMap::from_iter([(IF_NONE_MATCH, value)]));
+        }
+        let answer = self.send(call).await?;
+        if let (304, Some((_, resolved))) = (answer.status, known) {
+            return Ok(resolved);
+        }
+        let resolved: Resolved = answer.json::<RepositoryAnswer>(operation)?.into();
+        if let Some(etag) = answer.headers.get(ETAG).and_then(|v| v.to_str().ok()) {
+            lock(&self.names.answers).insert(id, (etag.to_owned(), resolved.clone()));
+        }
         Ok(resolved)
     }
 
@@ -99,11 +130,12 @@ impl GitHub {
                         message: format!("a redirect to {location:?}, not to a repository id"),
                     });
                 };
-                return self.repository_by_id(id).await.map(Some);
+                let now = self.repository_by_id(id).await?;
+                self.names.moved(id, full_name, &now.full_name);
+                return Ok(Some(now));
             }
             _ => answer.json::<RepositoryAnswer>(operation)?.into(),
         };
-        self.names.remember(&resolved);
         Ok(Some(resolved))
     }
 }
@@ -144,17 +176,23 @@ mod tests {
     }
 
     #[test]
-    fn a_repository_is_addressed_by_the_newest_name_known_for_its_id() {
+    fn an_old_name_is_replaced_and_any_other_name_is_kept() {
         let names = Names::default();
-        let repo = Repository {
+        let repo = |full_name: &str| Repository {
             id: 7,
-            full_name: "o/old".into(),
+            full_name: full_name.into(),
         };
-        assert_eq!(names.current(&repo), "o/old");
-        names.remember(&Resolved {
-            id: 7,
-            full_name: "o/new".into(),
-        });
-        assert_eq!(names.current(&repo), "o/new");
+        assert_eq!(names.current(&repo("o/old")), "o/old");
+        names.moved(7, "o/old", "o/new");
+        assert_eq!(names.current(&repo("O/Old")), "o/new");
+        // A name learned later (a delivery after a second rename) is used as it is.
+        assert_eq!(names.current(&repo("o/newest")), "o/newest");
+        assert_eq!(
+            names.current(&Repository {
+                id: 8,
+                full_name: "o/old".into()
+            }),
+            "o/old"
+        );
     }
 }

@@ -144,8 +144,9 @@ impl Pacing {
 impl GitHub {
     /// Sends `call` under the policy and returns the answer, whatever its status; an error only
     /// when no answer came, or GitHub (now or earlier) said to slow down. A call made in a
-    /// repository that GitHub says moved (renamed or transferred: 301 to reads, 307 to writes)
-    /// is sent once more under the name GitHub gives for the repository's id.
+    /// repository that GitHub says moved (renamed or transferred: 301 to reads, 307 to writes),
+    /// or that GitHub does not find there (the name may now be another repository's), is sent
+    /// once more under the name GitHub gives for the repository's id, if that is another.
     pub(crate) async fn send(&self, call: Call) -> Result<Answer, GitHubError> {
         let Some(repository) = call.repository.clone() else {
             return self.send_once(&call, call.path.clone()).await;
@@ -154,20 +155,24 @@ impl GitHub {
         let answer = self
             .send_once(&call, format!("/repos/{name}{}", call.path))
             .await?;
-        if !moved(answer.status) || repository.id == 0 {
+        if !(moved(answer.status) || answer.status == 404) || repository.id == 0 {
             return Ok(answer);
         }
         // Boxed: `repository_by_id` sends through here too (outside any repository).
-        let now = Box::pin(self.repository_by_id(repository.id)).await?;
-        if now.full_name.eq_ignore_ascii_case(&name) {
-            return Ok(answer);
-        }
+        let now = match Box::pin(self.repository_by_id(repository.id)).await {
+            Ok(now) if !now.full_name.eq_ignore_ascii_case(&name) => now,
+            Ok(_) => return Ok(answer),
+            // A 404 stays the answer; a moved repository GitHub will not name is an error.
+            Err(_) if answer.status == 404 => return Ok(answer),
+            Err(e) => return Err(e),
+        };
         tracing::info!(
             repository_id = repository.id,
             from = %name,
             to = %now.full_name,
             "the repository moved; asking under its new name"
         );
+        self.names.moved(repository.id, &name, &now.full_name);
         self.send_once(&call, format!("/repos/{}{}", now.full_name, call.path))
             .await
     }

@@ -140,7 +140,7 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
 fn not_served(serving: &Serving<'_>) -> Answer {
     let why = match serving {
         Serving::MovedOut(entry) => format!(
-            "repository not served: it moved away from the owner of {} (its previews end at the next resync)",
+            "repository not served: it moved away from {} to an owner previewd does not serve",
             entry.name
         ),
         _ => "repository not served".to_owned(),

@@ -59,17 +59,21 @@ pub async fn resolve(github: &GitHub, config: &FileConfig, allowlist: &Allowlist
     resolved
 }
 
-/// Records that entry `index`'s repository is called `full_name` now (learned from GitHub's
-/// redirects); logs a rename or transfer once.
-pub(crate) fn follow(allowlist: &Allowlist, index: usize, id: u64, full_name: &str) {
-    let now = Resolved {
-        id,
-        full_name: full_name.to_owned(),
-    };
-    let before = allowlist.set(index, Some(now));
-    if let Some(before) = before
-        && !before.full_name.eq_ignore_ascii_case(full_name)
-    {
-        tracing::info!(repository_id = id, from = %before.full_name, to = %full_name, "repository renamed or transferred");
+/// Records what GitHub says about entry `index`'s repository `now` (a rename is followed, a
+/// transfer away noted) and returns the entry's resolution after it; logs what changed, once.
+pub(crate) fn follow(allowlist: &Allowlist, index: usize, now: &Resolved) -> Option<Resolved> {
+    let known = allowlist.snapshot().get(index).cloned().flatten()?;
+    let followed = known.followed(now);
+    if followed != known {
+        match &followed.moved_to {
+            Some(elsewhere) => {
+                tracing::warn!(repository_id = now.id, from = %known.full_name, to = %elsewhere, "repository transferred to another owner: no longer served, its previews end")
+            }
+            None => {
+                tracing::info!(repository_id = now.id, from = %known.full_name, to = %followed.full_name, "repository renamed")
+            }
+        }
+        allowlist.set(index, Some(followed.clone()));
     }
+    Some(followed)
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::config::Serving;
+use crate::config::{Resolved, Serving};
 use crate::controller::Ctx;
 use crate::github::client::GitHubError;
 use crate::github::listing::ListCache;
@@ -103,62 +103,55 @@ pub(crate) enum ResyncError {
     /// Reading or recording previews failed.
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// The repository's name answered for another repository (asked again next round).
+    #[error("{0} now names another repository")]
+    Stale(String),
 }
 
-/// The repository allowlist entry `index` stands for, under the newest name known for it (its
-/// id is 0 while the entry is not resolved).
-fn entry_repository(ctx: &Ctx, index: usize) -> Repository {
+/// The repository allowlist entry `index` stands for now: asked of GitHub by id once the entry
+/// is resolved (a rename is followed, a transfer away noted); by the entry's name (id 0) before.
+async fn entry_repository(ctx: &Ctx, index: usize) -> Result<Option<Repository>, GitHubError> {
     let settings = &ctx.settings;
-    let named = Repository {
-        id: 0,
-        full_name: settings.config.repositories[index].name.clone(),
+    let Some(known) = settings.allowlist.snapshot().get(index).cloned().flatten() else {
+        return Ok(Some(Repository {
+            id: 0,
+            full_name: settings.config.repositories[index].name.clone(),
+        }));
     };
-    match settings.allowlist.snapshot().get(index).cloned().flatten() {
-        Some(resolved) => {
-            let known = Repository {
-                id: resolved.id,
-                full_name: resolved.full_name,
-            };
-            Repository {
-                full_name: ctx.github.current_name(&known),
-                ..known
-            }
-        }
-        None => named,
-    }
+    let now = ctx.github.repository_by_id(known.id).await?;
+    let followed = allowlist::follow(&settings.allowlist, index, &now);
+    ctx.github
+        .learned(known.id, &known.full_name, &now.full_name);
+    Ok(followed
+        .filter(|f| f.moved_to.is_none())
+        .map(|f| Repository {
+            id: f.id,
+            full_name: f.full_name,
+        }))
 }
 
 async fn converge(ctx: &Ctx, cache: &ListCache, index: usize) -> Result<Round, ResyncError> {
     let settings = &ctx.settings;
     let label = settings.config.repositories[index].label.clone();
-    let asked = entry_repository(ctx, index);
-    let (open, cost) = ctx.github.open_pulls(&asked, cache).await?;
+    let Some(repository) = entry_repository(ctx, index).await? else {
+        // Transferred away: its previews end in `end_moved_out`, nothing new is recorded.
+        return Ok(Round::default());
+    };
+    let (open, cost) = ctx.github.open_pulls(&repository, cache).await?;
+    if let Some(foreign) = open
+        .iter()
+        .find(|p| repository.id != 0 && p.base.repo.as_ref().is_some_and(|r| r.id != repository.id))
+    {
+        // The name is another repository's now: nothing listed there is recorded.
+        ctx.github.is_of(foreign, &repository).await?;
+        return Err(ResyncError::Stale(repository.full_name.clone()));
+    }
     let mut round = Round {
         open: open.len(),
         pages_fresh: cost.fresh,
         pages_unchanged: cost.unchanged,
         ..Round::default()
     };
-    // Listing may have followed the repository to its new name.
-    let repository = Repository {
-        full_name: ctx.github.current_name(&asked),
-        ..asked
-    };
-    if repository.id != 0 {
-        allowlist::follow(
-            &settings.allowlist,
-            index,
-            repository.id,
-            &repository.full_name,
-        );
-    }
-    if !matches!(
-        settings.config.serving(&settings.allowlist, &repository),
-        Serving::Served(_)
-    ) {
-        // Transferred away: its previews end in `end_moved_out`, nothing new is recorded.
-        return Ok(round);
-    }
     let mut listed = HashSet::new();
     for pull in &open {
         listed.insert(pull.number);
@@ -205,9 +198,9 @@ async fn converge(ctx: &Ctx, cache: &ListCache, index: usize) -> Result<Round, R
             },
             true => PullAction::Resynced,
         };
-        let now_in = Repository {
-            id: recorded_in.id,
-            full_name: ctx.github.current_name(recorded_in),
+        let now_in = match repository.id {
+            0 => recorded_in.clone(),
+            _ => repository.clone(),
         };
         let event = observed(&pull, action, now_in);
         let recorded = note(ctx, &event, label.as_deref()).await?;
@@ -233,39 +226,53 @@ async fn records(ctx: &Ctx) -> Result<Vec<PreviewEnvironment>, kube::Error> {
         .items)
 }
 
-/// Ends the previews of repositories an allowlist entry resolved to that now belong to an owner
-/// previewd does not serve; returns how many it ended.
+/// Ends the previews of repositories an allowlist entry resolved to that were transferred to
+/// another owner; returns how many it ended.
 async fn end_moved_out(ctx: &Ctx) -> Result<usize, kube::Error> {
-    let settings = &ctx.settings;
-    let resolved = settings.allowlist.snapshot();
+    let moved: Vec<Resolved> = ctx
+        .settings
+        .allowlist
+        .snapshot()
+        .into_iter()
+        .flatten()
+        .filter(|r| r.moved_to.is_some())
+        .collect();
+    if moved.is_empty() {
+        return Ok(0);
+    }
     let mut ended = 0;
     for pe in records(ctx).await? {
         let recorded_in = &pe.spec.pull.repository;
-        let Some(now) = resolved.iter().flatten().find(|r| r.id == recorded_in.id) else {
+        let Some(elsewhere) = moved
+            .iter()
+            .find(|r| r.id == recorded_in.id)
+            .and_then(|r| r.moved_to.clone())
+        else {
             continue;
         };
-        let repository = Repository {
-            id: now.id,
-            full_name: now.full_name.clone(),
-        };
-        let moved_out = matches!(
-            settings.config.serving(&settings.allowlist, &repository),
-            Serving::MovedOut(_)
+        let still_served = matches!(
+            ctx.settings
+                .config
+                .serving(&ctx.settings.allowlist, recorded_in),
+            Serving::Served(_)
         );
-        if !moved_out || pe.spec.desired != Desired::Deployed {
+        if still_served || pe.spec.desired != Desired::Deployed {
             continue;
         }
         let event = PullRequestEvent {
             action: PullAction::MovedOut,
             pull: PullFacts {
-                repository,
+                repository: Repository {
+                    id: recorded_in.id,
+                    full_name: elsewhere.clone(),
+                },
                 ..pe.spec.pull.clone()
             },
             open: true,
             label: None,
         };
         if note(ctx, &event, None).await? {
-            tracing::info!(pr = pe.spec.pull.number, now = %now.full_name, "the repository moved to an owner not served: its preview ends");
+            tracing::info!(pr = pe.spec.pull.number, now = %elsewhere, "the repository moved to an owner not served: its preview ends");
             ended += 1;
         }
     }

@@ -26,6 +26,11 @@ pub(crate) fn from_k8s(at: &Time) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// previewd's time of a Kubernetes `MicroTime`.
+pub(crate) fn from_k8s_micro(at: &MicroTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.0.as_microsecond()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

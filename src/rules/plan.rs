@@ -261,30 +261,46 @@ fn teardown(f: &Facts<'_>, because: &str) -> Step {
     }
 }
 
-/// Destroyed: reported; the record of a closed or merged pull request, or of a repository
-/// transferred away, is removed once kept for `keep_destroyed_for` since it was destroyed and
-/// since the pull request last changed. Other reasons (a maintainer's destroy, an expiry, a
-/// removed label) concern an open pull request of a served repository, and must keep holding
-/// against the resync and later pushes: those records stay until it closes.
+/// Destroyed: reported; the record is removed once `retention` says its time is up.
 fn gone(f: &Facts<'_>, destroyed: Observation) -> Step {
+    if f.deleting {
+        return report(destroyed, Then::AwaitChange);
+    }
+    match retention(f.spec, f.status, f.keep_destroyed_for, f.now) {
+        None => report(destroyed, Then::AwaitChange),
+        Some(left) if !left.is_zero() => report(destroyed, Then::After(left)),
+        Some(_) => Step::Forget,
+    }
+}
+
+/// How long the record of a destroyed preview whose namespace is gone is still kept: `None` for
+/// ever (until its reason changes), zero when it may be removed now (pure). Records of closed or
+/// merged pull requests, and of repositories transferred away, are kept for `keep` since the
+/// preview was destroyed and since the pull request last changed. Other reasons (a maintainer's
+/// destroy, an expiry, a removed label) concern an open pull request of a served repository,
+/// and must keep holding against the resync and later pushes: those records stay until it
+/// closes.
+pub(crate) fn retention(
+    spec: &PreviewEnvironmentSpec,
+    status: &PreviewEnvironmentStatus,
+    keep: Duration,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
     let ended = matches!(
-        f.spec.desired,
+        spec.desired,
         Desired::Destroyed(
             DestroyReason::Closed | DestroyReason::Merged | DestroyReason::Transferred
         )
     );
-    if f.deleting || !ended {
-        return report(destroyed, Then::AwaitChange);
+    if !ended {
+        return None;
     }
-    let destroyed_at = match (f.status.phase, f.status.last_transition_at) {
+    let destroyed_at = match (status.phase, status.last_transition_at) {
         (Phase::Destroyed, Some(at)) => at,
-        _ => f.now,
+        _ => now,
     };
-    let since = destroyed_at.max(f.spec.pull.pr_updated_at.unwrap_or(destroyed_at));
-    match f.keep_destroyed_for.checked_sub(age(since, f.now)) {
-        Some(left) if !left.is_zero() => report(destroyed, Then::After(left)),
-        _ => Step::Forget,
-    }
+    let since = destroyed_at.max(spec.pull.pr_updated_at.unwrap_or(destroyed_at));
+    Some(keep.saturating_sub(age(since, now)))
 }
 
 /// Towards the head SHA running: the repository's policy, the namespace, the pause switch and

@@ -13,7 +13,7 @@ use previewd::model::crd::{
 };
 use previewd::model::labels;
 use previewd::model::pull::{PullFacts, Repository};
-use previewd_testkit::github::Recorded;
+use previewd_testkit::github::{Pull, Recorded};
 use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
@@ -173,11 +173,6 @@ async fn a_repository_transferred_to_an_owner_not_served_has_its_previews_torn_d
     let repo = s.repo.clone();
     s.move_repository("elsewhere", &repo);
     let moved = Instant::now();
-    // A delivery from the new owner is not served, and says why.
-    let sent = s.send(&s.payload("pr-synchronize-new-sha", 3)).await;
-    assert_eq!(sent.status, 202, "{}", sent.body);
-    assert!(sent.body.contains("moved away"), "{}", sent.body);
-
     let gone = s.wait_phase(3, Phase::Destroyed, None, GONE).await;
     assert_eq!(
         gone.spec.desired,
@@ -191,6 +186,15 @@ async fn a_repository_transferred_to_an_owner_not_served_has_its_previews_torn_d
         .wait_comment(3, "transferred to an owner previewd does not serve")
         .await;
     assert_eq!(s.sticky_comment(3).id, comment.id, "{said}");
+    // A delivery from the new owner is not served, and says why.
+    let sent = s.send(&s.payload("pr-synchronize-new-sha", 3)).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert!(sent.body.contains("moved away"), "{}", sent.body);
+    let still = s.preview(3).await.expect("the record stays");
+    assert_eq!(
+        still.spec.desired,
+        Desired::Destroyed(DestroyReason::Transferred)
+    );
 }
 
 /// A record named the way earlier versions named it (from the full name): deliveries find it by
@@ -245,4 +249,58 @@ async fn a_record_named_by_an_earlier_version_is_found_by_its_labels() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Renamed, and a new repository created under the old name before previewd heard of it: what
+/// previewd then asks under the old name reaches the new repository, which it never writes to.
+#[tokio::test]
+async fn a_new_repository_under_an_old_name_is_never_written_to() {
+    let mut s = Scenario::start("reused-name", |_| {}).await;
+    let id = s.github.repository_id(&s.owner, &s.repo);
+    wait_resolved(&s).await;
+    s.deliver(&s.payload("pr-opened", 5)).await;
+    s.wait_phase(5, Phase::Ready, Some(OLD_SHA), READY).await;
+    let comment = s.sticky_comment(5);
+    s.wait_comment(5, "Preview ready").await;
+
+    let old_name = s.full_name();
+    let owner = s.owner.clone();
+    let renamed = format!("{}-renamed", s.repo);
+    s.move_repository(&owner, &renamed);
+    s.github.create_repository(&old_name);
+    let (old_owner, old_repo) = old_name.split_once('/').unwrap();
+    s.github.set_pull(Pull::new(old_owner, old_repo, 5));
+    assert_ne!(s.github.repository_id(old_owner, old_repo), id);
+
+    let seen = s.github.requests().len();
+    Api::<PreviewEnvironment>::all(s.kube.clone())
+        .delete(&s.preview_name(5), &DeleteParams::default())
+        .await
+        .expect("delete the record");
+    s.wait_preview_gone(5, GONE).await;
+    s.wait_comment(5, "destroyed").await;
+    let asked: Vec<String> = s.github.requests()[seen..].iter().map(line).collect();
+    let writes_to_new: Vec<&String> = asked
+        .iter()
+        .filter(|l| !l.starts_with("GET ") && l.contains(&format!(" /repos/{old_name}/issues/5")))
+        .collect();
+    assert!(
+        writes_to_new.is_empty(),
+        "wrote to the new repository: {asked:#?}"
+    );
+    let not_found = format!(
+        "PATCH /repos/{old_name}/issues/comments/{} -> Some(404)",
+        comment.id
+    );
+    let again = format!(
+        "PATCH /repos/{}/issues/comments/{} -> Some(200)",
+        s.full_name(),
+        comment.id
+    );
+    let at = |wanted: &str| asked.iter().position(|l| l == wanted);
+    assert!(
+        matches!((at(&not_found), at(&again)), (Some(a), Some(b)) if a < b),
+        "404 under the old name, then the edit under the new one: {asked:#?}"
+    );
+    assert!(s.github.comments(old_owner, old_repo, 5).is_empty());
 }

@@ -164,6 +164,18 @@ impl GitHub {
         self.with(|s| s.move_repository(from, to));
     }
 
+    /// Creates a new repository under `full_name`, the old name of one moved away: the name no
+    /// longer redirects, and the new repository has an id of its own.
+    pub fn create_repository(&self, full_name: &str) {
+        self.with(|s| s.create_repository(full_name));
+    }
+
+    /// Gives repository `full_name` the id `id` (the one a GitHub example payload carries), in
+    /// place of the id derived from its name.
+    pub fn set_repository_id(&self, full_name: &str, id: u64) {
+        self.with(|s| s.kept_ids.insert(full_name.to_ascii_lowercase(), id));
+    }
+
     /// The id of repository `owner/repo` (one moved there keeps the id it had).
     pub fn repository_id(&self, owner: &str, repo: &str) -> u64 {
         self.with(|s| s.repository_id(owner, repo))

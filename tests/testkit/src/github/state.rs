@@ -235,6 +235,15 @@ impl State {
         self.moved.insert(from.to_ascii_lowercase(), id);
     }
 
+    /// Creates a new repository under `full_name`, the old name of a moved one: the name stops
+    /// redirecting and names a repository with an id of its own.
+    pub(crate) fn create_repository(&mut self, full_name: &str) {
+        let key = full_name.to_ascii_lowercase();
+        self.moved.remove(&key);
+        let id = objects::stable_id(&format!("repo:{full_name}:created again"));
+        self.kept_ids.insert(key, id);
+    }
+
     /// Where GitHub sends a request for a repository's old name: the id it moved with, and the
     /// rest of the path after `/repos/{owner}/{repo}`.
     pub(crate) fn moved_to(&self, path: &str) -> Option<(u64, String)> {
