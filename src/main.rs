@@ -19,6 +19,7 @@ use previewd::controller::slots::Slots;
 use previewd::controller::{self, Ctx, Settings};
 use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
+use previewd::http::dashboard::{self, Dashboard};
 use previewd::http::{AppState, BodyLimits, router};
 use previewd::intake::{allowlist, resync};
 use previewd::leader::{self, Election};
@@ -133,6 +134,10 @@ struct ServeArgs {
     /// Address to listen on for webhooks and health checks.
     #[arg(long, env = "PREVIEWD_LISTEN", default_value = "0.0.0.0:8080")]
     listen: SocketAddr,
+    /// Address of the read-only dashboard (none: no dashboard). Put authentication in front of
+    /// it: it shows every preview of the installation.
+    #[arg(long, env = "PREVIEWD_DASHBOARD_LISTEN")]
+    dashboard_listen: Option<SocketAddr>,
     /// The secret configured on the GitHub webhook.
     #[arg(long, env = "PREVIEWD_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
@@ -502,6 +507,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let read_binding = read_binding(args.preview_role, args.service_account, &namespace);
     let (queue, woken) = Slots::new();
     let woken: controller::Woken = Arc::new(tokio::sync::Mutex::new(woken));
+    let dashboard_config = config.clone();
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         github,
@@ -534,6 +540,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let server =
         axum::serve(listener, router(state)).with_graceful_shutdown(stopped(stop_rx.clone()));
+    if let Some(address) = args.dashboard_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("dashboard: listen on {address}"))?;
+        tracing::info!(address = %listener.local_addr()?, "serving the dashboard");
+        let dashboard =
+            Dashboard::watch(client.clone(), &ctx_instance, &namespace, dashboard_config);
+        let serving = axum::serve(listener, dashboard::router(dashboard))
+            .with_graceful_shutdown(stopped(stop_rx.clone()));
+        tokio::spawn(async move {
+            if let Err(error) = serving.await {
+                tracing::error!(%error, "the dashboard stopped");
+            }
+        });
+    }
     let term_stop = stop_rx.clone();
     // The controller and the resync: what only one replica at a time does.
     let term = move || {

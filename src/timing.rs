@@ -80,6 +80,8 @@ pub(crate) const CACHE_CATCH_UP: Duration = seconds(1);
 pub(crate) const ADMITTED_FOR: Duration = seconds(60);
 /// A replica that failed to take or renew the Lease tries again after this.
 pub(crate) const LEASE_RETRY: Duration = seconds(5);
+/// How long a dashboard page waits for the first list of previews before answering 503.
+pub(crate) const DASHBOARD_LIST_WAIT: Duration = seconds(5);
 /// How often an allowlist entry GitHub could not resolve is asked again, without a resync.
 pub(crate) const ALLOWLIST_RETRY: Duration = seconds(60);
 

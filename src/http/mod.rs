@@ -1,6 +1,7 @@
 //! The HTTP side: GitHub webhooks in; health and metrics out.
 
 pub(crate) mod body;
+pub mod dashboard;
 pub(crate) mod deliveries;
 pub(crate) mod health;
 pub(crate) mod metrics;

@@ -329,6 +329,25 @@ pub struct PreviewEnvironmentStatus {
     /// Since when the preview waits in the queue for a free slot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<DateTime<Utc>>,
+    /// The last phase changes, oldest first (bounded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<PhaseChange>,
+}
+
+/// A phase the preview entered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseChange {
+    /// The phase entered.
+    pub phase: Phase,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The SHA deployed then, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    /// Why, cut short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A user's command refused for lack of permission.

@@ -13,19 +13,19 @@ use crate::model::labels;
 use crate::model::pull::{PullFacts, Repository};
 use crate::model::time::to_k8s;
 
-pub(super) const INSTANCE: &str = "prod";
+pub(crate) const INSTANCE: &str = "prod";
 
 /// Noon, 10 January 2026.
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap()
 }
 
-pub(super) fn days_ago(days: i64) -> DateTime<Utc> {
+pub(crate) fn days_ago(days: i64) -> DateTime<Utc> {
     now() - chrono::Duration::days(days)
 }
 
 /// PR `number` of `repository`, recorded by `INSTANCE` a day ago, in `phase`.
-pub(super) fn preview(repository: &str, number: u64, phase: Phase) -> PreviewEnvironment {
+pub(crate) fn preview(repository: &str, number: u64, phase: Phase) -> PreviewEnvironment {
     let name = format!("{}-pr{number}", repository.replace('/', "-"));
     let pull = PullFacts {
         repository: Repository {
@@ -57,7 +57,7 @@ pub(super) fn preview(repository: &str, number: u64, phase: Phase) -> PreviewEnv
 }
 
 /// The same preview destroyed for `reason` `days` ago, its namespace gone.
-pub(super) fn destroyed(
+pub(crate) fn destroyed(
     mut pe: PreviewEnvironment,
     reason: DestroyReason,
     days: i64,
@@ -72,7 +72,7 @@ pub(super) fn destroyed(
 }
 
 /// A namespace with `INSTANCE`'s labels, annotated as owned by `owner_uid` (if any).
-pub(super) fn namespace(name: &str, owner_uid: Option<&str>) -> Namespace {
+pub(crate) fn namespace(name: &str, owner_uid: Option<&str>) -> Namespace {
     let mut ns = Namespace::default();
     ns.metadata.name = Some(name.to_owned());
     ns.metadata.uid = Some(format!("ns-uid-{name}"));

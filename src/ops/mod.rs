@@ -3,7 +3,7 @@
 //! own rules; what they print is built by pure functions here, apart from the reads and deletes.
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod gc;
 pub mod list;
 pub mod status;

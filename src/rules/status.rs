@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use crate::model::crd::{Phase, PreviewEnvironmentStatus};
+use crate::model::crd::{Phase, PhaseChange, PreviewEnvironmentStatus};
+use crate::model::markdown::clip;
 use crate::model::time::to_k8s;
 
 /// What a reconcile found; turned into status and comment.
@@ -53,6 +54,30 @@ pub(crate) struct Comment {
     pub fingerprint: Option<String>,
     /// Why GitHub did not take the latest edit, if it did not.
     pub failure: Option<String>,
+}
+
+/// Phase changes kept in the status.
+pub(crate) const HISTORY_KEPT: usize = 20;
+
+/// Longest message kept with a phase change.
+const HISTORY_MESSAGE: usize = 300;
+
+/// `history` with `seen`'s phase entered `now`, the oldest dropped past `HISTORY_KEPT`.
+fn with_change(
+    history: &[PhaseChange],
+    seen: &Observation,
+    now: DateTime<Utc>,
+) -> Vec<PhaseChange> {
+    let mut kept = history.to_vec();
+    kept.push(PhaseChange {
+        phase: seen.phase,
+        at: now,
+        sha: seen.deployed_sha.clone(),
+        message: seen.message.as_deref().map(|m| clip(m, HISTORY_MESSAGE)),
+    });
+    let excess = kept.len().saturating_sub(HISTORY_KEPT);
+    kept.drain(..excess);
+    kept
 }
 
 /// Type of the condition saying whether the PR comment shows the current state.
@@ -106,6 +131,11 @@ pub(crate) fn next_status(
         observed_generation: generation,
         last_transition_time: since(COMMENT_CONDITION, comment_changed),
     };
+    let history = if phase_changed {
+        with_change(&current.history, &seen, now)
+    } else {
+        current.history.clone()
+    };
     PreviewEnvironmentStatus {
         phase: seen.phase,
         namespace: seen.namespace,
@@ -133,6 +163,56 @@ pub(crate) fn next_status(
         refusals: current.refusals.clone(),
         notice: current.notice.clone(),
         awaiting: current.awaiting.clone(),
+        history,
         queued_at: seen.queued_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, second).unwrap()
+    }
+
+    fn comment() -> Comment {
+        Comment {
+            id: None,
+            fingerprint: None,
+            failure: None,
+        }
+    }
+
+    fn seen(phase: Phase) -> Observation {
+        Observation {
+            phase,
+            deployed_sha: Some("a".repeat(40)),
+            message: Some("m".repeat(1000)),
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn each_phase_change_is_kept_and_the_history_stays_bounded() {
+        let mut status = PreviewEnvironmentStatus::default();
+        for (second, phase) in [(1, Phase::Deploying), (2, Phase::Ready), (3, Phase::Ready)] {
+            status = next_status(&status, Some(1), seen(phase), comment(), at(second));
+        }
+        let phases: Vec<(Phase, DateTime<Utc>)> =
+            status.history.iter().map(|c| (c.phase, c.at)).collect();
+        assert_eq!(phases, [(Phase::Deploying, at(1)), (Phase::Ready, at(2))]);
+        let message = status.history[0].message.clone().unwrap();
+        assert_eq!(
+            message,
+            format!("{}… (700 more characters)", "m".repeat(300))
+        );
+        for second in 0..50 {
+            let phase = [Phase::Deploying, Phase::Ready][second as usize % 2];
+            status = next_status(&status, Some(1), seen(phase), comment(), at(second));
+        }
+        assert_eq!(status.history.len(), HISTORY_KEPT);
+        assert_eq!(status.history.last().unwrap().at, at(49));
     }
 }

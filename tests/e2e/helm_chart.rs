@@ -428,3 +428,48 @@ fn the_charts_crd_is_what_previewd_crd_prints() {
         "crds.install=false must leave the CRD out"
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_gets_its_port_and_service_only_when_enabled() {
+    let without = objects(&template("plain", "previewd-system", &[CREDENTIALS]));
+    let container = &find(&without, "Deployment", "plain-previewd")["spec"]["template"]["spec"]["containers"]
+        [0];
+    let has_env = |c: &Value| {
+        c["env"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .any(|e| e["name"] == "PREVIEWD_DASHBOARD_LISTEN")
+    };
+    assert!(!has_env(container));
+    assert!(
+        !without
+            .iter()
+            .any(|o| o["kind"] == "Service" && o["metadata"]["name"] == "plain-previewd-dashboard")
+    );
+
+    let with = objects(&template(
+        "shown",
+        "previewd-system",
+        &[CREDENTIALS, "dashboard.enabled=true"],
+    ));
+    let container =
+        &find(&with, "Deployment", "shown-previewd")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        env_value(container, "PREVIEWD_DASHBOARD_LISTEN"),
+        "0.0.0.0:8081"
+    );
+    let port = container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == "dashboard")
+        .expect("a dashboard port");
+    assert_eq!(port["containerPort"], 8081);
+    let service = find(&with, "Service", "shown-previewd-dashboard");
+    assert_eq!(service["spec"]["type"], "ClusterIP");
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "dashboard");
+    // The webhook's Service does not expose it.
+    let webhook = find(&with, "Service", "shown-previewd");
+    assert_eq!(webhook["spec"]["ports"].as_array().unwrap().len(), 1);
+}

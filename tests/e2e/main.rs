@@ -17,6 +17,7 @@ mod cluster_smoke;
 mod command_flood;
 mod commands;
 mod container_image;
+mod dashboard;
 mod drift;
 mod failures;
 mod fences;

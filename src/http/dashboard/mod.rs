@@ -1,0 +1,186 @@
+//! The dashboard: a read-only web page of an installation's previews, served by every replica on
+//! its own address (`--dashboard-listen`). Pages are rendered on the server from a watch of the
+//! PreviewEnvironments; a small script asks for the same cards as JSON every few seconds. No
+//! external resources, and a Content-Security-Policy that allows only this origin's script and
+//! style.
+
+mod html;
+mod page;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use futures::StreamExt;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+
+use crate::config::FileConfig;
+use crate::model::crd::PreviewEnvironment;
+use crate::model::labels;
+use crate::ops;
+use crate::timing::DASHBOARD_LIST_WAIT;
+use page::{Card, Filters};
+
+const SCRIPT: &str = include_str!("assets/dashboard.js");
+const STYLE: &str = include_str!("assets/dashboard.css");
+
+/// What every page is made from.
+#[derive(Clone)]
+pub struct Dashboard {
+    store: Store<PreviewEnvironment>,
+    client: Client,
+    events_namespace: Arc<str>,
+    config: Arc<FileConfig>,
+}
+
+impl Dashboard {
+    /// Watches `instance`'s PreviewEnvironments (until the process ends) for the pages; Events
+    /// are read from `events_namespace`, previewd's own.
+    pub fn watch(
+        client: Client,
+        instance: &str,
+        events_namespace: &str,
+        config: FileConfig,
+    ) -> Self {
+        let (store, writer) = reflector::store();
+        let api = Api::<PreviewEnvironment>::all(client.clone());
+        let selector = labels::instance_selector(instance);
+        let stream = watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
+        tokio::spawn(
+            reflector::reflector(writer, stream)
+                .applied_objects()
+                .for_each(|_| async {}),
+        );
+        Dashboard {
+            store,
+            client,
+            events_namespace: events_namespace.into(),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The cards of every preview, or `None` while the watch has not listed them yet.
+    async fn cards(&self) -> Option<Vec<(Arc<PreviewEnvironment>, Card)>> {
+        let ready = tokio::time::timeout(DASHBOARD_LIST_WAIT, self.store.wait_until_ready());
+        if !matches!(ready.await, Ok(Ok(()))) {
+            return None;
+        }
+        let previews: Vec<Arc<PreviewEnvironment>> = self.store.state();
+        let owned: Vec<PreviewEnvironment> = previews.iter().map(|pe| (**pe).clone()).collect();
+        let rows = ops::list::rows(&owned, &self.config);
+        let now = chrono::Utc::now();
+        Some(
+            rows.iter()
+                .filter_map(|row| {
+                    let pe = previews.iter().find(|pe| pe.name_any() == row.name)?;
+                    Some((pe.clone(), page::card(row, now)))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The dashboard's routes, each answer with the security headers.
+pub fn router(dashboard: Dashboard) -> Router {
+    Router::new()
+        .route("/", get(list_page))
+        .route("/api/previews", get(list_json))
+        .route("/previews/{name}", get(preview_page))
+        .route("/api/previews/{name}", get(preview_json))
+        .route(
+            "/static/dashboard.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/dashboard.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(middleware::from_fn(security_headers))
+        .with_state(dashboard)
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "previews not listed yet; try again\n",
+    )
+        .into_response()
+}
+
+async fn list_page(State(d): State<Dashboard>, Query(filters): Query<Filters>) -> Response {
+    let Some(cards) = d.cards().await else {
+        return unavailable();
+    };
+    let cards: Vec<Card> = cards.into_iter().map(|(_, c)| c).collect();
+    Html(page::list(&cards, &filters, chrono::Utc::now())).into_response()
+}
+
+async fn list_json(State(d): State<Dashboard>, Query(filters): Query<Filters>) -> Response {
+    let Some(cards) = d.cards().await else {
+        return unavailable();
+    };
+    let shown: Vec<Card> = cards
+        .into_iter()
+        .map(|(_, c)| c)
+        .filter(|c| filters.keep(c))
+        .collect();
+    Json(shown).into_response()
+}
+
+async fn preview_page(State(d): State<Dashboard>, Path(name): Path<String>) -> Response {
+    let Some(cards) = d.cards().await else {
+        return unavailable();
+    };
+    let Some((pe, card)) = cards.into_iter().find(|(_, c)| c.name == name) else {
+        return (StatusCode::NOT_FOUND, "no such preview\n").into_response();
+    };
+    let events = ops::status::events_of(&d.client, &d.events_namespace, &pe)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "dashboard: Events not read");
+            Vec::new()
+        });
+    Html(page::detail(&pe, &card, &events)).into_response()
+}
+
+async fn preview_json(State(d): State<Dashboard>, Path(name): Path<String>) -> Response {
+    let Some(cards) = d.cards().await else {
+        return unavailable();
+    };
+    match cards.into_iter().find(|(_, c)| c.name == name) {
+        Some((_, card)) => Json(card).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such preview\n").into_response(),
+    }
+}
+
+/// The Content-Security-Policy: this origin's script, style and requests only; no frames, no
+/// plugins, no inline script or style.
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
