@@ -1,19 +1,34 @@
 //! The dashboard against a running previewd: every replica serves it on its own address with a
 //! strict Content-Security-Policy; previews appear and change phase in its JSON without a
-//! reload; a preview's page shows its history and Events; GitHub text stays text.
+//! reload; a preview's page shows its history and Events; GitHub text stays text. And in Debian's
+//! headless Chromium: the open page updates itself, axe-core finds nothing serious, nothing
+//! scrolls sideways at 375 px, and the console shows no error (CSP violations included).
 
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+use kube::api::PostParams;
 use previewd::model::crd::Phase;
+use previewd_testkit::browser::{Browser, Violation};
 use previewd_testkit::scenario::Scenario;
 use serde_json::Value;
 
 const READY: Duration = Duration::from_secs(90);
 const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
 
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").to_string()
+/// A scenario whose previewd serves the dashboard, and the dashboard's base URL.
+async fn with_dashboard(prefix: &str) -> (Scenario, String) {
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").to_string()
+    };
+    let s = Scenario::start(prefix, |o| {
+        o.env
+            .push(("PREVIEWD_DASHBOARD_LISTEN".into(), address.clone()));
+    })
+    .await;
+    (s, format!("http://{address}"))
 }
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
@@ -57,13 +72,7 @@ async fn wait_card(base: &str, number: u64, phase: &str) -> Value {
 
 #[tokio::test]
 async fn the_dashboard_lists_previews_live_and_keeps_github_text_as_text() {
-    let address = free_address();
-    let s = Scenario::start("dashboard", |o| {
-        o.env
-            .push(("PREVIEWD_DASHBOARD_LISTEN".into(), address.clone()));
-    })
-    .await;
-    let base = format!("http://{address}");
+    let (s, base) = with_dashboard("dashboard").await;
     assert!(cards(&base).await.is_empty());
 
     s.deliver(&s.payload("pr-opened", 1).title(HOSTILE)).await;
@@ -131,4 +140,123 @@ async fn the_dashboard_lists_previews_live_and_keeps_github_text_as_text() {
     let filtered: Vec<Value> =
         serde_json::from_str(&get(&format!("{base}/api/previews?phase=Failed")).await.2).unwrap();
     assert!(filtered.is_empty(), "{filtered:#?}");
+}
+
+/// Serious or critical axe-core findings, shown whole.
+fn serious(violations: &[Violation]) -> Vec<&Violation> {
+    violations
+        .iter()
+        .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+        .collect()
+}
+
+/// Whether the page is wider than the window (a horizontal scroll).
+const SCROLLS_SIDEWAYS: &str = "document.documentElement.scrollWidth > window.innerWidth";
+
+#[tokio::test]
+async fn in_a_browser_the_dashboard_updates_without_reloading_is_accessible_and_fits_a_phone() {
+    let (s, base) = with_dashboard("dash-browser").await;
+    // Someone else's namespace under PR 3's name: PR 3 fails, saying why.
+    let mut squatter = Namespace::default();
+    squatter.metadata.name = Some(s.preview_name(3));
+    Api::<Namespace>::all(s.kube.clone())
+        .create(&PostParams::default(), &squatter)
+        .await
+        .expect("create the squatting namespace");
+    s.deliver(&s.payload("pr-opened", 1).title(HOSTILE)).await;
+    s.deliver(&s.payload("pr-opened", 3)).await;
+    s.wait_phase(1, Phase::Ready, None, READY).await;
+    s.wait_phase(3, Phase::Failed, None, READY).await;
+
+    let browser = Browser::start().await;
+    let mut page = browser.page().await;
+    page.viewport(1280, 900, false).await;
+    page.goto(&format!("{base}/")).await;
+    page.eval("window.loadedOnce = 'yes'").await;
+    let row = |number: u64| {
+        format!(
+            "document.querySelector('tr[data-name=\"{}\"]')",
+            s.preview_name(number)
+        )
+    };
+    let title = page
+        .eval(&format!(
+            "{}.querySelector('td[data-label=\"Pull request\"]').textContent",
+            row(1)
+        ))
+        .await;
+    assert_eq!(title, format!("#1 {HOSTILE}"));
+    assert_eq!(page.eval("document.images.length").await, 0);
+    assert_eq!(page.eval("document.scripts.length").await, 1);
+    let reason = page
+        .eval(&format!("{}.querySelector('.message').textContent", row(3)))
+        .await;
+    assert!(
+        reason.as_str().unwrap().contains("does not belong"),
+        "{reason}"
+    );
+
+    // A new PR appears and turns Ready on the open page, which is not reloaded.
+    s.deliver(&s.payload("pr-opened", 2)).await;
+    page.wait_for(
+        &format!(
+            "(() => {{ const r = {}; return r !== null && r.textContent.includes('Ready'); }})()",
+            row(2)
+        ),
+        READY,
+    )
+    .await;
+    assert_eq!(
+        page.eval("window.loadedOnce").await,
+        "yes",
+        "the page was reloaded"
+    );
+    assert_eq!(
+        page.eval("document.images.length").await,
+        0,
+        "a live update made markup"
+    );
+    let title = page
+        .eval(&format!(
+            "{}.querySelector('td[data-label=\"Pull request\"]').textContent",
+            row(1)
+        ))
+        .await;
+    assert_eq!(title, format!("#1 {HOSTILE}"));
+
+    let desktop = page.axe().await;
+    assert!(serious(&desktop).is_empty(), "{desktop:#?}");
+    page.viewport(375, 812, true).await;
+    assert_eq!(
+        page.eval(SCROLLS_SIDEWAYS).await,
+        false,
+        "the list scrolls sideways at 375 px"
+    );
+    let phone = page.axe().await;
+    assert!(serious(&phone).is_empty(), "{phone:#?}");
+    if let Ok(path) = std::env::var("PREVIEWD_SCREENSHOT_DIR") {
+        page.viewport(1280, 700, false).await;
+        let shot = page.screenshot().await;
+        std::fs::write(std::path::Path::new(&path).join("dashboard.png"), shot)
+            .expect("write the screenshot");
+    }
+
+    page.goto(&format!("{base}/previews/{}", s.preview_name(3)))
+        .await;
+    assert!(
+        page.eval("document.getElementById('message').textContent")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("does not belong")
+    );
+    assert_eq!(
+        page.eval(SCROLLS_SIDEWAYS).await,
+        false,
+        "a preview's page scrolls sideways at 375 px"
+    );
+    let detail = page.axe().await;
+    assert!(serious(&detail).is_empty(), "{detail:#?}");
+    let errors = page.errors().await;
+    assert!(errors.is_empty(), "the console showed errors: {errors:#?}");
 }

@@ -29,6 +29,7 @@ use page::{Card, Filters};
 
 const SCRIPT: &str = include_str!("assets/dashboard.js");
 const STYLE: &str = include_str!("assets/dashboard.css");
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// What every page is made from.
 #[derive(Clone)]
@@ -100,6 +101,15 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route(
             "/static/dashboard.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
+        // Browsers ask for an icon; without one the console shows a 404.
+        .route(
+            "/static/icon.svg",
+            get(|| async { asset(ICON, "image/svg+xml") }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|| async { asset(ICON, "image/svg+xml") }),
         )
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(middleware::from_fn(security_headers))

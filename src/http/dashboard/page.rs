@@ -37,14 +37,15 @@ pub(crate) struct Card {
 }
 
 /// The icon shown with a phase (with its name: the colour is never the only sign).
+/// Symbols common fonts have (an offline cluster's browser may have no emoji font).
 fn icon(phase: &str) -> &'static str {
     match phase {
-        "Pending" => "⏳",
-        "Deploying" => "🚧",
-        "Ready" => "✅",
-        "Failed" => "❌",
-        "Terminating" => "🧹",
-        "Destroyed" => "🗑️",
+        "Pending" => "◔",
+        "Deploying" => "↻",
+        "Ready" => "✔",
+        "Failed" => "✖",
+        "Terminating" => "◌",
+        "Destroyed" => "∅",
         _ => "•",
     }
 }
@@ -123,7 +124,8 @@ fn head(title: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<link rel=\"stylesheet\" href=\"/static/dashboard.css\">\n</head>\n",
+         <title>{}</title>\n<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n\
+         <link rel=\"stylesheet\" href=\"/static/dashboard.css\">\n</head>\n",
         escape(title)
     )
 }

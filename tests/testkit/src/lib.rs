@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod apiserver;
+pub mod browser;
 pub mod chaos;
 pub mod chart_rbac;
 pub mod cluster;

@@ -54,7 +54,7 @@ fn the_list_groups_by_repository_and_links_pull_requests_previews_and_commits() 
     );
     assert!(html.contains("<a href=\"https://github.com/o/a/commit/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" rel=\"noopener noreferrer\">bbbbbbb</a>"), "{html}");
     assert!(
-        html.contains("<span class=\"phase phase-failed\">❌ Failed</span>"),
+        html.contains("<span class=\"phase phase-failed\">✖ Failed</span>"),
         "{html}"
     );
     assert!(
