@@ -472,4 +472,23 @@ async fn the_dashboard_gets_its_port_and_service_only_when_enabled() {
     // The webhook's Service does not expose it.
     let webhook = find(&with, "Service", "shown-previewd");
     assert_eq!(webhook["spec"]["ports"].as_array().unwrap().len(), 1);
+    // A preview's page lists its Events, in previewd's namespace only; without the dashboard
+    // previewd only writes them.
+    let event_verbs = |objects: &[Value], role: &str| {
+        find(objects, "Role", role)["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["resources"][0] == "events")
+            .expect("a rule for events")["verbs"]
+            .clone()
+    };
+    assert_eq!(
+        event_verbs(&with, "shown-previewd"),
+        serde_json::json!(["create", "patch", "list"])
+    );
+    assert_eq!(
+        event_verbs(&without, "plain-previewd"),
+        serde_json::json!(["create", "patch"])
+    );
 }
