@@ -1153,3 +1153,53 @@ async fn inside_its_lane_previewd_cannot_escape_and_audit_would_let_it() {
 
     installed.remove().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_reads_what_it_shows_as_the_charts_service_account() {
+    let mut extra: Vec<&str> = PREVIEW_HOSTS.to_vec();
+    extra.extend(["--set", "dashboard.enabled=true"]);
+    let installed = Installed::new("lp-dash", &extra).await;
+    let address = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").to_string()
+    };
+    let s = Scenario::start("lp-dash", |o| {
+        o.instance = installed.instance().to_owned();
+        o.kubeconfig = Some(installed.token.kubeconfig().to_owned());
+        o.admission_policy = true;
+        o.read_binding = Some(installed.read_binding());
+        o.env
+            .push(("PREVIEWD_DASHBOARD_LISTEN".into(), address.clone()));
+    })
+    .await;
+    s.deliver(&s.payload("pr-opened", 22)).await;
+    s.wait_phase(22, Phase::Ready, None, READY).await;
+
+    // The page lists the preview's Events, which the chart's Role lets it read back.
+    let page = format!("http://{address}/previews/{}", s.preview_name(22));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = reqwest::get(&page)
+            .await
+            .expect("the dashboard answers")
+            .text()
+            .await
+            .expect("a page");
+        if body.contains("<td data-label=\"Reason\">Ready</td>") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Ready Event on the page:\n{body}\n{}",
+            s.previewd.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let logs = s.previewd.logs();
+    assert!(
+        !logs.contains("Forbidden") && !logs.contains("forbidden"),
+        "{logs}"
+    );
+    drop(s);
+    installed.remove().await;
+}
