@@ -1,14 +1,17 @@
 //! The process's Prometheus metrics: one registry, written to by the webhook handler, the
 //! controller and the GitHub client, read by `GET /metrics`.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
+use kube::runtime::reflector::Store;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use crate::model::crd::PreviewEnvironment;
 
 /// A webhook delivery: its `X-GitHub-Event` and what previewd did with it.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -90,6 +93,9 @@ pub(crate) struct Metrics {
     pub errors: Family<ErrorKind, Counter>,
     /// Orphan namespaces by what was done about them.
     pub orphans: Family<Orphan, Counter>,
+    /// The leader's cache of previews, counted by phase when scraped (not at every reconcile,
+    /// which would cost each reconcile a pass over every preview).
+    previews_source: Mutex<Option<Store<PreviewEnvironment>>>,
 }
 
 fn reconcile_histogram() -> Histogram {
@@ -156,11 +162,33 @@ impl Metrics {
             leader,
             errors,
             orphans,
+            previews_source: Mutex::new(None),
         }
+    }
+
+    /// Counts the previews of `store` by phase whenever the metrics are scraped.
+    pub(crate) fn count_previews_in(&self, store: Store<PreviewEnvironment>) {
+        *self
+            .previews_source
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(store);
     }
 
     /// The metrics in the text exposition format.
     pub(crate) fn encode(&self) -> String {
+        let source = self
+            .previews_source
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(store) = source {
+            let state = store.state();
+            self.set_previews(state.iter().map(|pe| {
+                pe.status
+                    .as_ref()
+                    .map_or("Pending", |status| status.phase.as_str())
+            }));
+        }
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -232,6 +260,45 @@ mod tests {
         assert!(text.contains("# TYPE previewd_reconcile_duration_seconds histogram"));
         assert!(text.contains("previewd_reconcile_duration_seconds_count{outcome=\"ok\"} 1"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn previews_are_counted_from_the_cache_when_scraped() {
+        let metrics = Metrics::new();
+        let (store, mut writer) = kube::runtime::reflector::store::<PreviewEnvironment>();
+        metrics.count_previews_in(store);
+        let preview = |name: &str, phase: Option<crate::model::crd::Phase>| {
+            let spec = crate::model::crd::PreviewEnvironmentSpec::deployed(Default::default());
+            let mut pe = PreviewEnvironment::new(name, spec);
+            pe.status = phase.map(|phase| crate::model::crd::PreviewEnvironmentStatus {
+                phase,
+                ..Default::default()
+            });
+            pe
+        };
+        use crate::model::crd::Phase as P;
+        for pe in [
+            preview("a", Some(P::Ready)),
+            preview("b", Some(P::Ready)),
+            preview("c", None),
+        ] {
+            writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(pe));
+        }
+        let text = metrics.encode();
+        assert!(
+            text.contains("previewd_previews{phase=\"Ready\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("previewd_previews{phase=\"Pending\"} 1"),
+            "{text}"
+        );
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Delete(preview("a", None)));
+        let text = metrics.encode();
+        assert!(
+            text.contains("previewd_previews{phase=\"Ready\"} 1"),
+            "{text}"
+        );
     }
 
     #[test]

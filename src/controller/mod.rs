@@ -132,6 +132,7 @@ pub async fn run(
     let previews = Api::<PreviewEnvironment>::all(client.clone());
     let controller = Controller::new(previews, owned.clone());
     ctx.queue.attach(controller.store());
+    metrics::get().count_previews_in(controller.store());
     let woken = woken.lock_owned().await;
     let woken = futures::stream::unfold(woken, |mut rx| async move {
         rx.recv().await.map(|next| (next, rx))
@@ -190,14 +191,6 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
         if !matches!(error, Error::StillTerminating(_)) {
             ctx.events.failed(&pe, &error.to_string()).await;
         }
-    }
-    if let Some(store) = ctx.queue.store() {
-        let state = store.state();
-        metrics::get().set_previews(state.iter().map(|pe| {
-            pe.status
-                .as_ref()
-                .map_or("Pending", |status| status.phase.as_str())
-        }));
     }
     result
 }
