@@ -200,9 +200,8 @@ impl GitHub {
         if repository.id == 0 || answered.is_none_or(|id| id == repository.id) {
             return Ok(true);
         }
-        let used = self.names.current(repository);
-        let now = self.repository_by_id(repository.id).await?;
-        self.names.moved(repository.id, &used, &now.full_name);
+        self.follow(repository.id, &self.names.current(repository))
+            .await?;
         Ok(false)
     }
 

@@ -1,9 +1,10 @@
 //! The sticky PR comment: rendered from a preview's state, found again by a hidden marker (pure).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::model::crd::Phase;
 use crate::model::markdown::clip;
+use crate::model::time::rfc3339;
 
 /// Characters of the message (a failure reason can quote a long API server answer) and of the
 /// notice shown; with the rest of the comment, well under GitHub's limit of 65,536.
@@ -85,13 +86,10 @@ pub(crate) fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) 
     if let Some(expires) = view.expires_at {
         body.push_str(&format!(
             "| Expires | {} (idle; `/preview extend 24h` or `/preview pin` keeps it) |\n",
-            expires.to_rfc3339_opts(SecondsFormat::Secs, true)
+            rfc3339(expires)
         ));
     }
-    body.push_str(&format!(
-        "| Updated | {} |\n",
-        at.to_rfc3339_opts(SecondsFormat::Secs, true)
-    ));
+    body.push_str(&format!("| Updated | {} |\n", rfc3339(at)));
     if let Some(message) = view.message {
         let label = if view.phase == Phase::Failed {
             "Reason"

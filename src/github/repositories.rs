@@ -72,10 +72,12 @@ impl From<RepositoryAnswer> for Resolved {
 }
 
 impl GitHub {
-    /// Remembers that repository `id`, called `from`, is called `to` now: calls made under
-    /// `from` go to `to`.
-    pub(crate) fn learned(&self, id: u64, from: &str, to: &str) {
-        self.names.moved(id, from, to);
+    /// What repository `id`, addressed as `used`, is called now; from then on calls made under
+    /// `used` go to that name.
+    pub(crate) async fn follow(&self, id: u64, used: &str) -> Result<Resolved, GitHubError> {
+        let now = self.repository_by_id(id).await?;
+        self.names.moved(id, used, &now.full_name);
+        Ok(now)
     }
 
     /// What repository `id` is called now, and who owns it (asked with the last answer's ETag).
@@ -130,9 +132,7 @@ impl GitHub {
                         message: format!("a redirect to {location:?}, not to a repository id"),
                     });
                 };
-                let now = self.repository_by_id(id).await?;
-                self.names.moved(id, full_name, &now.full_name);
-                return Ok(Some(now));
+                return self.follow(id, full_name).await.map(Some);
             }
             _ => answer.json::<RepositoryAnswer>(operation)?.into(),
         };

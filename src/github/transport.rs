@@ -158,8 +158,8 @@ impl GitHub {
         if !(moved(answer.status) || answer.status == 404) || repository.id == 0 {
             return Ok(answer);
         }
-        // Boxed: `repository_by_id` sends through here too (outside any repository).
-        let now = match Box::pin(self.repository_by_id(repository.id)).await {
+        // Boxed: `follow` sends through here too (outside any repository).
+        let now = match Box::pin(self.follow(repository.id, &name)).await {
             Ok(now) if !now.full_name.eq_ignore_ascii_case(&name) => now,
             Ok(_) => return Ok(answer),
             // A 404 stays the answer; a moved repository GitHub will not name is an error.
@@ -172,7 +172,6 @@ impl GitHub {
             to = %now.full_name,
             "the repository moved; asking under its new name"
         );
-        self.names.moved(repository.id, &name, &now.full_name);
         self.send_once(&call, format!("/repos/{}{}", now.full_name, call.path))
             .await
     }

@@ -118,10 +118,8 @@ async fn entry_repository(ctx: &Ctx, index: usize) -> Result<Option<Repository>,
             full_name: settings.config.repositories[index].name.clone(),
         }));
     };
-    let now = ctx.github.repository_by_id(known.id).await?;
+    let now = ctx.github.follow(known.id, &known.full_name).await?;
     let followed = allowlist::follow(&settings.allowlist, index, &now);
-    ctx.github
-        .learned(known.id, &known.full_name, &now.full_name);
     Ok(followed
         .filter(|f| f.moved_to.is_none())
         .map(|f| Repository {

@@ -85,6 +85,13 @@ pub(crate) fn namespace_annotations(
     ])
 }
 
+/// Whether objects with these labels are in installation `instance`'s lane (managed by previewd,
+/// with its instance label).
+pub(crate) fn in_lane(labels: Option<&BTreeMap<String, String>>, instance: &str) -> bool {
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    label(MANAGED_BY) == Some(MANAGER) && label(INSTANCE) == Some(instance)
+}
+
 /// Whether a namespace with these labels and annotations belongs to this installation and to the
 /// PreviewEnvironment with `uid`: the only namespaces previewd may change or delete.
 pub(crate) fn owned_by(
@@ -93,9 +100,7 @@ pub(crate) fn owned_by(
     instance: &str,
     uid: &str,
 ) -> bool {
-    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
-    label(MANAGED_BY) == Some(MANAGER)
-        && label(INSTANCE) == Some(instance)
+    in_lane(labels, instance)
         && annotations
             .and_then(|a| a.get(OWNER_UID))
             .map(String::as_str)

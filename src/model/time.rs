@@ -26,6 +26,11 @@ pub(crate) fn from_k8s(at: &Time) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// `at` as GitHub and Kubernetes write times: `2026-01-02T03:04:05Z`.
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// previewd's time of a Kubernetes `MicroTime`.
 pub(crate) fn from_k8s_micro(at: &MicroTime) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.0.as_microsecond()).unwrap_or_default()

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DeleteParams, ListParams, Preconditions};
 use kube::{Api, Client, ResourceExt};
 
@@ -80,12 +81,9 @@ pub fn plan(
     keep: Duration,
     now: DateTime<Utc>,
 ) -> Plan {
-    let ours = |l: &std::collections::BTreeMap<String, String>| {
-        l.get(labels::MANAGED_BY).map(String::as_str) == Some(labels::MANAGER)
-            && l.get(labels::INSTANCE).map(String::as_str) == Some(instance)
-    };
+    let ours = |meta: &ObjectMeta| labels::in_lane(meta.labels.as_ref(), instance);
     let mut found = Plan::default();
-    for pe in previews.iter().filter(|pe| ours(pe.labels())) {
+    for pe in previews.iter().filter(|pe| ours(&pe.metadata)) {
         let name = pe.name_any();
         let status = pe.status.clone().unwrap_or_default();
         let Desired::Destroyed(reason) = pe.spec.desired else {
@@ -113,7 +111,7 @@ pub fn plan(
             });
         }
     }
-    for ns in namespaces.iter().filter(|ns| ours(ns.labels())) {
+    for ns in namespaces.iter().filter(|ns| ours(&ns.metadata)) {
         let name = ns.name_any();
         if ns.metadata.deletion_timestamp.is_some() {
             continue;

@@ -1,15 +1,15 @@
 //! `previewd list`: every preview of an installation, as a table or as JSON (pure, from the
 //! records).
 
+use std::borrow::Borrow;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{age, printable};
-use crate::config::{Allowlist, FileConfig};
+use super::{age, expiry, expiry_text, printable};
+use crate::config::FileConfig;
 use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::model::time::from_k8s;
-use crate::rules::expiry::expires_at;
-use crate::rules::status::holds_phase;
 
 /// One preview as `previewd list` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -49,8 +49,8 @@ pub struct Row {
 
 /// The rows of `previews`, by repository and PR number; time to live from `config` (names as
 /// written there: the CLI does not ask GitHub).
-pub fn rows(previews: &[PreviewEnvironment], config: &FileConfig) -> Vec<Row> {
-    let allowlist = Allowlist::unresolved(config.repositories.len());
+pub fn rows<P: Borrow<PreviewEnvironment>>(previews: &[P], config: &FileConfig) -> Vec<Row> {
+    let previews: Vec<&PreviewEnvironment> = previews.iter().map(Borrow::borrow).collect();
     let mut waiting: Vec<(DateTime<Utc>, String)> = previews
         .iter()
         .filter_map(|pe| {
@@ -68,11 +68,6 @@ pub fn rows(previews: &[PreviewEnvironment], config: &FileConfig) -> Vec<Row> {
             let name = pe.metadata.name.clone().unwrap_or_default();
             let status = pe.status.clone().unwrap_or_default();
             let pull = &pe.spec.pull;
-            let ttl = config
-                .repository_settings(&allowlist, &pull.repository)
-                .ttl
-                .0;
-            let running = pe.spec.desired == Desired::Deployed && holds_phase(status.phase);
             Row {
                 repository: pull.repository.full_name.clone(),
                 number: pull.number,
@@ -87,7 +82,7 @@ pub fn rows(previews: &[PreviewEnvironment], config: &FileConfig) -> Vec<Row> {
                 url: status.url.clone(),
                 deployed_sha: status.deployed_sha.clone(),
                 created_at: pe.metadata.creation_timestamp.as_ref().map(from_k8s),
-                expires_at: expires_at(&pe.spec, ttl, status.deploy_started_at).filter(|_| running),
+                expires_at: expiry(pe, config),
                 pinned: pe.spec.pinned,
                 queue_place: waiting
                     .iter()
@@ -128,12 +123,7 @@ pub fn table(rows: &[Row], now: DateTime<Utc>) -> String {
                 desired.trim_start_matches("Destroyed: ")
             ),
         };
-        let expires = match (row.pinned, row.expires_at) {
-            (true, _) => "pinned".to_owned(),
-            (false, Some(at)) if at > now => format!("in {}", age(now - (at - now), now)),
-            (false, Some(_)) => "now".to_owned(),
-            (false, None) => "-".to_owned(),
-        };
+        let expires = expiry_text(row.pinned, row.expires_at, now).unwrap_or_else(|| "-".into());
         lines.push(vec![
             printable(&row.repository, 60),
             row.number.to_string(),

@@ -12,8 +12,11 @@ use chrono::{DateTime, Utc};
 use kube::api::ListParams;
 use kube::{Api, Client};
 
-use crate::model::crd::PreviewEnvironment;
+use crate::config::{Allowlist, FileConfig};
+use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::model::labels;
+use crate::rules::expiry::expires_at;
+use crate::rules::status::holds_phase;
 
 /// Every PreviewEnvironment of installation `instance`.
 pub async fn previews(
@@ -42,10 +45,42 @@ pub(crate) fn printable(text: &str, max: usize) -> String {
     out
 }
 
+/// When `pe`'s running preview expires if idle, by its repository's time to live in `config`
+/// (names as written there: the verbs do not ask GitHub); `None` when pinned, never, or not
+/// running.
+pub(crate) fn expiry(pe: &PreviewEnvironment, config: &FileConfig) -> Option<DateTime<Utc>> {
+    let status = pe.status.clone().unwrap_or_default();
+    let allowlist = Allowlist::unresolved(config.repositories.len());
+    let ttl = config
+        .repository_settings(&allowlist, &pe.spec.pull.repository)
+        .ttl
+        .0;
+    let running = pe.spec.desired == Desired::Deployed && holds_phase(status.phase);
+    expires_at(&pe.spec, ttl, status.deploy_started_at).filter(|_| running)
+}
+
+/// The expiry as a list shows it: `pinned`, `in 2d`, `now`, or `None` when there is none.
+pub(crate) fn expiry_text(
+    pinned: bool,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    match (pinned, expires_at) {
+        (true, _) => Some("pinned".to_owned()),
+        (false, Some(at)) if at > now => Some(format!("in {}", span((at - now).num_seconds()))),
+        (false, Some(_)) => Some("now".to_owned()),
+        (false, None) => None,
+    }
+}
+
 /// How long ago `at` was, as `kubectl` shows ages: `45s`, `12m`, `5h`, `3d`.
 pub(crate) fn age(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let seconds = (now - at).num_seconds().max(0);
-    match seconds {
+    span((now - at).num_seconds())
+}
+
+/// `seconds` as `kubectl` shows ages (nothing below zero).
+fn span(seconds: i64) -> String {
+    match seconds.max(0) {
         s if s < 120 => format!("{s}s"),
         s if s < 2 * 3600 => format!("{}m", s / 60),
         s if s < 2 * 86_400 => format!("{}h", s / 3600),

@@ -2,18 +2,16 @@
 //! comment as previewd renders it from the status (the CLI holds no GitHub token, so it shows
 //! what the comment says, not what GitHub has).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 
-use super::printable;
-use crate::config::{Allowlist, FileConfig};
+use super::{expiry, printable};
+use crate::config::FileConfig;
 use crate::github::comment::{self, CommentView};
 use crate::model::crd::{Desired, Phase, PreviewEnvironment};
-use crate::model::time::{from_k8s, from_k8s_micro};
-use crate::rules::expiry::expires_at;
-use crate::rules::status::holds_phase;
+use crate::model::time::{from_k8s, from_k8s_micro, rfc3339};
 
 /// Longest text shown of anything GitHub or the cluster wrote (a title, a message).
 const SHOWN: usize = 2000;
@@ -66,16 +64,13 @@ pub async fn events_of(
     Ok(events)
 }
 
-fn event_time(event: &Event) -> Option<DateTime<Utc>> {
+/// When an Event happened (its own time, else when it was stored).
+pub(crate) fn event_time(event: &Event) -> Option<DateTime<Utc>> {
     event
         .event_time
         .as_ref()
         .map(from_k8s_micro)
         .or_else(|| event.metadata.creation_timestamp.as_ref().map(from_k8s))
-}
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// What `previewd status` prints about `pe` (pure).
@@ -89,13 +84,7 @@ pub fn describe(
     let status = pe.status.clone().unwrap_or_default();
     let pull = &pe.spec.pull;
     let name = pe.name_any();
-    let allowlist = Allowlist::unresolved(config.repositories.len());
-    let ttl = config
-        .repository_settings(&allowlist, &pull.repository)
-        .ttl
-        .0;
-    let running = pe.spec.desired == Desired::Deployed && holds_phase(status.phase);
-    let expires = expires_at(&pe.spec, ttl, status.deploy_started_at).filter(|_| running);
+    let expires = expiry(pe, config);
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
         out.push_str(&format!("{label:<11}{value}\n"));
@@ -120,7 +109,7 @@ pub fn describe(
     );
     let since = status
         .last_transition_at
-        .map(|at| format!("  (since {})", time(at)))
+        .map(|at| format!("  (since {})", rfc3339(at)))
         .unwrap_or_default();
     field("Phase:", format!("{}{since}", status.phase.as_str()));
     if let Some(url) = &status.url {
@@ -143,14 +132,14 @@ pub fn describe(
     );
     let expiry = match (pe.spec.pinned, expires) {
         (true, _) => "never (pinned)".to_owned(),
-        (false, Some(at)) => time(at),
+        (false, Some(at)) => rfc3339(at),
         (false, None) => "-".to_owned(),
     };
     field("Expires:", expiry);
     if let Some(queued) = status.queued_at {
         field(
             "Queued:",
-            format!("waiting for a slot since {}", time(queued)),
+            format!("waiting for a slot since {}", rfc3339(queued)),
         );
     }
     if let Some(message) = &status.message {
@@ -168,7 +157,7 @@ pub fn describe(
             c.type_,
             c.status,
             printable(&c.reason, 100),
-            time(from_k8s(&c.last_transition_time)),
+            rfc3339(from_k8s(&c.last_transition_time)),
             printable(&c.message, SHOWN)
         ));
     }
@@ -179,7 +168,7 @@ pub fn describe(
     for e in events {
         out.push_str(&format!(
             "  {}  {}  {}  {}\n",
-            event_time(e).map_or("-".to_owned(), time),
+            event_time(e).map_or("-".to_owned(), rfc3339),
             e.type_.as_deref().unwrap_or("-"),
             e.reason
                 .as_deref()

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::model::command::{Command, HELP};
 use crate::model::crd::{Desired, Phase, PreviewEnvironmentSpec};
+use crate::model::time::rfc3339;
 use crate::rules::expiry::{expires_at, extended};
 
 /// What the command needs to know besides the spec.
@@ -123,7 +124,7 @@ pub(crate) fn apply(
             };
             now(format!(
                 "the preview now expires at {}{pinned}",
-                time(until)
+                rfc3339(until)
             ))
         }
         Command::Pin => {
@@ -135,11 +136,11 @@ pub(crate) fn apply(
             // The idle time counts from the unpin, not from a push long ago.
             spec.last_activity_at = Some(facts.now);
             match expires_at(spec, facts.ttl, facts.deployed_since) {
-                Some(at) => now(format!("unpinned: the preview expires at {}", time(at))),
+                Some(at) => now(format!("unpinned: the preview expires at {}", rfc3339(at))),
                 None => now("unpinned (previews of this repository do not expire)".into()),
             }
         }
-        Command::Status => now(format!("status as of {}", time(facts.now))),
+        Command::Status => now(format!("status as of {}", rfc3339(facts.now))),
         Command::Help { problem: None } => now(format!("\n\n{HELP}")),
         Command::Help {
             problem: Some(problem),
@@ -194,10 +195,6 @@ fn check_sha(spec: &PreviewEnvironmentSpec, sha: Option<&str>) -> Result<(), Str
 
 fn short(sha: &str) -> String {
     sha.chars().take(7).collect()
-}
-
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

@@ -179,13 +179,11 @@ async fn in_a_browser_the_dashboard_updates_without_reloading_is_accessible_and_
             s.preview_name(number)
         )
     };
-    let title = page
-        .eval(&format!(
-            "{}.querySelector('td[data-label=\"Pull request\"]').textContent",
-            row(1)
-        ))
-        .await;
-    assert_eq!(title, format!("#1 {HOSTILE}"));
+    let title_of_first = format!(
+        "{}.querySelector('td[data-label=\"Pull request\"]').textContent",
+        row(1)
+    );
+    assert_eq!(page.eval(&title_of_first).await, format!("#1 {HOSTILE}"));
     assert_eq!(page.eval("document.images.length").await, 0);
     assert_eq!(page.eval("document.scripts.length").await, 1);
     let reason = page
@@ -216,13 +214,7 @@ async fn in_a_browser_the_dashboard_updates_without_reloading_is_accessible_and_
         0,
         "a live update made markup"
     );
-    let title = page
-        .eval(&format!(
-            "{}.querySelector('td[data-label=\"Pull request\"]').textContent",
-            row(1)
-        ))
-        .await;
-    assert_eq!(title, format!("#1 {HOSTILE}"));
+    assert_eq!(page.eval(&title_of_first).await, format!("#1 {HOSTILE}"));
 
     let desktop = page.axe().await;
     assert!(serious(&desktop).is_empty(), "{desktop:#?}");

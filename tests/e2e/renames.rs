@@ -13,7 +13,8 @@ use previewd::model::crd::{
 };
 use previewd::model::labels;
 use previewd::model::pull::{PullFacts, Repository};
-use previewd_testkit::github::{Pull, Recorded};
+use previewd_testkit::github::{Comment, Pull, Recorded};
+use previewd_testkit::previewd::Options;
 use previewd_testkit::scenario::Scenario;
 
 const READY: Duration = Duration::from_secs(90);
@@ -57,14 +58,26 @@ fn line(r: &Recorded) -> String {
     format!("{} {} -> {:?}", r.method, r.path, r.status)
 }
 
-#[tokio::test]
-async fn a_renamed_repository_keeps_its_preview_namespace_and_comment() {
-    let mut s = Scenario::start("rename", |_| {}).await;
+/// A scenario whose allowlist is resolved, with PR `number` opened and Ready: the scenario, the
+/// repository's id and the PR's comment.
+async fn served_and_ready(
+    prefix: &str,
+    adjust: impl FnOnce(&mut Options),
+    number: u64,
+) -> (Scenario, u64, Comment) {
+    let s = Scenario::start(prefix, adjust).await;
     let id = s.github.repository_id(&s.owner, &s.repo);
     wait_resolved(&s).await;
-    s.deliver(&s.payload("pr-opened", 1)).await;
-    s.wait_phase(1, Phase::Ready, Some(OLD_SHA), READY).await;
-    let comment = s.sticky_comment(1);
+    s.deliver(&s.payload("pr-opened", number)).await;
+    s.wait_phase(number, Phase::Ready, Some(OLD_SHA), READY)
+        .await;
+    let comment = s.sticky_comment(number);
+    (s, id, comment)
+}
+
+#[tokio::test]
+async fn a_renamed_repository_keeps_its_preview_namespace_and_comment() {
+    let (mut s, id, comment) = served_and_ready("rename", |_| {}, 1).await;
     let namespace = s.preview_name(1);
 
     // Renamed on GitHub; the next push arrives under the new name, with the same id.
@@ -163,12 +176,7 @@ async fn a_renamed_repository_keeps_its_preview_namespace_and_comment() {
 
 #[tokio::test]
 async fn a_repository_transferred_to_an_owner_not_served_has_its_previews_torn_down() {
-    let mut s = Scenario::start("transfer", |o| o.resync_secs = 2).await;
-    let id = s.github.repository_id(&s.owner, &s.repo);
-    wait_resolved(&s).await;
-    s.deliver(&s.payload("pr-opened", 3)).await;
-    s.wait_phase(3, Phase::Ready, Some(OLD_SHA), READY).await;
-    let comment = s.sticky_comment(3);
+    let (mut s, id, comment) = served_and_ready("transfer", |o| o.resync_secs = 2, 3).await;
 
     let repo = s.repo.clone();
     s.move_repository("elsewhere", &repo);
@@ -255,12 +263,7 @@ async fn a_record_named_by_an_earlier_version_is_found_by_its_labels() {
 /// previewd then asks under the old name reaches the new repository, which it never writes to.
 #[tokio::test]
 async fn a_new_repository_under_an_old_name_is_never_written_to() {
-    let mut s = Scenario::start("reused-name", |_| {}).await;
-    let id = s.github.repository_id(&s.owner, &s.repo);
-    wait_resolved(&s).await;
-    s.deliver(&s.payload("pr-opened", 5)).await;
-    s.wait_phase(5, Phase::Ready, Some(OLD_SHA), READY).await;
-    let comment = s.sticky_comment(5);
+    let (mut s, id, comment) = served_and_ready("reused-name", |_| {}, 5).await;
     s.wait_comment(5, "Preview ready").await;
 
     let old_name = s.full_name();

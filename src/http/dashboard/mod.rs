@@ -7,6 +7,7 @@
 mod html;
 mod page;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -73,15 +74,13 @@ impl Dashboard {
             return None;
         }
         let previews: Vec<Arc<PreviewEnvironment>> = self.store.state();
-        let owned: Vec<PreviewEnvironment> = previews.iter().map(|pe| (**pe).clone()).collect();
-        let rows = ops::list::rows(&owned, &self.config);
+        let rows = ops::list::rows(&previews, &self.config);
+        let by_name: HashMap<String, &Arc<PreviewEnvironment>> =
+            previews.iter().map(|pe| (pe.name_any(), pe)).collect();
         let now = chrono::Utc::now();
         Some(
             rows.iter()
-                .filter_map(|row| {
-                    let pe = previews.iter().find(|pe| pe.name_any() == row.name)?;
-                    Some((pe.clone(), page::card(row, now)))
-                })
+                .filter_map(|row| Some((Arc::clone(by_name.get(&row.name)?), page::card(row, now))))
                 .collect(),
         )
     }

@@ -1,15 +1,16 @@
 //! The dashboard's pages, rendered on the server from the records (pure). Every value is escaped;
 //! the script only updates them with `textContent` from the same `Card`s as JSON.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use k8s_openapi::api::events::v1::Event;
 use serde::Serialize;
 
 use super::html::{commit_url, escape, link, safe_url};
 use crate::model::crd::PreviewEnvironment;
-use crate::model::time::{from_k8s, from_k8s_micro};
-use crate::ops::age;
+use crate::model::time::{from_k8s, rfc3339};
 use crate::ops::list::Row;
+use crate::ops::status::event_time;
+use crate::ops::{age, expiry_text};
 
 /// Longest message shown in the list.
 const MESSAGE_SHOWN: usize = 300;
@@ -73,12 +74,7 @@ pub(crate) fn card(row: &Row, now: DateTime<Utc>) -> Card {
         commit_url: commit_url(&row.pull_request_url, &sha),
         sha: sha.chars().take(7).collect(),
         age: row.created_at.map_or_else(String::new, |at| age(at, now)),
-        expires: match (row.pinned, row.expires_at) {
-            (true, _) => "pinned".to_owned(),
-            (false, Some(at)) if at > now => format!("in {}", age(now - (at - now), now)),
-            (false, Some(_)) => "now".to_owned(),
-            (false, None) => "—".to_owned(),
-        },
+        expires: expiry_text(row.pinned, row.expires_at, now).unwrap_or_else(|| "—".into()),
         queue: row
             .queue_place
             .map_or_else(|| "—".to_owned(), |p| format!("#{p}")),
@@ -236,10 +232,6 @@ pub(crate) fn list(cards: &[Card], filters: &Filters, now: DateTime<Utc>) -> Str
     out
 }
 
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// One preview's page: its facts, conditions, phase history and the last hour's Events.
 pub(crate) fn detail(pe: &PreviewEnvironment, card: &Card, events: &[Event]) -> String {
     let status = pe.status.clone().unwrap_or_default();
@@ -302,7 +294,7 @@ pub(crate) fn detail(pe: &PreviewEnvironment, card: &Card, events: &[Event]) -> 
             [
                 format!("{}={}", c.type_, c.status),
                 c.reason.clone(),
-                time(from_k8s(&c.last_transition_time)),
+                rfc3339(from_k8s(&c.last_transition_time)),
                 c.message.clone(),
             ]
         })
@@ -318,7 +310,7 @@ pub(crate) fn detail(pe: &PreviewEnvironment, card: &Card, events: &[Event]) -> 
         .rev()
         .map(|h| {
             [
-                time(h.at),
+                rfc3339(h.at),
                 h.phase.as_str().to_owned(),
                 h.sha
                     .as_deref()
@@ -337,13 +329,8 @@ pub(crate) fn detail(pe: &PreviewEnvironment, card: &Card, events: &[Event]) -> 
         .iter()
         .rev()
         .map(|e| {
-            let at = e
-                .event_time
-                .as_ref()
-                .map(from_k8s_micro)
-                .or_else(|| e.metadata.creation_timestamp.as_ref().map(from_k8s));
             [
-                at.map(time).unwrap_or_default(),
+                event_time(e).map(rfc3339).unwrap_or_default(),
                 e.type_.clone().unwrap_or_default(),
                 e.reason.clone().unwrap_or_default(),
                 e.note.clone().unwrap_or_default(),
