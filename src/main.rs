@@ -514,6 +514,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         kinds: Kinds::new(client.clone()),
         permissions: Permissions::default(),
         events: Recorder::new(client.clone(), &namespace, &identity),
+        applied: Default::default(),
         queue,
         settings: Settings {
             instance: args.templates.instance,
@@ -556,7 +557,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     let term_stop = stop_rx.clone();
-    // The controller and the resync: what only one replica at a time does.
+    // The controller, the resync and the publisher: what only one replica at a time does.
     let term = move || {
         let (ctx, woken, stop) = (ctx.clone(), woken.clone(), term_stop.clone());
         async move {
@@ -565,9 +566,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     resync::run(ctx.clone(), resync_every, stopped(stop.clone())).await;
                 }
             };
+            let publisher = async {
+                tokio::select! {
+                    () = controller::publisher::run(ctx.clone()) => {}
+                    () = stopped(stop.clone()) => {}
+                }
+            };
             tokio::join!(
                 controller::run(ctx.clone(), woken, stopped(stop.clone())),
-                resync
+                resync,
+                publisher
             );
         }
     };

@@ -42,6 +42,22 @@ pub(crate) struct Outcome {
     pub outcome: String,
 }
 
+/// A step of previewd's work, timed (what the benchmark breaks a deploy down into).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct Step {
+    /// `record_read`, `record_write`, `reconcile_read`, `namespace_read`, `render`,
+    /// `namespace_apply`, `fences_apply`, `quota_wait`, `objects_apply`, `workloads_read`,
+    /// `status_write`, `publish`.
+    pub step: String,
+}
+
+/// One GitHub endpoint (its calls timed).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct Endpoint {
+    /// The route with its variables left as names.
+    pub endpoint: String,
+}
+
 /// A phase previews are in.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct Phase {
@@ -81,6 +97,10 @@ pub(crate) struct Metrics {
     pub deliveries: Family<Delivery, Counter>,
     /// Reconcile durations by outcome.
     pub reconcile_seconds: Histograms<Outcome>,
+    /// Time per step.
+    pub step_seconds: Histograms<Step>,
+    /// Time per GitHub call.
+    pub github_seconds: Histograms<Endpoint>,
     /// Previews of this instance by phase (reported by the leader, which watches them).
     pub previews: Family<Phase, Gauge>,
     /// GitHub API calls by endpoint and status.
@@ -96,6 +116,11 @@ pub(crate) struct Metrics {
     /// The leader's cache of previews, counted by phase when scraped (not at every reconcile,
     /// which would cost each reconcile a pass over every preview).
     previews_source: Mutex<Option<Store<PreviewEnvironment>>>,
+}
+
+fn step_histogram() -> Histogram {
+    // 1 ms .. ~16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
 fn reconcile_histogram() -> Histogram {
@@ -118,6 +143,18 @@ impl Metrics {
             "reconcile_duration_seconds",
             "Time one reconcile of a preview took, by outcome",
             reconcile_seconds.clone(),
+        );
+        let step_seconds: Histograms<Step> = Family::new_with_constructor(step_histogram);
+        registry.register(
+            "step_duration_seconds",
+            "Time a step of previewd's work took (the webhook's record write, each part of a reconcile, publishing)",
+            step_seconds.clone(),
+        );
+        let github_seconds: Histograms<Endpoint> = Family::new_with_constructor(step_histogram);
+        registry.register(
+            "github_api_call_duration_seconds",
+            "Time a GitHub API call took, waits for GitHub's pace included, by endpoint",
+            github_seconds.clone(),
         );
         let previews = Family::<Phase, Gauge>::default();
         registry.register(
@@ -156,6 +193,8 @@ impl Metrics {
             registry,
             deliveries,
             reconcile_seconds,
+            step_seconds,
+            github_seconds,
             previews,
             github_calls,
             github_rate_limit_remaining,
@@ -195,6 +234,15 @@ impl Metrics {
         out
     }
 
+    /// Notes that `step` took `took`.
+    pub(crate) fn step(&self, step: &str, took: std::time::Duration) {
+        self.step_seconds
+            .get_or_create(&Step {
+                step: step.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
     /// Counts an error of `kind`.
     pub(crate) fn error(&self, kind: &str) {
         self.errors
@@ -225,6 +273,14 @@ impl Metrics {
 pub(crate) fn get() -> &'static Metrics {
     static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
     &METRICS
+}
+
+/// Runs `work`, noting how long it took as `step`.
+pub(crate) async fn timed<T>(step: &str, work: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = work.await;
+    get().step(step, started.elapsed());
+    out
 }
 
 #[cfg(test)]

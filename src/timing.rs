@@ -38,10 +38,6 @@ pub(crate) const DEPLOYING_POLL: Duration = seconds(30);
 pub(crate) const QUOTA_POLL: Duration = seconds(2);
 /// How long one reconcile waits for the quota to be counted before it requeues.
 pub(crate) const QUOTA_WAIT: Duration = seconds(10);
-/// First and longest pause between two looks at the ResourceQuota within `QUOTA_WAIT`.
-pub(crate) const QUOTA_LOOK_FIRST: Duration = millis(50);
-/// See `QUOTA_LOOK_FIRST`.
-pub(crate) const QUOTA_LOOK_MAX: Duration = seconds(1);
 /// First and longest pause between two looks at a replaced Job that is still being deleted.
 pub(crate) const REPLACE_LOOK_FIRST: Duration = millis(50);
 /// See `REPLACE_LOOK_FIRST`.
@@ -52,6 +48,8 @@ pub(crate) const REPLACE_WAIT: Duration = seconds(10);
 pub(crate) const REMOVED_RECORD_POLL: Duration = millis(100);
 /// Never requeue sooner than this (no hot loop, also when an expiry is due).
 pub(crate) const MIN_REQUEUE: Duration = seconds(1);
+/// A preview found Ready by reading its workloads again is applied in full this soon after.
+pub(crate) const CONFIRM_REREAD: Duration = seconds(1);
 /// A delivery changed the spec while commands ran: run again on what it wrote.
 pub(crate) const COMMANDS_RERUN: Duration = millis(200);
 
@@ -67,6 +65,8 @@ pub(crate) const GITHUB_PERMANENT_RETRY: Duration = seconds(300);
 pub(crate) const GITHUB_MIN_RETRY: Duration = seconds(1);
 /// Any other failure (the API server, mostly).
 pub(crate) const ERROR_RETRY: Duration = seconds(10);
+/// A record being deleted waits for the publisher to send its last comment.
+pub(crate) const COMMENT_PENDING_RETRY: Duration = seconds(1);
 
 // --- The controller's machinery ---
 
@@ -117,6 +117,11 @@ pub(crate) const WEBHOOK_BODY_DEADLINE: Duration = seconds(10);
 pub(crate) const CREATION_SPACING: Duration = seconds(1);
 /// At most one edit of a comment per window.
 pub(crate) const EDIT_WINDOW: Duration = seconds(3);
+/// A deploy under way is said on the PR only once it has taken this long: a preview Ready
+/// sooner gets one write saying Ready.
+pub(crate) const DEPLOYING_QUIET: Duration = seconds(2);
+/// The publisher writes what it sent into the status again after a failed write this late.
+pub(crate) const PUBLISHER_WRITE_RETRY: Duration = seconds(1);
 /// A collaborator permission GitHub reported is trusted this long.
 pub(crate) const PERMISSION_FRESH_FOR: Duration = seconds(60);
 /// First wait after a rate limit that names no time; doubled on each one in a row.

@@ -19,7 +19,7 @@ pub(crate) const NAME: &str = "previewd";
 pub(crate) const POD_SECURITY_ENFORCE: &str = "pod-security.kubernetes.io/enforce";
 
 /// The fence objects of `namespace`, each with previewd's `labels`; the ResourceQuota first.
-pub(crate) fn objects(
+pub fn objects(
     config: &FencesConfig,
     namespace: &str,
     labels: &BTreeMap<String, String>,
@@ -137,7 +137,7 @@ pub(crate) fn is_quota(object: &Value) -> bool {
 /// Whether the quota controller has counted a ResourceQuota as the API server returned it: its
 /// `status.hard` is its `spec.hard`. Until then the API server refuses every pod of the
 /// namespace ("status unknown for quota").
-pub(crate) fn quota_counted(object: &Value) -> bool {
+pub fn quota_counted(object: &Value) -> bool {
     let hard = object.pointer("/spec/hard");
     hard.is_none_or(|h| h.as_object().is_some_and(|m| m.is_empty()))
         || hard == object.pointer("/status/hard")

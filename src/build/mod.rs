@@ -1,7 +1,7 @@
 //! Building a preview's objects with no cluster: templates rendered for a pull request, the
 //! fences of its namespace, the redeploy stamp.
 
-pub(crate) mod fence_objects;
+pub mod fence_objects;
 pub(crate) mod network_fence;
 pub mod render;
 pub(crate) mod restart;

@@ -6,8 +6,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::runtime::wait::await_condition;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
@@ -16,6 +17,7 @@ use crate::build::render::RenderedObject;
 use crate::config::TemplateKinds;
 use crate::controller::kinds::ServedKind;
 use crate::controller::{Ctx, Error};
+use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
 use crate::model::labels::FIELD_MANAGER;
@@ -167,19 +169,20 @@ pub(crate) async fn apply_fenced(
     templated: (&[RenderedObject], &[ServedKind]),
     quota_wait: Duration,
 ) -> Result<Applied, Error> {
-    let fence_objects = match apply_in_order(ctx, namespace, fences.0, fences.1).await {
+    let fenced = apply_in_order(ctx, namespace, fences.0, fences.1);
+    let fence_objects = match metrics::timed("fences_apply", fenced).await {
         Ok(applied) => applied,
         Err(why) => return Ok(Applied::Refused(why)),
     };
-    if !await_quota(ctx, namespace, &fence_objects, quota_wait).await? {
+    let counted = await_quota(ctx, namespace, &fence_objects, quota_wait);
+    if !metrics::timed("quota_wait", counted).await? {
         return Ok(Applied::QuotaUncounted);
     }
-    Ok(
-        match apply_in_order(ctx, namespace, templated.0, templated.1).await {
-            Ok(applied) => Applied::All(applied),
-            Err(why) => Applied::Refused(why),
-        },
-    )
+    let templated = apply_in_order(ctx, namespace, templated.0, templated.1);
+    Ok(match metrics::timed("objects_apply", templated).await {
+        Ok(applied) => Applied::All(applied),
+        Err(why) => Applied::Refused(why),
+    })
 }
 
 async fn apply_in_order(
@@ -207,36 +210,45 @@ async fn apply_in_order(
 }
 
 /// Waits up to `bound` until the quota controller has counted the fence ResourceQuota among
-/// `applied` (if there is one), asking the API server at growing intervals.
+/// `applied` (if there is one), watching it so the count is seen the moment it is written.
 async fn await_quota(
     ctx: &Ctx,
     namespace: &str,
     applied: &[DynamicObject],
     bound: Duration,
 ) -> Result<bool, Error> {
-    let as_value = |o: &DynamicObject| serde_json::to_value(o).unwrap_or(Value::Null);
+    let counted = |o: &DynamicObject| {
+        fence_objects::quota_counted(&serde_json::to_value(o).unwrap_or(Value::Null))
+    };
     let Some(quota) = applied
         .iter()
-        .find(|o| fence_objects::is_quota(&as_value(o)))
+        .find(|o| fence_objects::is_quota(&serde_json::to_value(o).unwrap_or(Value::Null)))
     else {
         return Ok(true);
     };
-    if fence_objects::quota_counted(&as_value(quota)) {
+    if counted(quota) {
         return Ok(true);
     }
-    let resource =
-        kube::discovery::ApiResource::erase::<k8s_openapi::api::core::v1::ResourceQuota>(&());
-    let api = Api::<DynamicObject>::namespaced_with(ctx.client.clone(), namespace, &resource);
-    let deadline = tokio::time::Instant::now() + bound;
-    let mut pause = timing::QUOTA_LOOK_FIRST;
-    while tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(timing::QUOTA_LOOK_MAX);
-        if fence_objects::quota_counted(&as_value(&api.get(fence_objects::NAME).await?)) {
-            return Ok(true);
+    let api = Api::<ResourceQuota>::namespaced(ctx.client.clone(), namespace);
+    let is_counted = |q: Option<&ResourceQuota>| {
+        q.is_some_and(|q| {
+            fence_objects::quota_counted(&serde_json::to_value(q).unwrap_or(Value::Null))
+        })
+    };
+    match tokio::time::timeout(
+        bound,
+        await_condition(api.clone(), fence_objects::NAME, is_counted),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(true),
+        Err(_elapsed) => Ok(false),
+        Ok(Err(error)) => {
+            // Watching failed (a grant without `watch`, say): one look decides.
+            tracing::warn!(%error, "could not watch the ResourceQuota; reading it once");
+            Ok(is_counted(api.get_opt(fence_objects::NAME).await?.as_ref()))
         }
     }
-    Ok(false)
 }
 
 /// Server-side applies `object`. A Job whose pod template changed (a push, a redeploy) cannot

@@ -1,6 +1,7 @@
-//! Running the commands the webhook recorded: authorize each author with GitHub, react (👀 when
-//! taken, 🚀 when done, 😕 when it failed, 👎 when refused), apply what it asks to the spec, and
-//! remember the comment so that a redelivery runs nothing.
+//! Running the commands the webhook recorded: authorize each author with GitHub, queue the
+//! reactions in the outbox (👀 when taken, 🚀 when done, 😕 when it failed, 👎 when refused; the
+//! publisher sends them), apply what it asks to the spec, and remember the comment so that a
+//! redelivery runs nothing.
 //!
 //! The status (processed ids, the answer, what awaits completion) is written before the spec that
 //! removes the commands, so a crash in between re-runs the commands still queued in the spec,
@@ -13,10 +14,12 @@ use kube::runtime::controller::Action;
 use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
-use crate::model::crd::{AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus};
-use crate::model::pull::Repository;
+use crate::model::crd::{
+    AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus, QueuedReaction,
+};
 use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember, too_old};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
+use crate::rules::outbox::{queue_reaction, unsent};
 use crate::timing;
 
 /// GitHub's reaction names.
@@ -45,6 +48,12 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     let mut processed_up_to = status.processed_up_to;
     let mut refusals = status.refusals.clone();
     let mut awaiting = status.awaiting.clone();
+    let mut reactions: Vec<QueuedReaction> = unsent(&status.reactions, status.reacted_up_to)
+        .cloned()
+        .collect();
+    let mut react = |comment_id: u64, content: &str| {
+        queue_reaction(&mut reactions, status.reacted_up_to, comment_id, content)
+    };
     let mut answers = Vec::new();
     for pending in &pe.spec.commands {
         let id = pending.comment_id;
@@ -61,7 +70,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
             // with the reason instead of blocking every later one.
             Err(e) if e.is_permanent() => {
                 tracing::warn!(comment = id, login = %login, error = %e, "cannot check the permission");
-                react(ctx, repository, id, reaction::FAILED).await;
+                react(id, reaction::FAILED);
                 answers.push((login.to_owned(), unverified(login, &pending.command, &e)));
                 remember(&mut processed, &mut processed_up_to, id);
                 continue;
@@ -74,7 +83,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                 tracing::info!(comment = id, login = %login, "command refused again within the hour: not answered");
             } else {
                 tracing::info!(comment = id, login = %login, "command refused: no write permission");
-                react(ctx, repository, id, reaction::REFUSED).await;
+                react(id, reaction::REFUSED);
                 answers.push((
                     login.to_owned(),
                     refusal(login, &pending.command, &repository.full_name),
@@ -82,7 +91,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                 note_refusal(&mut refusals, login, now);
             }
         } else {
-            react(ctx, repository, id, reaction::TAKEN).await;
+            react(id, reaction::TAKEN);
             let facts = Facts {
                 login,
                 ttl,
@@ -92,8 +101,8 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
             let effect = apply(&mut spec, &pending.command, facts);
             tracing::info!(comment = id, login = %login, command = %pending.command.as_text(), done = ?effect.done, "command taken");
             match effect.done {
-                Done::Now => react(ctx, repository, id, reaction::DONE).await,
-                Done::Failed => react(ctx, repository, id, reaction::FAILED).await,
+                Done::Now => react(id, reaction::DONE),
+                Done::Failed => react(id, reaction::FAILED),
                 Done::When(until) => {
                     // A re-run (the spec write failed before) replaces its earlier entry.
                     awaiting.retain(|a| a.comment_id != id);
@@ -119,6 +128,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
         refusals,
         notice,
         awaiting,
+        reactions,
         ..status
     };
     let noted = write_status(ctx, &pe.name_any(), &next_status).await?;
@@ -130,18 +140,18 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
     Ok(Action::await_change())
 }
 
-/// Resolves awaited commands now that the preview is at `phase` (running its head SHA or not):
-/// 🚀 when it got where the command wanted, 😕 when a deploy failed. Returns what still awaits.
-pub(crate) async fn settle_awaiting(
-    pe: &PreviewEnvironment,
-    ctx: &Ctx,
-    awaiting: &[AwaitedCommand],
+/// Resolves the awaited commands of `status` now that the preview (at spec `generation`) is at
+/// `phase`, running its head SHA or not: queues 🚀 when it got where the command wanted, 😕 when
+/// a deploy failed, and keeps what still awaits.
+pub(crate) fn settle_awaiting(
+    status: &mut PreviewEnvironmentStatus,
+    generation: i64,
     phase: Phase,
     at_head: bool,
-) -> Vec<AwaitedCommand> {
-    let generation = pe.metadata.generation.unwrap_or(0);
+) {
+    let awaiting = std::mem::take(&mut status.awaiting);
     let mut still = Vec::new();
-    for awaited in awaiting {
+    for awaited in &awaiting {
         let verdict = match (awaited.until, phase) {
             _ if awaited.generation > generation => Verdict::Pending,
             // Held (paused, or a fork's push awaiting approval): what runs is not what was asked.
@@ -153,25 +163,21 @@ pub(crate) async fn settle_awaiting(
             _ => Verdict::Pending,
         };
         match verdict {
-            Verdict::React(content) => {
-                react(ctx, &pe.spec.pull.repository, awaited.comment_id, content).await
-            }
+            Verdict::React(content) => queue_reaction(
+                &mut status.reactions,
+                status.reacted_up_to,
+                awaited.comment_id,
+                content,
+            ),
             Verdict::Drop => {}
             Verdict::Pending => still.push(awaited.clone()),
         }
     }
-    still
+    status.awaiting = still;
 }
 
 enum Verdict {
     React(&'static str),
     Drop,
     Pending,
-}
-
-/// Reactions are a courtesy: a failure is logged, never retried in a loop.
-async fn react(ctx: &Ctx, repository: &Repository, comment_id: u64, content: &str) {
-    if let Err(e) = ctx.github.react(repository, comment_id, content).await {
-        tracing::warn!(comment = comment_id, content, error = %e, "could not react to the command");
-    }
 }

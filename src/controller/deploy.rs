@@ -14,20 +14,42 @@ use crate::build::{fence_objects, restart};
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
 };
-use crate::controller::{Ctx, Error};
-use crate::model::crd::PreviewEnvironment;
+use crate::controller::{Ctx, Error, recheck};
+use crate::metrics;
+use crate::model::crd::{Phase, PreviewEnvironment};
 use crate::model::labels;
 use crate::rules::plan::ApplyOutcome;
 use crate::rules::readiness;
 use crate::timing;
 
+/// How a deploy step came to its outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Came {
+    /// Everything applied.
+    Applied,
+    /// A deploy under way, its workloads read again (see `recheck`).
+    Reread,
+}
+
 /// Applies `pe`'s objects at its head SHA into its namespace (`checked`: the namespace as it
-/// was read, this preview's or absent).
+/// was read, this preview's or absent), or reads a deploy under way again.
 pub(crate) async fn apply(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
     checked: Option<&Namespace>,
     uid: &str,
+) -> Result<(ApplyOutcome, Came), Error> {
+    let mut came = Came::Applied;
+    let outcome = apply_or_reread(pe, ctx, checked, uid, &mut came).await?;
+    Ok((outcome, came))
+}
+
+async fn apply_or_reread(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    checked: Option<&Namespace>,
+    uid: &str,
+    came: &mut Came,
 ) -> Result<ApplyOutcome, Error> {
     let name = pe.name_any();
     let config = &ctx.settings.config;
@@ -39,10 +61,12 @@ pub(crate) async fn apply(
         pull.number,
     );
     let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
+    let started = std::time::Instant::now();
     let rendered =
         Context::new(pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
             render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
         });
+    metrics::get().step("render", started.elapsed());
     let (context, mut objects) = match rendered {
         Ok(ok) => ok,
         Err(e) => return Ok(ApplyOutcome::Invalid(e.to_string())),
@@ -60,9 +84,16 @@ pub(crate) async fn apply(
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
 
+    let applying = recheck::hash_of(objects.iter().chain(&fenced));
+    let generation = pe.metadata.generation;
+    if let Some(outcome) = recheck(pe, ctx, checked, &objects, applying, &context.url).await? {
+        *came = Came::Reread;
+        return Ok(outcome);
+    }
     let mut namespace_labels = preview_labels.clone();
     namespace_labels.extend(fence_objects::namespace_labels(&config.fences));
-    apply_namespace(pe, ctx, checked, &name, uid, &namespace_labels).await?;
+    let namespace = apply_namespace(pe, ctx, checked, &name, uid, &namespace_labels);
+    metrics::timed("namespace_apply", namespace).await?;
     let previous_kinds = pe
         .status
         .as_ref()
@@ -87,14 +118,19 @@ pub(crate) async fn apply(
     )
     .await?;
     let applied = match applied {
-        Applied::All(applied) => applied,
+        Applied::All(applied) => {
+            ctx.applied.note(&name, uid, generation, applying, &applied);
+            applied
+        }
         Applied::Refused(why) => {
+            ctx.applied.forget(&name);
             return Ok(ApplyOutcome::Refused {
                 why,
                 kinds: partly_kinds(),
             });
         }
         Applied::QuotaUncounted => {
+            ctx.applied.forget(&name);
             return Ok(ApplyOutcome::QuotaUncounted {
                 what: format!(
                     "ResourceQuota {}: not yet counted by the quota controller (kube-controller-manager); no pod can start before it is",
@@ -120,6 +156,44 @@ pub(crate) async fn apply(
         kinds: kinds_of(std::iter::empty(), &objects),
         readiness: readiness::overall(&returned),
     })
+}
+
+/// A deploy under way at the head SHA whose objects this process applied, unchanged since (see
+/// `recheck`): the outcome from its workloads as they are, without applying again (`None`:
+/// apply in full). A Ready preview is applied in full on each wake-up: that is how drift is
+/// put back.
+async fn recheck(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    checked: Option<&Namespace>,
+    objects: &[RenderedObject],
+    applying: u64,
+    url: &str,
+) -> Result<Option<ApplyOutcome>, Error> {
+    let name = pe.name_any();
+    let Some(status) = pe.status.as_ref() else {
+        return Ok(None);
+    };
+    let under_way = status.phase == Phase::Deploying
+        && status.deployed_sha.as_deref() == Some(pe.spec.pull.head_sha.as_str())
+        && checked.is_some_and(|ns| ns.metadata.deletion_timestamp.is_none());
+    let uid = pe.uid().unwrap_or_default();
+    if !under_way
+        || !ctx
+            .applied
+            .unchanged(&name, &uid, pe.metadata.generation, applying)
+    {
+        return Ok(None);
+    }
+    let read = recheck::workloads(&ctx.applied, &ctx.client, &name, objects);
+    let Some(workloads) = metrics::timed("workloads_read", read).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ApplyOutcome::Applied {
+        url: url.to_owned(),
+        kinds: status.applied_kinds.clone(),
+        readiness: readiness::overall(&workloads),
+    }))
 }
 
 /// The sorted, distinct `apiVersion/kind`s of `known` and `objects` (what pruning looks at).

@@ -4,17 +4,19 @@
 
 pub(crate) mod apply;
 pub(crate) mod commands;
-pub(crate) mod comment;
 pub mod confirm;
 pub(crate) mod deploy;
 pub mod events;
 pub mod kinds;
+pub mod publisher;
+pub mod recheck;
 pub(crate) mod report;
 pub mod slots;
 pub(crate) mod spec_write;
 pub(crate) mod steps;
 pub(crate) mod watch_backoff;
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,7 +29,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::utils::PredicateConfig;
+use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -90,6 +93,8 @@ pub struct Ctx {
     pub queue: Slots,
     /// Kubernetes Events about previews.
     pub events: Recorder,
+    /// What this process applied last per preview (a deploy under way is then only re-read).
+    pub applied: recheck::Applied,
 }
 
 /// Why a reconcile did not finish.
@@ -110,6 +115,9 @@ pub enum Error {
     /// Adding or removing the finalizer failed.
     #[error("finalizer: {0}")]
     Finalizer(String),
+    /// The record is being deleted and its last comment is still in the outbox.
+    #[error("PreviewEnvironment {0}: the last comment is not on GitHub yet")]
+    CommentPending(String),
     /// The plan did not come to a report (a bug in previewd).
     #[error("PreviewEnvironment {0}: the reconcile plan did not settle")]
     Plan(String),
@@ -130,9 +138,16 @@ pub async fn run(
     let selector = labels::instance_selector(&ctx.settings.instance);
     let owned = watcher::Config::default().labels(&selector);
     let previews = Api::<PreviewEnvironment>::all(client.clone());
-    let controller = Controller::new(previews, owned.clone());
-    ctx.queue.attach(controller.store());
-    metrics::get().count_previews_in(controller.store());
+    let (store, writer) = reflector::store();
+    let records = reflector::reflector(
+        writer,
+        watcher(previews, owned.clone()).backoff(WatchBackoff::default()),
+    )
+    .applied_objects()
+    .predicate_filter(worth_a_reconcile, PredicateConfig::default());
+    let controller = Controller::for_stream(records, store.clone());
+    ctx.queue.attach(store.clone());
+    metrics::get().count_previews_in(store);
     let woken = woken.lock_owned().await;
     let woken = futures::stream::unfold(woken, |mut rx| async move {
         rx.recv().await.map(|next| (next, rx))
@@ -163,6 +178,25 @@ pub async fn run(
         .await;
 }
 
+/// What of a record a reconcile acts on: its spec (generation), its deletion and finalizers,
+/// and a comment GitHub refused (the status shows it). Status writes, the reconcile's own and
+/// the publisher's, wake no reconcile: each reconcile says when to look again.
+fn worth_a_reconcile(pe: &PreviewEnvironment) -> Option<u64> {
+    let mut hasher = std::hash::DefaultHasher::new();
+    let meta = &pe.metadata;
+    (
+        &meta.uid,
+        meta.generation,
+        meta.deletion_timestamp.as_ref().map(|t| t.0.to_string()),
+        &meta.finalizers,
+        pe.status
+            .as_ref()
+            .and_then(|s| s.comment_failure.as_deref()),
+    )
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
 fn by_preview_label<K: Resource + DeserializeOwned>(
     object: K,
 ) -> Option<ObjectRef<PreviewEnvironment>> {
@@ -188,7 +222,7 @@ async fn reconcile(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action,
         .observe(started.elapsed().as_secs_f64());
     if let Err(error) = &result {
         metrics::get().error(outcome);
-        if !matches!(error, Error::StillTerminating(_)) {
+        if !matches!(error, Error::StillTerminating(_) | Error::CommentPending(_)) {
             ctx.events.failed(&pe, &error.to_string()).await;
         }
     }
@@ -203,7 +237,7 @@ async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Err
     // The watch cache can lag behind this controller's own last status write; a decision taken
     // on that older status would deploy again and say "deploying" on GitHub, and its status
     // write would put the older comment fingerprint back. Decide on the stored object.
-    let Some(pe) = api.get_opt(&name).await? else {
+    let Some(pe) = metrics::timed("reconcile_read", api.get_opt(&name)).await? else {
         return Ok(Action::await_change());
     };
     let pe = Arc::new(pe);
@@ -232,7 +266,18 @@ impl Error {
             Error::StillTerminating(_) => "terminating",
             Error::NoUid(_) | Error::Finalizer(_) => "finalizer",
             Error::Plan(_) => "plan",
+            Error::CommentPending(_) => "comment",
         }
+    }
+}
+
+/// When to ask GitHub again after `error`: when GitHub said to; a refusal asking again cannot
+/// fix (a permission error, say) is reported in the status and retried only now and then.
+pub(crate) fn github_retry(error: &GitHubError) -> Duration {
+    match error.retry_in() {
+        Some(wait) => wait.max(timing::GITHUB_MIN_RETRY),
+        None if error.is_permanent() => timing::GITHUB_PERMANENT_RETRY,
+        None => timing::GITHUB_RETRY,
     }
 }
 
@@ -242,13 +287,11 @@ fn error_policy(pe: Arc<PreviewEnvironment>, error: &Error, _ctx: Arc<Ctx>) -> A
             tracing::debug!(preview = %pe.name_any(), %error, "waiting for the namespace to go");
             return Action::requeue(timing::STILL_TERMINATING_RETRY);
         }
-        // Back when GitHub said to; a refusal asking again cannot fix (a permission error,
-        // say) is reported in the status and retried only now and then.
-        Error::GitHub(e) => match e.retry_in() {
-            Some(wait) => wait.max(timing::GITHUB_MIN_RETRY),
-            None if e.is_permanent() => timing::GITHUB_PERMANENT_RETRY,
-            None => timing::GITHUB_RETRY,
-        },
+        Error::CommentPending(_) => {
+            tracing::debug!(preview = %pe.name_any(), %error, "waiting for the publisher");
+            return Action::requeue(timing::COMMENT_PENDING_RETRY);
+        }
+        Error::GitHub(e) => github_retry(e),
         _ => timing::ERROR_RETRY,
     };
     tracing::warn!(preview = %pe.name_any(), %error, "reconcile failed; retrying");

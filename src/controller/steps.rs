@@ -9,11 +9,14 @@ use kube::api::{DeleteParams, Preconditions};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
-use super::report::publish;
+use super::deploy::Came;
+use super::report::report;
 use super::spec_write::replace_spec;
 use super::{Ctx, Error, commands, confirm, deploy};
-use crate::model::crd::{Desired, DestroyReason, PreviewEnvironment};
+use crate::metrics;
+use crate::model::crd::{Desired, DestroyReason, Phase, PreviewEnvironment};
 use crate::model::{labels, time};
+use crate::rules::outbox::comment_pending;
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 use crate::timing;
 
@@ -50,6 +53,9 @@ pub(crate) async fn run(
     };
     // The namespace as read: applying updates it only at this version (never adopting one).
     let mut checked = None;
+    // The workloads of a deploy under way were only read: once Ready, it is applied in full
+    // soon after, so drift meanwhile (a Service deleted by hand, say) is put back.
+    let mut reread = false;
     for _ in 0..MAX_STEPS {
         match plan(&facts) {
             Step::Confirm => return confirm::run(pe, ctx).await,
@@ -62,9 +68,8 @@ pub(crate) async fn run(
                 return Ok(Action::await_change());
             }
             Step::LookAtNamespace => {
-                let found = Api::<Namespace>::all(ctx.client.clone())
-                    .get_opt(&name)
-                    .await?;
+                let namespaces = Api::<Namespace>::all(ctx.client.clone());
+                let found = metrics::timed("namespace_read", namespaces.get_opt(&name)).await?;
                 facts.namespace = Some(state_of(found.as_ref(), &ctx.settings.instance, &uid));
                 checked =
                     found.filter(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
@@ -77,7 +82,9 @@ pub(crate) async fn run(
                 );
             }
             Step::Apply => {
-                facts.applied = Some(deploy::apply(pe, ctx, checked.as_ref(), &uid).await?);
+                let (outcome, came) = deploy::apply(pe, ctx, checked.as_ref(), &uid).await?;
+                facts.applied = Some(outcome);
+                reread = came == Came::Reread;
                 facts.now = Utc::now();
             }
             Step::DeleteNamespace => {
@@ -88,6 +95,10 @@ pub(crate) async fn run(
                 facts.namespace = Some(NamespaceState::Ours {
                     terminating_since: Some(Utc::now()),
                 });
+            }
+            Step::Forget if comment_pending(&status) => {
+                // The record is the outbox: it goes once GitHub has its last comment.
+                return Ok(Action::requeue(timing::COMMENT_PENDING_RETRY));
             }
             Step::Forget => {
                 tracing::info!("destroyed longer ago than records are kept: removing the record");
@@ -111,8 +122,14 @@ pub(crate) async fn run(
                 };
             }
             Step::Report { seen, then } => {
-                publish(pe, ctx, seen).await?;
+                let confirm = reread && seen.phase == Phase::Ready;
+                let written = report(pe, ctx, seen).await?;
+                if deleting && comment_pending(&written) {
+                    // The finalizer stays until the publisher has sent the last comment.
+                    return Err(Error::CommentPending(name));
+                }
                 return match then {
+                    _ if confirm => Ok(Action::requeue(timing::CONFIRM_REREAD)),
                     Then::AwaitChange => Ok(Action::await_change()),
                     Then::After(wait) => Ok(Action::requeue(wait)),
                     Then::StillTerminating => Err(Error::StillTerminating(name)),

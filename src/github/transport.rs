@@ -179,6 +179,7 @@ impl GitHub {
     /// Sends `call` to `path` under the policy.
     async fn send_once(&self, call: &Call, path: String) -> Result<Answer, GitHubError> {
         let operation = call.operation;
+        let started = std::time::Instant::now();
         if let Some(retry_in) = self.pacing.paused_for() {
             return Err(GitHubError::RateLimited {
                 operation,
@@ -212,6 +213,12 @@ impl GitHub {
         if let Some(mut turn) = creation_turn {
             *turn = Some(Instant::now());
         }
+        metrics::get()
+            .github_seconds
+            .get_or_create(&metrics::Endpoint {
+                endpoint: endpoint.clone(),
+            })
+            .observe(started.elapsed().as_secs_f64());
         let response = match sent {
             Ok(response) => response,
             Err(error) => {

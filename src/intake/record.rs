@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
+use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
 use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
@@ -138,8 +139,12 @@ pub(crate) async fn record(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let Some((name, existing)) = find(&api, instance, &pull.repository, pull.number).await?
-        else {
+        let found = metrics::timed(
+            "record_read",
+            find(&api, instance, &pull.repository, pull.number),
+        )
+        .await?;
+        let Some((name, existing)) = found else {
             return Ok(Outcome::Ignored(
                 "the preview's name is taken by an object of another pull request",
             ));
@@ -157,6 +162,7 @@ pub(crate) async fn record(
             Decision::Record(spec) => *spec,
             Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
         };
+        let started = std::time::Instant::now();
         let written = match existing {
             Some(existing) if existing.spec == spec => {
                 return Ok(Outcome::Recorded {
@@ -183,6 +189,7 @@ pub(crate) async fn record(
                 api.create(&params, &fresh).await
             }
         };
+        metrics::get().step("record_write", started.elapsed());
         match written {
             Ok(_) => {
                 return Ok(Outcome::Recorded {

@@ -287,12 +287,25 @@ pub struct PreviewEnvironmentStatus {
     /// Kubernetes-style conditions (`Ready`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    /// Id of previewd's sticky PR comment.
+    /// Id of previewd's sticky PR comment (written by the publisher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_id: Option<u64>,
-    /// Fingerprint of what the comment last said, so unchanged state writes nothing.
+    /// Fingerprint of what the comment on GitHub says (written by the publisher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commented: Option<String>,
+    /// Why GitHub did not take the latest comment, if it did not (written by the publisher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_failure: Option<String>,
+    /// The outbox: what the PR comment should say. The publisher sends it when it differs from
+    /// `commented`, outside of any reconcile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_wanted: Option<WantedComment>,
+    /// The outbox: reactions to command comments, sent by the publisher in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<QueuedReaction>,
+    /// Every queued reaction up to this number is on GitHub (written by the publisher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reacted_up_to: Option<u64>,
     /// Kinds applied into the namespace (`group/version/Kind`), for pruning.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applied_kinds: Vec<String>,
@@ -334,6 +347,17 @@ pub struct PreviewEnvironmentStatus {
     pub history: Vec<PhaseChange>,
 }
 
+impl PreviewEnvironmentStatus {
+    /// Whether the publisher has sent everything the outbox holds: the comment says what is
+    /// wanted (or GitHub refused it, which the status reports) and every reaction went out.
+    pub fn published(&self) -> bool {
+        !crate::rules::outbox::comment_pending(self)
+            && crate::rules::outbox::unsent(&self.reactions, self.reacted_up_to)
+                .next()
+                .is_none()
+    }
+}
+
 /// A phase the preview entered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -358,6 +382,42 @@ pub struct Refusal {
     pub login: String,
     /// When the refusal was last answered.
     pub at: DateTime<Utc>,
+}
+
+/// What the PR comment should show (the comment's text is rendered from it when it is sent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WantedComment {
+    /// The phase shown.
+    pub phase: Phase,
+    /// Preview URL, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The SHA the phase refers to.
+    pub sha: String,
+    /// Preview namespace.
+    pub namespace: String,
+    /// Failure reason, what is awaited, or why it was destroyed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the preview expires, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The answer to the last command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+/// A reaction to a command comment, waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedReaction {
+    /// Its place in the outbox (increasing).
+    pub number: u64,
+    /// The command comment's id.
+    pub comment_id: u64,
+    /// GitHub's reaction name (`eyes`, `rocket`, `confused`, `-1`).
+    pub content: String,
 }
 
 /// A command that is done when the preview reaches a phase.

@@ -50,6 +50,10 @@ pub(crate) fn is_record_of(pe: &PreviewEnvironment, repository_id: u64, number: 
 /// Field manager of everything previewd's controller applies.
 pub(crate) const FIELD_MANAGER: &str = "previewd";
 
+/// Field manager of the publisher's own status fields (the comment's id and text, the reactions
+/// sent), apart from the reconcile's so neither removes the other's.
+pub(crate) const PUBLISHER_FIELD_MANAGER: &str = "previewd-publisher";
+
 /// Labels on a PreviewEnvironment, its namespace and every object applied into it.
 pub fn preview_labels(
     instance: &str,

@@ -7,6 +7,7 @@ pub(crate) mod effect;
 pub(crate) mod expiry;
 pub(crate) mod gate;
 pub(crate) mod intent;
+pub(crate) mod outbox;
 pub(crate) mod plan;
 pub(crate) mod queue;
 pub mod readiness;

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use crate::model::crd::{Phase, PhaseChange, PreviewEnvironmentStatus};
+use crate::model::crd::{Phase, PhaseChange, PreviewEnvironmentStatus, WantedComment};
 use crate::model::markdown::clip;
 use crate::model::time::to_k8s;
+use crate::rules::outbox::unsent;
 
 /// What a reconcile found; turned into status and comment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,16 +47,6 @@ pub(crate) fn holds_phase(phase: Phase) -> bool {
     )
 }
 
-/// The PR comment as this reconcile left it.
-pub(crate) struct Comment {
-    /// Its id, once known.
-    pub id: Option<u64>,
-    /// Fingerprint of what it shows.
-    pub fingerprint: Option<String>,
-    /// Why GitHub did not take the latest edit, if it did not.
-    pub failure: Option<String>,
-}
-
 /// Phase changes kept in the status.
 pub(crate) const HISTORY_KEPT: usize = 20;
 
@@ -83,14 +74,16 @@ fn with_change(
 /// Type of the condition saying whether the PR comment shows the current state.
 const COMMENT_CONDITION: &str = "CommentUpToDate";
 
-/// The status to write: `seen`, with transition times kept while the phase stays.
+/// The status to write: `seen`, with transition times kept while the phase stays, and the
+/// comment `wanted` in the outbox (what the publisher reported is kept as it was).
 pub(crate) fn next_status(
     current: &PreviewEnvironmentStatus,
     generation: Option<i64>,
     seen: Observation,
-    comment: Comment,
+    wanted: Option<WantedComment>,
     now: DateTime<Utc>,
 ) -> PreviewEnvironmentStatus {
+    let failure = current.comment_failure.clone();
     let phase_changed = current.phase != seen.phase || current.last_transition_at.is_none();
     let ready = seen.phase == Phase::Ready;
     let since = |type_: &str, changed: bool| {
@@ -109,11 +102,7 @@ pub(crate) fn next_status(
         observed_generation: generation,
         last_transition_time: since("Ready", phase_changed),
     };
-    let comment_status = if comment.failure.is_some() {
-        "False"
-    } else {
-        "True"
-    };
+    let comment_status = if failure.is_some() { "False" } else { "True" };
     let comment_changed = !current
         .conditions
         .iter()
@@ -121,13 +110,13 @@ pub(crate) fn next_status(
     let comment_condition = Condition {
         type_: COMMENT_CONDITION.into(),
         status: comment_status.into(),
-        reason: if comment.failure.is_some() {
+        reason: if failure.is_some() {
             "GitHubError"
         } else {
             "Published"
         }
         .into(),
-        message: comment.failure.unwrap_or_default(),
+        message: failure.unwrap_or_default(),
         observed_generation: generation,
         last_transition_time: since(COMMENT_CONDITION, comment_changed),
     };
@@ -143,8 +132,14 @@ pub(crate) fn next_status(
         deployed_sha: seen.deployed_sha,
         message: seen.message,
         conditions: vec![condition, comment_condition],
-        comment_id: comment.id,
-        commented: comment.fingerprint,
+        comment_id: current.comment_id,
+        commented: current.commented.clone(),
+        comment_failure: current.comment_failure.clone(),
+        comment_wanted: wanted,
+        reactions: unsent(&current.reactions, current.reacted_up_to)
+            .cloned()
+            .collect(),
+        reacted_up_to: current.reacted_up_to,
         applied_kinds: seen.applied_kinds,
         deploy_started_at: seen.deploy_started_at,
         ready_at: if ready && phase_changed {
@@ -177,14 +172,6 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, second).unwrap()
     }
 
-    fn comment() -> Comment {
-        Comment {
-            id: None,
-            fingerprint: None,
-            failure: None,
-        }
-    }
-
     fn seen(phase: Phase) -> Observation {
         Observation {
             phase,
@@ -198,7 +185,7 @@ mod tests {
     fn each_phase_change_is_kept_and_the_history_stays_bounded() {
         let mut status = PreviewEnvironmentStatus::default();
         for (second, phase) in [(1, Phase::Deploying), (2, Phase::Ready), (3, Phase::Ready)] {
-            status = next_status(&status, Some(1), seen(phase), comment(), at(second));
+            status = next_status(&status, Some(1), seen(phase), None, at(second));
         }
         let phases: Vec<(Phase, DateTime<Utc>)> =
             status.history.iter().map(|c| (c.phase, c.at)).collect();
@@ -210,7 +197,7 @@ mod tests {
         );
         for second in 0..50 {
             let phase = [Phase::Deploying, Phase::Ready][second as usize % 2];
-            status = next_status(&status, Some(1), seen(phase), comment(), at(second));
+            status = next_status(&status, Some(1), seen(phase), None, at(second));
         }
         assert_eq!(status.history.len(), HISTORY_KEPT);
         assert_eq!(status.history.last().unwrap().at, at(49));

@@ -29,6 +29,7 @@ mod least_privilege;
 mod lifecycle;
 mod network_fence;
 mod operations;
+mod outbox;
 mod ownership;
 mod policies;
 mod readiness;

@@ -125,7 +125,8 @@ impl Scenario {
 
     /// Waits until PR `number`'s preview reports `phase` (and, if given, `sha` deployed) in a
     /// status written for its latest spec (`status.observedGeneration == metadata.generation`),
-    /// so a status from before the last spec change never matches.
+    /// so a status from before the last spec change never matches, and its outbox is sent (the
+    /// comment says so on GitHub, or GitHub refused it).
     pub async fn wait_phase(
         &self,
         number: u64,
@@ -142,6 +143,7 @@ impl Scenario {
                 let current = status.observed_generation.is_some()
                     && status.observed_generation == pe.metadata.generation;
                 if current
+                    && status.published()
                     && status.phase == phase
                     && sha.is_none_or(|s| status.deployed_sha.as_deref() == Some(s))
                 {

@@ -1,0 +1,215 @@
+//! previewd driven by signed deliveries, timed from the delivery being sent to its comment
+//! arriving at the GitHub stand-in; what its status history says about where the time went.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use kube::api::DeleteParams;
+use kube::{Api, Client};
+use previewd::model::crd::{Phase, PreviewEnvironment};
+use previewd::model::names;
+use previewd::model::pull::Repository;
+use previewd_testkit::github::{GitHub, Pull, repo_id};
+use previewd_testkit::webhooks::{Delivery, Payload, variant};
+
+use crate::{LIMIT, OWNER, REPO};
+
+const SECRET: &str = "bench-secret";
+/// Where the benchmarked previewd listens.
+const LISTEN: &str = "127.0.0.1:18571";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn previewd_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    exe.parent()
+        .and_then(|examples| examples.parent())
+        .expect("target dir")
+        .join("previewd")
+}
+
+/// The preview name of PR `number` of the benchmark repository.
+pub fn preview_name(number: u64) -> String {
+    let full_name = format!("{OWNER}/{REPO}");
+    let repository = Repository {
+        id: repo_id(&full_name),
+        full_name,
+    };
+    names::preview_name(&repository, number)
+}
+
+/// A running previewd with its delivery client.
+pub struct Driven {
+    child: Child,
+    delivery: Delivery,
+    dir: PathBuf,
+    kube: Client,
+}
+
+/// One delivery's times: answered, and its comment's arrival; the status history's phase
+/// changes after it was sent.
+pub struct Timed {
+    pub answered: Duration,
+    pub commented: Duration,
+    pub deploying_at: Option<Duration>,
+    pub ready_at: Option<Duration>,
+}
+
+impl Driven {
+    /// Starts previewd serving the benchmark repository with `replicas` pods per preview.
+    pub async fn start(gh: &GitHub, name: &str, replicas: u32) -> Self {
+        let dir = std::env::temp_dir().join(format!("previewd-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        let config = format!(
+            "repositories:\n  - name: {OWNER}/{REPO}\nvalues: {{image: registry.test/app, replicas: {replicas}, port: 8080}}\n"
+        );
+        std::fs::write(dir.join("config.yaml"), config).expect("write config");
+        let child = Command::new(previewd_binary())
+            .arg("serve")
+            .env("PREVIEWD_LISTEN", LISTEN)
+            .env("PREVIEWD_WEBHOOK_SECRET", SECRET)
+            .env("PREVIEWD_GITHUB_TOKEN", GitHub::TOKEN)
+            .env("PREVIEWD_GITHUB_API_URL", gh.url())
+            .env("PREVIEWD_CONFIG", dir.join("config.yaml"))
+            .env("PREVIEWD_TEMPLATES_DIR", repo_root().join("templates"))
+            .env("PREVIEWD_INSTANCE", "bench")
+            .env("PREVIEWD_PREVIEW_HOST", "{{namespace}}.preview.test")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("previewd.log")).expect("log file"))
+            .spawn()
+            .expect("start previewd (build it with `cargo build --release --bin previewd`)");
+        let client = reqwest::Client::new();
+        while client
+            .get(format!("http://{LISTEN}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let delivery = Delivery::new(
+            &format!("http://{LISTEN}/webhooks/github"),
+            SECRET.as_bytes(),
+        );
+        let kube = Client::try_default().await.expect("kube client");
+        Driven {
+            child,
+            delivery,
+            dir,
+            kube,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `payload` for PR `number` and waits until a comment write saying `needle` arrives.
+    pub async fn drive(&self, gh: &GitHub, payload: &Payload, number: u64, needle: &str) -> Timed {
+        let seen = gh.requests().len();
+        let sent_at = Utc::now();
+        let start = Instant::now();
+        let sent = self.delivery.send(payload).await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+        let answered = start.elapsed();
+        let arrived = arrival(gh, seen, &preview_name(number), needle).await;
+        let commented = arrived.saturating_duration_since(start);
+        let history = self.history(number).await;
+        let after = |phase: Phase| {
+            history
+                .iter()
+                .filter(|(p, at)| *p == phase && *at >= sent_at)
+                .map(|(_, at)| (*at - sent_at).to_std().unwrap_or_default())
+                .next_back()
+        };
+        Timed {
+            answered,
+            commented,
+            deploying_at: after(Phase::Deploying),
+            ready_at: after(Phase::Ready),
+        }
+    }
+
+    async fn history(&self, number: u64) -> Vec<(Phase, DateTime<Utc>)> {
+        Api::<PreviewEnvironment>::all(self.kube.clone())
+            .get_opt(&preview_name(number))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|pe| pe.status)
+            .map(|s| s.history.iter().map(|c| (c.phase, c.at)).collect())
+            .unwrap_or_default()
+    }
+
+    /// previewd's `/metrics`.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("http://{LISTEN}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
+    /// Deletes the records of `numbers`, waits while previewd (still running) removes each,
+    /// and stops previewd.
+    pub async fn stop(mut self, numbers: impl Iterator<Item = u64>) {
+        let previews = Api::<PreviewEnvironment>::all(self.kube.clone());
+        let names: Vec<String> = numbers.map(preview_name).collect();
+        for name in &names {
+            let _ = previews.delete(name, &DeleteParams::default()).await;
+        }
+        let start = Instant::now();
+        for name in &names {
+            while start.elapsed() < LIMIT && matches!(previews.get_opt(name).await, Ok(Some(_))) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The payload of `variant_name` for PR `number`, the stand-in told the PR is at `sha`.
+pub fn payload(gh: &GitHub, variant_name: &str, number: u64, sha: &str) -> Payload {
+    let payload = variant(variant_name)
+        .repo(OWNER, REPO)
+        .number(number)
+        .head_sha(sha);
+    let branch = payload
+        .str("/pull_request/head/ref")
+        .unwrap_or_else(|| "changes".into());
+    let mut pull = Pull::new(OWNER, REPO, number).head(sha, &branch);
+    if variant_name.starts_with("pr-closed") {
+        pull = pull.closed();
+    }
+    gh.set_pull(pull);
+    payload
+}
+
+/// When a comment write (POST or PATCH) after the first `seen` requests, in the comment of
+/// preview `namespace`, saying `needle`, arrived at the stand-in.
+async fn arrival(gh: &GitHub, seen: usize, namespace: &str, needle: &str) -> Instant {
+    let start = Instant::now();
+    while start.elapsed() < LIMIT {
+        let found = gh.requests().into_iter().skip(seen).find(|r| {
+            (r.method == "POST" || r.method == "PATCH")
+                && r.path.contains("/issues/")
+                && r.body
+                    .as_ref()
+                    .and_then(|b| b["body"].as_str())
+                    .is_some_and(|body| body.contains(namespace) && body.contains(needle))
+        });
+        if let Some(request) = found {
+            return request.received;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("{namespace}: no comment saying {needle:?} within {LIMIT:?}");
+}
