@@ -216,9 +216,18 @@ mod tests {
         let returned: DynamicObject = serde_json::from_value(deployment(3)).unwrap();
         applied.note("p", "uid-1", Some(2), 42, &[returned]);
         assert!(applied.unchanged("p", "uid-1", Some(2), 42));
-        assert!(!applied.unchanged("p", "uid-1", Some(3), 42), "the spec changed");
-        assert!(!applied.unchanged("p", "uid-1", Some(2), 43), "other objects");
-        assert!(!applied.unchanged("p", "uid-2", Some(2), 42), "another record");
+        assert!(
+            !applied.unchanged("p", "uid-1", Some(3), 42),
+            "the spec changed"
+        );
+        assert!(
+            !applied.unchanged("p", "uid-1", Some(2), 43),
+            "other objects"
+        );
+        assert!(
+            !applied.unchanged("p", "uid-2", Some(2), 42),
+            "another record"
+        );
         assert!(!applied.unchanged("q", "uid-1", Some(2), 42));
         assert!(applied.untouched("p", &[deployment(3)]));
         assert!(!applied.untouched("p", &[deployment(4)]), "edited by hand");
