@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::crd::Phase;
+use crate::model::crd::{Phase, WantedComment};
 use crate::model::markdown::clip;
 use crate::model::time::rfc3339;
 
@@ -47,20 +47,16 @@ pub(crate) struct CommentView<'a> {
     pub notice: Option<&'a str>,
 }
 
-impl CommentView<'_> {
-    /// A fingerprint of everything the comment says except the time, so unchanged state
-    /// rewrites nothing.
-    pub(crate) fn fingerprint(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            self.phase.as_str(),
-            self.url.unwrap_or(""),
-            self.sha,
-            self.namespace,
-            self.message.unwrap_or(""),
-            self.expires_at.map(|at| at.timestamp()).unwrap_or_default(),
-            self.notice.unwrap_or("")
-        )
+/// The text a wanted comment is rendered from.
+pub(crate) fn view(wanted: &WantedComment) -> CommentView<'_> {
+    CommentView {
+        phase: wanted.phase,
+        url: wanted.url.as_deref(),
+        sha: &wanted.sha,
+        namespace: &wanted.namespace,
+        message: wanted.message.as_deref(),
+        expires_at: wanted.expires_at,
+        notice: wanted.notice.as_deref(),
     }
 }
 
@@ -186,19 +182,6 @@ mod tests {
         let body = render(&v, "default", at);
         assert!(body.contains("| Expires | 2026-11-28T08:00:00Z"), "{body}");
         assert!(body.contains("> @alice `/preview pin`: pinned\n> second line\n"));
-        assert_ne!(v.fingerprint(), view(Phase::Ready, None).fingerprint());
-    }
-
-    #[test]
-    fn fingerprint_ignores_time_but_not_state() {
-        assert_eq!(
-            view(Phase::Ready, None).fingerprint(),
-            view(Phase::Ready, None).fingerprint()
-        );
-        assert_ne!(
-            view(Phase::Ready, None).fingerprint(),
-            view(Phase::Failed, None).fingerprint()
-        );
     }
 
     /// GitHub refuses a comment body longer than this many characters.

@@ -347,17 +347,6 @@ pub struct PreviewEnvironmentStatus {
     pub history: Vec<PhaseChange>,
 }
 
-impl PreviewEnvironmentStatus {
-    /// Whether the publisher has sent everything the outbox holds: the comment says what is
-    /// wanted (or GitHub refused it, which the status reports) and every reaction went out.
-    pub fn published(&self) -> bool {
-        !crate::rules::outbox::comment_pending(self)
-            && crate::rules::outbox::unsent(&self.reactions, self.reacted_up_to)
-                .next()
-                .is_none()
-    }
-}
-
 /// A phase the preview entered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -8,5 +8,6 @@ pub mod event;
 pub mod labels;
 pub(crate) mod markdown;
 pub mod names;
+pub mod outbox;
 pub mod pull;
 pub(crate) mod time;

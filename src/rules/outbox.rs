@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::github::comment::CommentView;
 use crate::model::crd::{Phase, PreviewEnvironmentStatus, QueuedReaction, WantedComment};
+pub(crate) use crate::model::outbox::{comment_pending, unsent};
 use crate::rules::status::{Observation, holds_phase};
 
 /// The status fields only the publisher writes (left out of the reconcile's status writes).
@@ -45,28 +45,6 @@ pub(crate) fn wanted_comment(
     })
 }
 
-/// The text a wanted comment is rendered from.
-pub(crate) fn view(wanted: &WantedComment) -> CommentView<'_> {
-    CommentView {
-        phase: wanted.phase,
-        url: wanted.url.as_deref(),
-        sha: &wanted.sha,
-        namespace: &wanted.namespace,
-        message: wanted.message.as_deref(),
-        expires_at: wanted.expires_at,
-        notice: wanted.notice.as_deref(),
-    }
-}
-
-/// Whether the comment does not yet say what is wanted (and GitHub did not refuse it).
-pub(crate) fn comment_pending(status: &PreviewEnvironmentStatus) -> bool {
-    let Some(wanted) = &status.comment_wanted else {
-        return false;
-    };
-    status.comment_failure.is_none()
-        && status.commented.as_deref() != Some(view(wanted).fingerprint().as_str())
-}
-
 /// Queues a reaction behind every one queued before (also those already sent).
 pub(crate) fn queue_reaction(
     reactions: &mut Vec<QueuedReaction>,
@@ -85,16 +63,6 @@ pub(crate) fn queue_reaction(
         comment_id,
         content: content.to_owned(),
     });
-}
-
-/// The queued reactions not yet sent (sent: up to `reacted_up_to`).
-pub(crate) fn unsent(
-    reactions: &[QueuedReaction],
-    reacted_up_to: Option<u64>,
-) -> impl Iterator<Item = &QueuedReaction> {
-    reactions
-        .iter()
-        .filter(move |r| reacted_up_to.is_none_or(|up_to| r.number > up_to))
 }
 
 /// When the publisher sends a wanted comment: at once, or (a deploy under way that may well be
@@ -142,27 +110,6 @@ mod tests {
             ..status
         };
         assert!(wanted_comment(&commented, &quiet, "ns", "a").is_some());
-    }
-
-    #[test]
-    fn pending_until_the_comment_says_what_is_wanted_or_github_refused_it() {
-        let wanted = wanted_comment(
-            &PreviewEnvironmentStatus::default(),
-            &seen(Phase::Ready),
-            "ns",
-            "a",
-        );
-        let mut status = PreviewEnvironmentStatus {
-            comment_wanted: wanted.clone(),
-            ..PreviewEnvironmentStatus::default()
-        };
-        assert!(comment_pending(&status));
-        status.commented = Some(view(wanted.as_ref().unwrap()).fingerprint());
-        assert!(!comment_pending(&status));
-        status.commented = Some("older".into());
-        status.comment_failure = Some("403".into());
-        assert!(!comment_pending(&status));
-        assert!(!comment_pending(&PreviewEnvironmentStatus::default()));
     }
 
     #[test]

@@ -12,10 +12,11 @@ use tokio::time::Instant;
 
 use crate::controller::{Ctx, Error, github_retry};
 use crate::github::comment;
+use crate::github::comment::view;
 use crate::metrics;
 use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::model::labels::PUBLISHER_FIELD_MANAGER;
-use crate::rules::outbox::{send_at, unsent, view};
+use crate::rules::outbox::{send_at, unsent};
 use crate::timing::{self, DEPLOYING_QUIET, EDIT_WINDOW, PUBLISHER_WRITE_RETRY};
 
 /// What this process sent for a preview: newer than its status until the status write lands, so
@@ -115,7 +116,7 @@ async fn publish_comment(
         return Next::Idle;
     };
     let view = view(wanted);
-    let fingerprint = view.fingerprint();
+    let fingerprint = wanted.fingerprint();
     if known.commented.as_deref() == Some(fingerprint.as_str()) {
         return Next::Idle;
     }
