@@ -217,16 +217,14 @@ async fn await_quota(
     applied: &[DynamicObject],
     bound: Duration,
 ) -> Result<bool, Error> {
-    let counted = |o: &DynamicObject| {
-        fence_objects::quota_counted(&serde_json::to_value(o).unwrap_or(Value::Null))
-    };
     let Some(quota) = applied
         .iter()
-        .find(|o| fence_objects::is_quota(&serde_json::to_value(o).unwrap_or(Value::Null)))
+        .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+        .find(fence_objects::is_quota)
     else {
         return Ok(true);
     };
-    if counted(quota) {
+    if fence_objects::quota_counted(&quota) {
         return Ok(true);
     }
     let api = Api::<ResourceQuota>::namespaced(ctx.client.clone(), namespace);

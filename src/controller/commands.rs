@@ -17,9 +17,10 @@ use crate::controller::{Ctx, Error};
 use crate::model::crd::{
     AwaitedCommand, Phase, PreviewEnvironment, PreviewEnvironmentStatus, QueuedReaction,
 };
+use crate::model::outbox::unsent;
 use crate::rules::command_limits::{note_refusal, notice, refusal_is_quiet, remember, too_old};
 use crate::rules::effect::{Done, Facts, apply, refusal, unverified};
-use crate::rules::outbox::{queue_reaction, unsent};
+use crate::rules::outbox::queue_reaction;
 use crate::timing;
 
 /// GitHub's reaction names.

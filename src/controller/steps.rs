@@ -15,8 +15,8 @@ use super::spec_write::replace_spec;
 use super::{Ctx, Error, commands, confirm, deploy};
 use crate::metrics;
 use crate::model::crd::{Desired, DestroyReason, Phase, PreviewEnvironment};
+use crate::model::outbox::comment_pending;
 use crate::model::{labels, time};
-use crate::rules::outbox::comment_pending;
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 use crate::timing;
 

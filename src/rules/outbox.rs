@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::crd::{Phase, PreviewEnvironmentStatus, QueuedReaction, WantedComment};
-pub(crate) use crate::model::outbox::{comment_pending, unsent};
 use crate::rules::status::{Observation, holds_phase};
 
 /// The status fields only the publisher writes (left out of the reconcile's status writes).
@@ -82,6 +81,7 @@ pub(crate) fn send_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::outbox::unsent;
 
     fn seen(phase: Phase) -> Observation {
         Observation {

@@ -6,8 +6,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::model::crd::{Phase, PhaseChange, PreviewEnvironmentStatus, WantedComment};
 use crate::model::markdown::clip;
+use crate::model::outbox::unsent;
 use crate::model::time::to_k8s;
-use crate::rules::outbox::unsent;
 
 /// What a reconcile found; turned into status and comment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -16,7 +16,8 @@ use crate::github::comment::view;
 use crate::metrics;
 use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::model::labels::PUBLISHER_FIELD_MANAGER;
-use crate::rules::outbox::{send_at, unsent};
+use crate::model::outbox::unsent;
+use crate::rules::outbox::send_at;
 use crate::timing::{self, DEPLOYING_QUIET, EDIT_WINDOW, PUBLISHER_WRITE_RETRY};
 
 /// What this process sent for a preview: newer than its status until the status write lands, so
