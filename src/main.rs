@@ -21,6 +21,7 @@ use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
 use previewd::http::dashboard::{self, Dashboard};
 use previewd::http::{AppState, BodyLimits, router};
+use previewd::intake::records::{self, Records};
 use previewd::intake::{allowlist, resync};
 use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
@@ -483,10 +484,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_secs(args.github_timeout_secs),
     )?;
     let accepting = Arc::new(AtomicBool::new(true));
+    let records = Records::watch(
+        client.clone(),
+        &args.templates.instance,
+        records::lag_for(args.failpoint.as_deref()),
+    );
     let allowlist = Arc::new(Allowlist::unresolved(config.repositories.len()));
     let state = AppState {
         secret: secret.as_bytes().into(),
         client: client.clone(),
+        records: records.clone(),
         instance: args.templates.instance.as_str().into(),
         config: Arc::new(config.clone()),
         allowlist: allowlist.clone(),
@@ -515,6 +522,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         permissions: Permissions::default(),
         events: Recorder::new(client.clone(), &namespace, &identity),
         applied: Default::default(),
+        records: records.clone(),
         queue,
         settings: Settings {
             instance: args.templates.instance,
@@ -546,8 +554,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("dashboard: listen on {address}"))?;
         tracing::info!(address = %listener.local_addr()?, "serving the dashboard");
-        let dashboard =
-            Dashboard::watch(client.clone(), &ctx_instance, &namespace, dashboard_config);
+        let dashboard = Dashboard::new(records, client.clone(), &namespace, dashboard_config);
         let serving = axum::serve(listener, dashboard::router(dashboard))
             .with_graceful_shutdown(stopped(stop_rx.clone()));
         tokio::spawn(async move {

@@ -81,6 +81,14 @@ pub(crate) struct ErrorKind {
     pub kind: String,
 }
 
+/// Where a delivery's record was looked up.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct Lookup {
+    /// `cache` (the replica's watch), or `api_server` (the cache had not listed yet, the record
+    /// is being removed, or a write decided on the cache was refused).
+    pub source: String,
+}
+
 /// A namespace the orphan sweep looked at.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct Orphan {
@@ -113,6 +121,8 @@ pub(crate) struct Metrics {
     pub errors: Family<ErrorKind, Counter>,
     /// Orphan namespaces by what was done about them.
     pub orphans: Family<Orphan, Counter>,
+    /// Records looked up for deliveries, by where.
+    pub record_lookups: Family<Lookup, Counter>,
     /// The leader's cache of previews, counted by phase when scraped (not at every reconcile,
     /// which would cost each reconcile a pass over every preview).
     previews_source: Mutex<Option<Store<PreviewEnvironment>>>,
@@ -189,6 +199,12 @@ impl Metrics {
             "Namespaces of this instance whose preview is gone, by what was done",
             orphans.clone(),
         );
+        let record_lookups = Family::<Lookup, Counter>::default();
+        registry.register(
+            "record_lookups",
+            "Records looked up to decide a delivery or a resync finding, by where (cache or api_server)",
+            record_lookups.clone(),
+        );
         Metrics {
             registry,
             deliveries,
@@ -201,6 +217,7 @@ impl Metrics {
             leader,
             errors,
             orphans,
+            record_lookups,
             previews_source: Mutex::new(None),
         }
     }
@@ -241,6 +258,16 @@ impl Metrics {
                 step: step.to_owned(),
             })
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts a record looked up in the cache (`cached`) or at the API server.
+    pub(crate) fn record_lookup(&self, cached: bool) {
+        let source = if cached { "cache" } else { "api_server" };
+        self.record_lookups
+            .get_or_create(&Lookup {
+                source: source.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts an error of `kind`.

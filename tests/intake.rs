@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use kube::api::ObjectMeta;
 use previewd::controller::confirm::settled_spec;
 use previewd::github::webhook::{WebhookEvent, parse, signature_is_valid};
-use previewd::intake::record::{Decision, Delivery, decide};
+use previewd::intake::record::{Decision, Delivery, cache_vouches_for, decide};
 use previewd::model::command::Command;
 use previewd::model::crd::{Desired, DestroyReason, PreviewEnvironment, PreviewEnvironmentSpec};
 use previewd::model::labels;
@@ -50,11 +50,17 @@ fn received(payload: &Payload) -> WebhookEvent {
 
 /// The spec previewd records after `event`, given what `existing` recorded.
 fn decided(existing: Option<&PreviewEnvironment>, event: &WebhookEvent) -> Decision {
+    decided_in_mode(existing, event, None)
+}
+
+/// The same in a repository whose previews follow the label `mode_label`, if any.
+fn decided_in_mode(
+    existing: Option<&PreviewEnvironment>,
+    event: &WebhookEvent,
+    mode_label: Option<&str>,
+) -> Decision {
     let delivery = match event {
-        WebhookEvent::PullRequest(event) => Delivery::Pull {
-            event,
-            mode_label: None,
-        },
+        WebhookEvent::PullRequest(event) => Delivery::Pull { event, mode_label },
         WebhookEvent::Command(event) => Delivery::Command(event),
         other => panic!("not a delivery previewd records: {other:?}"),
     };
@@ -227,4 +233,94 @@ async fn github_saying_merged_destroys_and_a_github_error_changes_nothing() {
         "a GitHub error is an error, never a destroy: {failed:?}"
     );
     assert!(github.writes().is_empty());
+}
+
+/// Whether recording `decision` over `recorded` would write nothing.
+fn writes_nothing(recorded: &PreviewEnvironment, decision: &Decision) -> bool {
+    match decision {
+        Decision::Ignore(_) => true,
+        Decision::Record(spec) => **spec == recorded.spec,
+    }
+}
+
+/// Whether `decision` over `latest` comes from a delivery of the same second as `latest`'s:
+/// GitHub's times have seconds, so no order between the two is known and either standing is
+/// what some order of delivery gives (where their heads or states differ, the record asks
+/// GitHub, whose answer is newer than both).
+fn same_second(latest: &PreviewEnvironment, decision: &Decision) -> bool {
+    matches!(decision, Decision::Record(spec)
+        if spec.pull.pr_updated_at == latest.spec.pull.pr_updated_at)
+}
+
+/// A replica's cache may hold an older record than the API server. A delivery decided on it
+/// that would write nothing is answered without a write when the cache vouches for it; this
+/// is safe only if such a delivery writes nothing over any later record either. Checked over every sequence of up to three of
+/// GitHub's deliveries for one pull request (each state a possible stale cache), every
+/// delivery arriving again afterwards, with and without label mode, but for deliveries of the
+/// latest record's own second (`same_second`).
+#[test]
+fn a_delivery_the_cached_record_already_holds_changes_no_later_record() {
+    let names: Vec<&str> = vec![
+        "pr-opened",
+        "pr-opened-draft",
+        "pr-synchronize-new-sha",
+        "pr-closed-merged",
+        "pr-closed-unmerged",
+        "pr-reopened",
+        "pr-labeled",
+        "pr-unlabeled",
+        "pr-converted-to-draft",
+        "pr-ready-for-review",
+        "pr-edited-base",
+        "issue-comment-on-pr",
+    ];
+    let events: Vec<WebhookEvent> = names.iter().map(|n| received(&variant(n))).collect();
+    let mut checked = 0;
+    for mode_label in [None, Some("preview")] {
+        let decide_over = |recorded: Option<&PreviewEnvironment>, event: &WebhookEvent| {
+            decided_in_mode(recorded, event, mode_label)
+        };
+        let mut stack: Vec<Vec<usize>> = (0..events.len()).map(|i| vec![i]).collect();
+        while let Some(sequence) = stack.pop() {
+            let mut states: Vec<PreviewEnvironment> = Vec::new();
+            for &i in &sequence {
+                if let Decision::Record(spec) = decide_over(states.last(), &events[i]) {
+                    states.push(recorded_by(INSTANCE, *spec));
+                }
+            }
+            let Some(latest) = states.last() else {
+                continue;
+            };
+            for stale in &states[..states.len() - 1] {
+                for (event, name) in events.iter().zip(&names) {
+                    let over_stale = decide_over(Some(stale), event);
+                    if !(writes_nothing(stale, &over_stale)
+                        && cache_vouches_for(Some(stale), &over_stale))
+                    {
+                        continue;
+                    }
+                    let over_latest = decide_over(Some(latest), event);
+                    checked += 1;
+                    assert!(
+                        writes_nothing(latest, &over_latest) || same_second(latest, &over_latest),
+                        "after {:?} (label mode {mode_label:?}), {name} writes nothing over the \
+                         cached {:?} but writes {over_latest:?} over the latest {:?}",
+                        sequence.iter().map(|&i| names[i]).collect::<Vec<_>>(),
+                        stale.spec,
+                        latest.spec,
+                    );
+                }
+            }
+            if sequence.len() < 3 {
+                stack.extend((0..events.len()).map(|i| [sequence.clone(), vec![i]].concat()));
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} cases were checked");
+    let closed = received(&variant("pr-closed-unmerged"));
+    let without_record = decided(None, &closed);
+    assert!(
+        matches!(without_record, Decision::Ignore(_)) && !cache_vouches_for(None, &without_record),
+        "a close the cache knows no record of is asked about: the record may be a moment old"
+    );
 }

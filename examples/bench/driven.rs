@@ -12,7 +12,7 @@ use previewd::model::crd::{Phase, PreviewEnvironment};
 use previewd::model::names;
 use previewd::model::pull::Repository;
 use previewd_testkit::github::{GitHub, Pull, repo_id};
-use previewd_testkit::webhooks::{Delivery, Payload, variant};
+use previewd_testkit::webhooks::{Delivery, Payload, Sent, variant};
 
 use crate::{LIMIT, OWNER, REPO};
 
@@ -60,7 +60,8 @@ pub struct Timed {
 }
 
 impl Driven {
-    /// Starts previewd serving the benchmark repository with `replicas` pods per preview.
+    /// Starts previewd, as the instance `bench-<name>`, serving the benchmark repository with
+    /// `replicas` pods per preview.
     pub async fn start(gh: &GitHub, name: &str, replicas: u32) -> Self {
         let dir = std::env::temp_dir().join(format!("previewd-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("bench dir");
@@ -76,7 +77,7 @@ impl Driven {
             .env("PREVIEWD_GITHUB_API_URL", gh.url())
             .env("PREVIEWD_CONFIG", dir.join("config.yaml"))
             .env("PREVIEWD_TEMPLATES_DIR", repo_root().join("templates"))
-            .env("PREVIEWD_INSTANCE", "bench")
+            .env("PREVIEWD_INSTANCE", format!("bench-{name}"))
             .env("PREVIEWD_PREVIEW_HOST", "{{namespace}}.preview.test")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -107,6 +108,11 @@ impl Driven {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `payload` (signed, a fresh delivery id) and returns previewd's answer.
+    pub async fn send(&self, payload: &Payload) -> Sent {
+        self.delivery.send(payload).await
     }
 
     /// Sends `payload` for PR `number` and waits until a comment write saying `needle` arrives.

@@ -2,11 +2,13 @@
 //! needs (`minimal.rs`), on the local control plane with the GitHub stand-in, their PRs
 //! interleaved: PR opened → Ready comment, push → Ready comment, close → namespace gone and the
 //! comment says so; where previewd's time goes; its GitHub writes per lifecycle and its memory.
-//! Run through `scripts/bench.sh [PRS] [LIVE] [RUNS]`.
+//! Then webhook answers under load (`webhooks.rs`). Run through
+//! `scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE]`.
 
 mod driven;
 mod minimal;
 mod stats;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -23,6 +25,10 @@ pub const REPO: &str = "app";
 pub const LIMIT: Duration = Duration::from_secs(300);
 const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const PUSHED_SHA: &str = "d6fde92930d4715a2b49857d24b940956b26d2d3";
+/// How long each stream of webhook deliveries lasts.
+const WEBHOOK_SECONDS: u64 = 4;
+/// PR numbers the webhook part uses (past the runs').
+const WEBHOOK_NUMBERS: u64 = 100_000;
 /// The ratio previewd's medians are to stay within.
 const GOAL: f64 = 1.5;
 
@@ -62,7 +68,7 @@ struct Run {
 }
 
 async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
-    let driven = Driven::start(gh, "bench", 1).await;
+    let driven = Driven::start(gh, "series", 1).await;
     let numbers = first..first + prs;
     let mut previewd = Series::default();
     let mut baseline = Series::default();
@@ -252,7 +258,7 @@ fn arg(n: usize, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let (prs, live, runs) = (arg(1, 30), arg(2, 0), arg(3, 1));
+    let (prs, live, runs, rate) = (arg(1, 30), arg(2, 0), arg(3, 1), arg(4, 500));
     let first = 1000 + u64::from(std::process::id() % 100) * 1000;
     let gh = GitHub::start().await;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -286,8 +292,12 @@ async fn main() {
         if holds(|r| r.0) { "yes" } else { "no" },
         if holds(|r| r.1) { "yes" } else { "no" },
     );
+    if rate > 0 {
+        eprintln!("bench: webhook answers at {rate} deliveries/s");
+        webhooks::run(&gh, first + runs * prs, rate, WEBHOOK_SECONDS).await;
+    }
     if live > 0 {
         eprintln!("bench: {live} previews open at once");
-        fleet(&gh, live, first + runs * prs).await;
+        fleet(&gh, live, first + runs * prs + WEBHOOK_NUMBERS).await;
     }
 }

@@ -1,6 +1,7 @@
 //! Building a preview's objects with no cluster: templates rendered for a pull request, the
 //! fences of its namespace, the redeploy stamp.
 
+pub(crate) mod apply_order;
 pub mod fence_objects;
 pub(crate) mod network_fence;
 pub mod render;

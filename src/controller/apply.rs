@@ -6,14 +6,15 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::wait::await_condition;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use crate::build::fence_objects;
 use crate::build::render::RenderedObject;
+use crate::build::{apply_order, fence_objects};
 use crate::config::TemplateKinds;
 use crate::controller::kinds::ServedKind;
 use crate::controller::{Ctx, Error};
@@ -22,6 +23,9 @@ use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
 use crate::model::labels::FIELD_MANAGER;
 use crate::timing;
+
+/// Objects of one round applied at once, at most.
+const APPLIED_AT_ONCE: usize = 8;
 
 /// Resolves every object's kind before anything is applied; any cluster-scoped or unknown kind,
 /// or one `allowed` does not list (when given), refuses the whole set.
@@ -160,8 +164,9 @@ pub(crate) enum Applied {
 }
 
 /// Applies the fence objects, waits up to `quota_wait` until the quota is counted (so no pod
-/// is refused for an unknown quota status), then the templated objects; each set in order,
-/// stopping at the first refusal.
+/// is refused for an unknown quota status), then the templated objects; each set in the
+/// rounds of `apply_order`, the objects of a round at once, stopping after the first round
+/// with a refusal.
 pub(crate) async fn apply_fenced(
     ctx: &Ctx,
     namespace: &str,
@@ -169,7 +174,7 @@ pub(crate) async fn apply_fenced(
     templated: (&[RenderedObject], &[ServedKind]),
     quota_wait: Duration,
 ) -> Result<Applied, Error> {
-    let fenced = apply_in_order(ctx, namespace, fences.0, fences.1);
+    let fenced = apply_in_rounds(ctx, namespace, fences.0, fences.1);
     let fence_objects = match metrics::timed("fences_apply", fenced).await {
         Ok(applied) => applied,
         Err(why) => return Ok(Applied::Refused(why)),
@@ -178,35 +183,50 @@ pub(crate) async fn apply_fenced(
     if !metrics::timed("quota_wait", counted).await? {
         return Ok(Applied::QuotaUncounted);
     }
-    let templated = apply_in_order(ctx, namespace, templated.0, templated.1);
+    let templated = apply_in_rounds(ctx, namespace, templated.0, templated.1);
     Ok(match metrics::timed("objects_apply", templated).await {
         Ok(applied) => Applied::All(applied),
         Err(why) => Applied::Refused(why),
     })
 }
 
-async fn apply_in_order(
+/// Applies `objects` (of `kinds`) round by round; what the API server returned, in the
+/// objects' order, or the first refusal of the first round refused (file, kind, name, why).
+async fn apply_in_rounds(
     ctx: &Ctx,
     namespace: &str,
     objects: &[RenderedObject],
     kinds: &[ServedKind],
 ) -> Result<Vec<DynamicObject>, String> {
-    let mut applied = Vec::with_capacity(objects.len());
-    for (object, kind) in objects.iter().zip(kinds) {
-        match apply_object(ctx, namespace, object, kind).await {
-            Ok(returned) => applied.push(returned),
-            Err(e) => {
-                return Err(format!(
-                    "{}: {} {}: {}",
-                    object.file,
-                    object.object["kind"].as_str().unwrap_or(""),
-                    object_name(&object.object),
-                    api_message(&e)
-                ));
+    let mut applied: Vec<Option<DynamicObject>> = vec![None; objects.len()];
+    for round in apply_order::rounds(objects) {
+        let results = futures::stream::iter(round)
+            .map(|i| async move {
+                (
+                    i,
+                    apply_object(ctx, namespace, &objects[i], &kinds[i]).await,
+                )
+            })
+            .buffered(APPLIED_AT_ONCE)
+            .collect::<Vec<_>>()
+            .await;
+        for (i, result) in results {
+            let object = &objects[i];
+            match result {
+                Ok(returned) => applied[i] = Some(returned),
+                Err(e) => {
+                    return Err(format!(
+                        "{}: {} {}: {}",
+                        object.file,
+                        object.object["kind"].as_str().unwrap_or(""),
+                        object_name(&object.object),
+                        api_message(&e)
+                    ));
+                }
             }
         }
     }
-    Ok(applied)
+    Ok(applied.into_iter().flatten().collect())
 }
 
 /// Waits up to `bound` until the quota controller has counted the fence ResourceQuota among

@@ -44,6 +44,7 @@ use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
+use crate::intake::records::Records;
 use crate::metrics::{self, Outcome};
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
@@ -95,6 +96,8 @@ pub struct Ctx {
     pub events: Recorder,
     /// What this process applied last per preview (a deploy under way is then only re-read).
     pub applied: recheck::Applied,
+    /// This replica's cache of the records, what the resync's findings are decided on first.
+    pub records: Records,
 }
 
 /// Why a reconcile did not finish.

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 pub use body::BodyLimits;
 
 use crate::config::{Allowlist, FileConfig};
+use crate::intake::records::Records;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct AppState {
     pub secret: Arc<[u8]>,
     /// Kubernetes client (for recording intent).
     pub client: kube::Client,
+    /// This replica's cache of the records, what deliveries are decided on first.
+    pub records: Records,
     /// This installation's instance label value.
     pub instance: Arc<str>,
     /// The configuration file.

@@ -122,7 +122,7 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
                 event: &pr,
                 mode_label: repo.label.as_deref(),
             };
-            let recorded = record(&app.client, &app.instance, delivery);
+            let recorded = record(&app.client, &app.records, &app.instance, delivery);
             answer(recorded.instrument(span).await)
         }
         WebhookEvent::Command(command) => {
@@ -131,7 +131,12 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
             if !matches!(serving, Serving::Served(_)) {
                 return not_served(&serving);
             }
-            let recorded = record(&app.client, &app.instance, Delivery::Command(&command));
+            let recorded = record(
+                &app.client,
+                &app.records,
+                &app.instance,
+                Delivery::Command(&command),
+            );
             answer(recorded.instrument(span).await)
         }
     }

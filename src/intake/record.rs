@@ -1,12 +1,13 @@
-//! Recording intent: the only thing the webhook handler writes. Reads the recorded
-//! PreviewEnvironment, decides (pure: `decide`), and writes the new spec with optimistic
-//! concurrency, so concurrent or repeated deliveries settle on the newest state and repeats
-//! change nothing.
+//! Recording intent: the only thing the webhook handler writes. Looks the recorded
+//! PreviewEnvironment up (in the replica's cache, else the API server), decides (pure:
+//! `decide`), and writes the new spec with optimistic concurrency, so concurrent or repeated
+//! deliveries settle on the newest state and repeats change nothing.
 
 use chrono::{DateTime, Utc};
 use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
+use crate::intake::records::{Cached, Records};
 use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
 use crate::model::event::{CommandEvent, PullRequestEvent};
@@ -123,10 +124,42 @@ async fn find(
     }
 }
 
-/// Reads the record, decides, and writes with optimistic concurrency, deciding again on what
-/// a concurrent writer wrote.
+/// The record as the cache has it, when it can be decided on: present and not being removed
+/// (the API server is asked about one being removed), or absent and then made under its
+/// derived name.
+fn cached(
+    records: &Records,
+    repository: &Repository,
+    number: u64,
+) -> Option<(String, Option<PreviewEnvironment>)> {
+    match records.lookup(repository.id, number) {
+        Cached::Unknown => None,
+        Cached::Absent => Some((names::preview_name(repository, number), None)),
+        Cached::Found(pe) if pe.metadata.deletion_timestamp.is_some() => None,
+        Cached::Found(pe) => Some((pe.name_any(), Some(PreviewEnvironment::clone(&pe)))),
+    }
+}
+
+/// Whether `decision`, made on the cached record `cached`, may be answered without asking the
+/// API server. A decision to write may (the write carries the cached resourceVersion, refused
+/// when the record moved). One to write nothing may when the record already says the same:
+/// a later record cannot need it either (`tests/intake.rs` checks this over every sequence of
+/// GitHub's deliveries); or when it is ignored for good. Any other ignore may be the cache's
+/// lag (a record made a moment ago, fewer commands waiting now).
+pub fn cache_vouches_for(cached: Option<&PreviewEnvironment>, decision: &Decision) -> bool {
+    match (cached, decision) {
+        (_, Decision::Record(_)) => true,
+        (Some(_), Decision::Ignore(why)) => intent::ignored_for_good(why),
+        (None, Decision::Ignore(_)) => false,
+    }
+}
+
+/// Decides on the cached record first and writes with optimistic concurrency; when a write is
+/// refused (someone wrote in between, or the cache lagged), reads the record from the API
+/// server and decides again.
 pub(crate) async fn record(
     client: &Client,
+    records: &Records,
     instance: &str,
     delivery: Delivery<'_>,
 ) -> Result<Outcome, kube::Error> {
@@ -139,11 +172,23 @@ pub(crate) async fn record(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let found = metrics::timed(
-            "record_read",
-            find(&api, instance, &pull.repository, pull.number),
-        )
-        .await?;
+        let cached = if attempts == 1 {
+            cached(records, &pull.repository, pull.number)
+        } else {
+            None
+        };
+        let from_cache = cached.is_some();
+        metrics::get().record_lookup(from_cache);
+        let found = match cached {
+            Some(found) => Some(found),
+            None => {
+                metrics::timed(
+                    "record_read",
+                    find(&api, instance, &pull.repository, pull.number),
+                )
+                .await?
+            }
+        };
         let Some((name, existing)) = found else {
             return Ok(Outcome::Ignored(
                 "the preview's name is taken by an object of another pull request",
@@ -158,7 +203,12 @@ pub(crate) async fn record(
             tokio::time::sleep(crate::timing::REMOVED_RECORD_POLL).await;
             continue;
         }
-        let spec = match decide(existing.as_ref(), instance, &delivery, Utc::now()) {
+        let decision = decide(existing.as_ref(), instance, &delivery, Utc::now());
+        if from_cache && !cache_vouches_for(existing.as_ref(), &decision) {
+            // Only the API server can say this changes nothing.
+            continue;
+        }
+        let spec = match decision {
             Decision::Record(spec) => *spec,
             Decision::Ignore(why) => return Ok(Outcome::Ignored(why)),
         };
@@ -197,10 +247,12 @@ pub(crate) async fn record(
                     changed: true,
                 });
             }
-            // Someone wrote in between: decide again on what they wrote.
+            // Someone wrote in between (or the cache lagged): decide again on what they wrote.
             Err(kube::Error::Api(status)) if status.code == 409 && attempts < RECORD_ATTEMPTS => {
                 continue;
             }
+            // The cached record was removed meanwhile.
+            Err(kube::Error::Api(status)) if status.code == 404 && from_cache => continue,
             Err(e) => return Err(e),
         }
     }

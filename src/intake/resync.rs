@@ -284,7 +284,7 @@ async fn note(
     mode_label: Option<&str>,
 ) -> Result<bool, kube::Error> {
     let delivery = Delivery::Pull { event, mode_label };
-    let outcome = record(&ctx.client, &ctx.settings.instance, delivery).await?;
+    let outcome = record(&ctx.client, &ctx.records, &ctx.settings.instance, delivery).await?;
     Ok(matches!(outcome, Outcome::Recorded { changed: true, .. }))
 }
 

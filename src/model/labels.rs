@@ -41,10 +41,14 @@ pub(crate) fn record_selector(instance: &str, repository_id: u64, number: u64) -
 
 /// Whether `pe`'s labels say it records pull request `number` of repository `repository_id`.
 pub(crate) fn is_record_of(pe: &PreviewEnvironment, repository_id: u64, number: u64) -> bool {
-    let labels = pe.metadata.labels.as_ref();
-    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
-    label(REPOSITORY_ID) == Some(repository_id.to_string().as_str())
-        && label(PULL_REQUEST) == Some(number.to_string().as_str())
+    record_key(pe) == Some((repository_id, number))
+}
+
+/// The (repository id, pull request number) `pe`'s labels say it records.
+pub(crate) fn record_key(pe: &PreviewEnvironment) -> Option<(u64, u64)> {
+    let labels = pe.metadata.labels.as_ref()?;
+    let number = |key: &str| labels.get(key)?.parse().ok();
+    Some((number(REPOSITORY_ID)?, number(PULL_REQUEST)?))
 }
 
 /// Field manager of everything previewd's controller applies.

@@ -22,6 +22,17 @@ pub enum Decision {
     Ignore(&'static str),
 }
 
+/// Why an event older than the recorded state is ignored.
+const OLDER: &str = "older than the recorded state of this pull request";
+/// Why a command already taken or already waiting is ignored.
+const ALREADY_TAKEN: &str = "command already taken";
+
+/// Whether an event ignored for `why` would be ignored over every later record of the pull
+/// request too: records only move to newer times, and a command once taken stays taken.
+pub(crate) fn ignored_for_good(why: &str) -> bool {
+    why == OLDER || why == ALREADY_TAKEN
+}
+
 /// Decides the desired state after `event`, received `now`, given the recorded spec, if any,
 /// and the label of the repository's label mode, if it has one. A push's time is when previewd
 /// learned of it (the payload's timestamps can be old or skewed).
@@ -35,7 +46,7 @@ pub(crate) fn decide(
         && let (Some(then), Some(now)) = (recorded.pull.pr_updated_at, event.pull.pr_updated_at)
         && now < then
     {
-        return Decision::Ignore("older than the recorded state of this pull request");
+        return Decision::Ignore(OLDER);
     }
     let is_mode_label = mode_label.is_some() && event.label.as_deref() == mode_label;
     let recorded = existing.map(|s| &s.desired);
@@ -136,7 +147,7 @@ pub(crate) fn with_command(
 ) -> Decision {
     let waiting = existing.map(|s| s.commands.as_slice()).unwrap_or_default();
     if taken(event.comment_id) || waiting.iter().any(|c| c.comment_id == event.comment_id) {
-        return Decision::Ignore("command already taken");
+        return Decision::Ignore(ALREADY_TAKEN);
     }
     if let Some(why) = command_limits::not_recorded(waiting, event, now) {
         return Decision::Ignore(why);

@@ -33,6 +33,7 @@ mod outbox;
 mod ownership;
 mod policies;
 mod readiness;
+mod record_cache;
 mod renames;
 mod resync;
 mod tombstones;

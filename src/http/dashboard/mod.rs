@@ -16,14 +16,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
-use futures::StreamExt;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::{Client, ResourceExt};
 
 use crate::config::FileConfig;
+use crate::intake::records::Records;
 use crate::model::crd::PreviewEnvironment;
-use crate::model::labels;
 use crate::ops;
 use crate::timing::DASHBOARD_LIST_WAIT;
 use page::{Card, Filters};
@@ -35,32 +32,23 @@ const ICON: &str = include_str!("assets/icon.svg");
 /// What every page is made from.
 #[derive(Clone)]
 pub struct Dashboard {
-    store: Store<PreviewEnvironment>,
+    records: Records,
     client: Client,
     events_namespace: Arc<str>,
     config: Arc<FileConfig>,
 }
 
 impl Dashboard {
-    /// Watches `instance`'s PreviewEnvironments (until the process ends) for the pages; Events
+    /// Pages made from `records` (the replica's cache of its installation's previews); Events
     /// are read from `events_namespace`, previewd's own.
-    pub fn watch(
+    pub fn new(
+        records: Records,
         client: Client,
-        instance: &str,
         events_namespace: &str,
         config: FileConfig,
     ) -> Self {
-        let (store, writer) = reflector::store();
-        let api = Api::<PreviewEnvironment>::all(client.clone());
-        let selector = labels::instance_selector(instance);
-        let stream = watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
-        tokio::spawn(
-            reflector::reflector(writer, stream)
-                .applied_objects()
-                .for_each(|_| async {}),
-        );
         Dashboard {
-            store,
+            records,
             client,
             events_namespace: events_namespace.into(),
             config: Arc::new(config),
@@ -69,11 +57,7 @@ impl Dashboard {
 
     /// The cards of every preview, or `None` while the watch has not listed them yet.
     async fn cards(&self) -> Option<Vec<(Arc<PreviewEnvironment>, Card)>> {
-        let ready = tokio::time::timeout(DASHBOARD_LIST_WAIT, self.store.wait_until_ready());
-        if !matches!(ready.await, Ok(Ok(()))) {
-            return None;
-        }
-        let previews: Vec<Arc<PreviewEnvironment>> = self.store.state();
+        let previews = self.records.all(DASHBOARD_LIST_WAIT).await?;
         let rows = ops::list::rows(&previews, &self.config);
         let by_name: HashMap<String, &Arc<PreviewEnvironment>> =
             previews.iter().map(|pe| (pe.name_any(), pe)).collect();

@@ -1,0 +1,234 @@
+//! Webhook answers under load, from a standby replica (the Lease is held elsewhere, so nothing
+//! acts on what it records): redeliveries of intents already recorded, decided from the
+//! replica's cache of the records; and new intents, each a PreviewEnvironment created, next to
+//! a bare client creating PreviewEnvironments of the same size at the same rate.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::{Api, Client};
+use previewd::leader::lease_name;
+use previewd::model::crd::PreviewEnvironment;
+use previewd_testkit::github::GitHub;
+use tokio::task::JoinSet;
+
+use crate::driven::{Driven, payload, preview_name};
+use crate::stats::{ms, percentile};
+
+const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+/// Pull requests recorded first, then redelivered in turn.
+const RECORDED: u64 = 50;
+const NAME: &str = "hooks";
+/// Whom the Lease names as its holder: nobody that runs.
+const HOLDER: &str = "bench-elsewhere";
+/// What the new intents' p99 is to stay within, over the bare client's.
+const NEW_INTENT_GOAL: f64 = 1.5;
+/// What redeliveries' p99 is to stay within.
+const REDELIVERY_GOAL: Duration = Duration::from_millis(10);
+
+/// Answers of one stream of requests: each one's time from when it was due, and whether it
+/// succeeded.
+struct Answers {
+    times: Vec<Duration>,
+    errors: usize,
+}
+
+impl Answers {
+    fn line(&self, label: &str) -> String {
+        format!(
+            "| {label} | {} | {} | {} | {} | {} |",
+            self.times.len(),
+            ms_fine(percentile(&self.times, 0.5)),
+            ms_fine(percentile(&self.times, 0.99)),
+            ms(percentile(&self.times, 1.0)),
+            self.errors
+        )
+    }
+}
+
+fn ms_fine(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Starts `count` requests at `rate` a second, each when due whether or not earlier ones were
+/// answered (so a slow answer does not slow the sender), timed from when it was due.
+async fn at_rate<F, Fut>(rate: u64, count: u64, request: F) -> Answers
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let start = tokio::time::Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut running = JoinSet::new();
+    for i in 0..count {
+        let due = start + interval * i as u32;
+        tokio::time::sleep_until(due).await;
+        let sent = request(i);
+        running.spawn(async move {
+            let ok = sent.await;
+            (due.elapsed(), ok)
+        });
+    }
+    let mut answers = Answers {
+        times: Vec::with_capacity(count as usize),
+        errors: 0,
+    };
+    while let Some(done) = running.join_next().await {
+        let (took, ok) = done.expect("request task");
+        answers.times.push(took);
+        answers.errors += usize::from(!ok);
+    }
+    answers
+}
+
+/// Holds previewd's Lease for `instance` in the namespace previewd defaults to, for an hour.
+async fn hold_lease(kube: &Client, instance: &str) -> Api<Lease> {
+    let leases = Api::<Lease>::default_namespaced(kube.clone());
+    let lease: Lease = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": lease_name(instance)},
+        "spec": {
+            "holderIdentity": HOLDER,
+            "leaseDurationSeconds": 3600,
+            "acquireTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "renewTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        }
+    }))
+    .expect("a Lease");
+    let _ = leases
+        .delete(&lease_name(instance), &DeleteParams::default())
+        .await;
+    leases
+        .create(&PostParams::default(), &lease)
+        .await
+        .expect("hold the Lease");
+    leases
+}
+
+/// Removes every record of `instance`.
+async fn remove_records(kube: &Client, instance: &str) {
+    let records = Api::<PreviewEnvironment>::all(kube.clone());
+    let selector = format!("previewd.dev/instance={instance}");
+    let _ = records
+        .delete_collection(
+            &DeleteParams::default(),
+            &ListParams::default().labels(&selector),
+        )
+        .await;
+}
+
+/// Redeliveries and new intents at `rate` a second for `seconds` each, and the bare client's
+/// creates at the same rate; prints the table.
+pub async fn run(gh: &GitHub, first: u64, rate: u64, seconds: u64) {
+    let instance = format!("bench-{NAME}");
+    let kube = Client::try_default().await.expect("kube client");
+    let leases = hold_lease(&kube, &instance).await;
+    let driven = Arc::new(Driven::start(gh, NAME, 1).await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let recorded: Vec<_> = (first..first + RECORDED)
+        .map(|number| payload(gh, "pr-opened", number, OPENED_SHA))
+        .collect();
+    for opened in &recorded {
+        let sent = driven.send(opened).await;
+        assert_eq!(sent.status, 202, "{}", sent.body);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let count = rate * seconds;
+
+    let recorded = Arc::new(recorded);
+    let redeliveries = at_rate(rate, count, |i| {
+        let (driven, recorded) = (driven.clone(), recorded.clone());
+        async move {
+            let sent = driven.send(&recorded[(i % RECORDED) as usize]).await;
+            sent.status == 202 && sent.body.starts_with("recorded")
+        }
+    })
+    .await;
+
+    let fresh = first + RECORDED;
+    let new_payloads: Arc<Vec<_>> = Arc::new(
+        (fresh..fresh + count)
+            .map(|number| payload(gh, "pr-opened", number, OPENED_SHA))
+            .collect(),
+    );
+    let new_intents = at_rate(rate, count, |i| {
+        let (driven, payloads) = (driven.clone(), new_payloads.clone());
+        async move {
+            let sent = driven.send(&payloads[i as usize]).await;
+            sent.status == 202 && sent.body.starts_with("recorded")
+        }
+    })
+    .await;
+
+    // The bare client: the same record under another instance and name, created at the rate.
+    let records = Api::<PreviewEnvironment>::all(kube.clone());
+    let model = records
+        .get(&preview_name(first))
+        .await
+        .expect("a recorded PreviewEnvironment");
+    let bare_instance = "bench-bare";
+    let mut labels = model.metadata.labels.clone().unwrap_or_default();
+    labels.insert("previewd.dev/instance".into(), bare_instance.into());
+    let bare = at_rate(rate, count, |i| {
+        let records = records.clone();
+        let mut made = PreviewEnvironment::new(&format!("bench-bare-{i}"), model.spec.clone());
+        made.metadata = ObjectMeta {
+            name: Some(format!("bench-bare-{i}")),
+            labels: Some(labels.clone()),
+            ..ObjectMeta::default()
+        };
+        async move { records.create(&PostParams::default(), &made).await.is_ok() }
+    })
+    .await;
+
+    let metrics = driven.metrics().await;
+    let lookups = |source: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "previewd_record_lookups_total{{source=\"{source}\"}}"
+                ))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .unwrap_or("0")
+            .to_owned()
+    };
+    println!();
+    println!("Webhook answers at {rate} deliveries/s for {seconds} s each (a standby replica):");
+    println!();
+    println!("| | requests | p50 | p99 | max | errors |");
+    println!("|---|---|---|---|---|---|");
+    println!("{}", redeliveries.line("redelivery of a recorded intent"));
+    println!("{}", new_intents.line("new intent (a record created)"));
+    println!("{}", bare.line("bare client: create a PreviewEnvironment"));
+    let p99 = |a: &Answers| percentile(&a.times, 0.99);
+    let new_ratio = p99(&new_intents).as_secs_f64() / p99(&bare).as_secs_f64().max(1e-9);
+    println!();
+    println!(
+        "Redelivery p99 within {}: {}. New intent p99 {new_ratio:.2}× the bare client's (within {NEW_INTENT_GOAL}×: {}). Records looked up in the cache {}, at the API server {}.",
+        ms(REDELIVERY_GOAL),
+        if p99(&redeliveries) <= REDELIVERY_GOAL {
+            "yes"
+        } else {
+            "no"
+        },
+        if new_ratio <= NEW_INTENT_GOAL {
+            "yes"
+        } else {
+            "no"
+        },
+        lookups("cache"),
+        lookups("api_server"),
+    );
+    remove_records(&kube, &instance).await;
+    remove_records(&kube, bare_instance).await;
+    let _ = leases
+        .delete(&lease_name(&instance), &DeleteParams::default())
+        .await;
+    if let Ok(driven) = Arc::try_unwrap(driven) {
+        driven.stop(std::iter::empty()).await;
+    }
+}
