@@ -2,10 +2,11 @@
 # Benchmark (not a test): previewd next to a minimal client making only the calls a preview
 # needs, their PRs interleaved on the local control plane: open → Ready comment, push → Ready
 # comment, close → namespace gone; where previewd's time goes; GitHub writes per lifecycle;
-# memory. RUNS runs in a row (a ratio counts when it holds in each); then webhook answers at
+# memory. RUNS runs in a row (a ratio counts when it holds in each); then, with BURST > 0, BURST
+# PRs opened at once through previewd and through the minimal client; then webhook answers at
 # RATE deliveries/s (0: skipped); then, with LIVE > 0, previewd's memory with no preview and
 # with LIVE previews open at once.
-# usage: scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE]   (defaults 30, 0, 1, 500)
+# usage: scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST]   (defaults 30, 0, 1, 500, 0)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -19,4 +20,4 @@ eval "$(scripts/cluster.sh env)"
 target="${CARGO_TARGET_DIR:-$repo/target}/release"
 "$target/previewd" crd | kubectl apply --server-side -f - >/dev/null
 kubectl wait --for=condition=Established crd/previewenvironments.previewd.dev --timeout=60s >/dev/null
-"$target/examples/bench" "${1:-30}" "${2:-0}" "${3:-1}" "${4:-500}"
+"$target/examples/bench" "${1:-30}" "${2:-0}" "${3:-1}" "${4:-500}" "${5:-0}"

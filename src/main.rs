@@ -522,6 +522,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         permissions: Permissions::default(),
         events: Recorder::new(client.clone(), &namespace, &identity),
         applied: Default::default(),
+        watched: Default::default(),
         records: records.clone(),
         queue,
         settings: Settings {

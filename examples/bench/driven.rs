@@ -48,6 +48,7 @@ pub struct Driven {
     delivery: Delivery,
     dir: PathBuf,
     kube: Client,
+    instance: String,
 }
 
 /// One delivery's times: answered, and its comment's arrival; the status history's phase
@@ -63,6 +64,16 @@ impl Driven {
     /// Starts previewd, as the instance `bench-<name>`, serving the benchmark repository with
     /// `replicas` pods per preview.
     pub async fn start(gh: &GitHub, name: &str, replicas: u32) -> Self {
+        Driven::start_with(gh, name, replicas, &[]).await
+    }
+
+    /// The same with more environment variables (settings) for previewd.
+    pub async fn start_with(
+        gh: &GitHub,
+        name: &str,
+        replicas: u32,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("previewd-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("bench dir");
         let config = format!(
@@ -80,6 +91,7 @@ impl Driven {
             .env("PREVIEWD_INSTANCE", format!("bench-{name}"))
             .env("PREVIEWD_PREVIEW_HOST", "{{namespace}}.preview.test")
             .env("RUST_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("previewd.log")).expect("log file"))
             .spawn()
@@ -103,6 +115,7 @@ impl Driven {
             delivery,
             dir,
             kube,
+            instance: format!("bench-{name}"),
         }
     }
 
@@ -110,9 +123,45 @@ impl Driven {
         self.child.id()
     }
 
+    /// How many of its previews report Ready.
+    pub async fn ready_count(&self) -> usize {
+        let selector = format!("previewd.dev/instance={}", self.instance);
+        Api::<PreviewEnvironment>::all(self.kube.clone())
+            .list(&kube::api::ListParams::default().labels(&selector))
+            .await
+            .map(|list| {
+                list.items
+                    .iter()
+                    .filter(|pe| pe.status.as_ref().is_some_and(|s| s.phase == Phase::Ready))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Whether PR `number`'s preview reports Ready at `sha` for its latest spec.
+    pub async fn ready_at(&self, number: u64, sha: &str) -> bool {
+        let found = Api::<PreviewEnvironment>::all(self.kube.clone())
+            .get_opt(&preview_name(number))
+            .await
+            .ok()
+            .flatten();
+        found.is_some_and(|pe| {
+            pe.status.as_ref().is_some_and(|s| {
+                s.phase == Phase::Ready
+                    && s.deployed_sha.as_deref() == Some(sha)
+                    && s.observed_generation == pe.metadata.generation
+            })
+        })
+    }
+
     /// Sends `payload` (signed, a fresh delivery id) and returns previewd's answer.
     pub async fn send(&self, payload: &Payload) -> Sent {
         self.delivery.send(payload).await
+    }
+
+    /// Sends `body`, already serialized, as `event` for the repository `target`.
+    pub async fn send_raw(&self, event: &str, body: &[u8], target: u64) -> Sent {
+        self.delivery.send_raw(event, body, target).await
     }
 
     /// Sends `payload` for PR `number` and waits until a comment write saying `needle` arrives.
@@ -164,7 +213,7 @@ impl Driven {
 
     /// Deletes the records of `numbers`, waits while previewd (still running) removes each,
     /// and stops previewd.
-    pub async fn stop(mut self, numbers: impl Iterator<Item = u64>) {
+    pub async fn stop(self, numbers: impl Iterator<Item = u64>) {
         let previews = Api::<PreviewEnvironment>::all(self.kube.clone());
         let names: Vec<String> = numbers.map(preview_name).collect();
         for name in &names {
@@ -176,9 +225,15 @@ impl Driven {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Driven {
+    /// A benchmark that fails leaves no previewd running.
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -2,16 +2,18 @@
 //! needs (`minimal.rs`), on the local control plane with the GitHub stand-in, their PRs
 //! interleaved: PR opened → Ready comment, push → Ready comment, close → namespace gone and the
 //! comment says so; where previewd's time goes; its GitHub writes per lifecycle and its memory.
-//! Then webhook answers under load (`webhooks.rs`). Run through
-//! `scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE]`.
+//! Then a burst of PRs opened at once (`burst.rs`) and webhook answers under load
+//! (`webhooks.rs`). Run through `scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST]`.
 
+mod burst;
 mod driven;
+mod fleet;
 mod minimal;
 mod stats;
 mod webhooks;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use previewd::build::templates;
 use previewd_testkit::github::GitHub;
@@ -135,7 +137,8 @@ async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
     }
 }
 
-fn memory_kib(pid: u32, field: &str) -> u64 {
+/// A `/proc/<pid>/status` field in KiB.
+pub fn memory_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -226,29 +229,6 @@ fn print_run(index: usize, prs: u64, run: &Run) -> (f64, f64) {
     (open, push)
 }
 
-/// previewd's memory with no preview, then with `live` previews open at once and Ready.
-async fn fleet(gh: &GitHub, live: u64, first: u64) {
-    let driven = Driven::start(gh, "fleet", 1).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_rss = memory_kib(driven.pid(), "VmRSS:");
-    let start = Instant::now();
-    let opens = (first..first + live).map(|number| {
-        let opened = payload(gh, "pr-opened", number, OPENED_SHA);
-        let driven = &driven;
-        async move { driven.drive(gh, &opened, number, "Preview ready").await }
-    });
-    futures::future::join_all(opens).await;
-    let all_ready = start.elapsed();
-    println!(
-        "previewd memory with 0 previews: RSS {} MiB; with {live} live previews: RSS {} MiB (peak {} MiB); all {live} Ready comments {:.1} s after the first delivery",
-        idle_rss / 1024,
-        memory_kib(driven.pid(), "VmRSS:") / 1024,
-        memory_kib(driven.pid(), "VmHWM:") / 1024,
-        all_ready.as_secs_f64()
-    );
-    driven.stop(first..first + live).await;
-}
-
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
         .nth(n)
@@ -258,7 +238,7 @@ fn arg(n: usize, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let (prs, live, runs, rate) = (arg(1, 30), arg(2, 0), arg(3, 1), arg(4, 500));
+    let (prs, live, runs, rate, burst) = (arg(1, 30), arg(2, 0), arg(3, 1), arg(4, 500), arg(5, 0));
     let first = 1000 + u64::from(std::process::id() % 100) * 1000;
     let gh = GitHub::start().await;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -292,12 +272,17 @@ async fn main() {
         if holds(|r| r.0) { "yes" } else { "no" },
         if holds(|r| r.1) { "yes" } else { "no" },
     );
+    let after_runs = first + runs * prs;
+    if burst > 0 {
+        eprintln!("bench: a burst of {burst} PRs, through previewd then the minimal client");
+        burst::run(&gh, &minimal, burst, after_runs + 2 * WEBHOOK_NUMBERS).await;
+    }
     if rate > 0 {
         eprintln!("bench: webhook answers at {rate} deliveries/s");
-        webhooks::run(&gh, first + runs * prs, rate, WEBHOOK_SECONDS).await;
+        webhooks::run(&gh, after_runs, rate, WEBHOOK_SECONDS).await;
     }
     if live > 0 {
         eprintln!("bench: {live} previews open at once");
-        fleet(&gh, live, first + runs * prs + WEBHOOK_NUMBERS).await;
+        fleet::run(&gh, live, after_runs + 3 * WEBHOOK_NUMBERS).await;
     }
 }

@@ -1,6 +1,8 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
-//! drives each to its desired state. Idempotent; all state comes from the API server, read
-//! afresh at the start of each reconcile (the watch cache only says when to look).
+//! drives each to its desired state. Idempotent; all state comes from the API server: the
+//! record is read afresh at the start of each reconcile (its watch cache only says when to
+//! look), the namespace and workloads come from their watches' caches (`watched`), each write
+//! decided on them carrying a precondition.
 
 pub(crate) mod apply;
 pub(crate) mod commands;
@@ -15,6 +17,7 @@ pub mod slots;
 pub(crate) mod spec_write;
 pub(crate) mod steps;
 pub(crate) mod watch_backoff;
+pub mod watched;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -22,13 +25,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc};
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::PredicateConfig;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -39,6 +42,7 @@ use self::events::Recorder;
 use self::kinds::Kinds;
 use self::slots::Slots;
 use self::watch_backoff::WatchBackoff;
+use self::watched::{Stores, Watched};
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
@@ -96,6 +100,8 @@ pub struct Ctx {
     pub events: Recorder,
     /// What this process applied last per preview (a deploy under way is then only re-read).
     pub applied: recheck::Applied,
+    /// The caches of the namespaces and workloads the controller watches.
+    pub watched: Watched,
     /// This replica's cache of the records, what the resync's findings are decided on first.
     pub records: Records,
 }
@@ -151,34 +157,59 @@ pub async fn run(
     let controller = Controller::for_stream(records, store.clone());
     ctx.queue.attach(store.clone());
     metrics::get().count_previews_in(store);
+    let (namespaces, namespace_changes) = cached_watch::<Namespace>(&client, &owned);
+    let (deployments, deployment_changes) = cached_watch::<Deployment>(&client, &owned);
+    let (stateful_sets, stateful_set_changes) = cached_watch::<StatefulSet>(&client, &owned);
+    let (jobs, job_changes) = cached_watch::<Job>(&client, &owned);
+    ctx.watched.attach(Stores {
+        namespaces,
+        deployments,
+        stateful_sets,
+        jobs,
+    });
     let woken = woken.lock_owned().await;
     let woken = futures::stream::unfold(woken, |mut rx| async move {
         rx.recv().await.map(|next| (next, rx))
     });
     controller
         .reconcile_on(woken)
-        .watches(
-            Api::<Namespace>::all(client.clone()),
-            owned.clone(),
-            by_preview_label,
-        )
-        .watches(
-            Api::<Deployment>::all(client.clone()),
-            owned.clone(),
-            by_preview_label,
-        )
-        .watches(
-            Api::<StatefulSet>::all(client.clone()),
-            owned.clone(),
-            by_preview_label,
-        )
-        .watches(Api::<Job>::all(client), owned, by_preview_label)
-        .trigger_backoff(WatchBackoff::default())
+        .watches_stream(namespace_changes, by_preview_label)
+        .watches_stream(deployment_changes, by_preview_label)
+        .watches_stream(stateful_set_changes, by_preview_label)
+        .watches_stream(job_changes, by_preview_label)
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})
         .await;
+}
+
+/// A watch of `K`s matching `config`, kept in a cache (their managed fields dropped), and the
+/// changes that wake the reconciles of their previews (deletions included).
+fn cached_watch<K>(
+    client: &Client,
+    config: &watcher::Config,
+) -> (
+    Store<K>,
+    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let watched = watcher(Api::<K>::all(client.clone()), config.clone())
+        .modify(|object| object.managed_fields_mut().clear())
+        .backoff(WatchBackoff::default());
+    (
+        store,
+        reflector::reflector(writer, watched).touched_objects(),
+    )
 }
 
 /// What of a record a reconcile acts on: its spec (generation), its deletion and finalizers,
@@ -239,11 +270,16 @@ async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Err
     let name = pe.name_any();
     // The watch cache can lag behind this controller's own last status write; a decision taken
     // on that older status would deploy again and say "deploying" on GitHub, and its status
-    // write would put the older comment fingerprint back. Decide on the stored object.
-    let Some(pe) = metrics::timed("reconcile_read", api.get_opt(&name)).await? else {
-        return Ok(Action::await_change());
+    // write would put the older comment fingerprint back. Decide on the stored object: the
+    // cached one when it is exactly what that write left, else read afresh.
+    let pe = if ctx.watched.is_as_last_written(&pe) {
+        pe
+    } else {
+        let Some(read) = metrics::timed("reconcile_read", api.get_opt(&name)).await? else {
+            return Ok(Action::await_change());
+        };
+        Arc::new(read)
     };
-    let pe = Arc::new(pe);
     let span = tracing::info_span!("reconcile", preview = %name, repository = %pe.spec.pull.repository.full_name, pr = pe.spec.pull.number);
     finalizer(&api, FINALIZER, pe, |event| async {
         match event {

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::watched::Watched;
 use crate::build::render::RenderedObject;
 use crate::rules::readiness::is_workload;
 use crate::timing::READY_RECHECK;
@@ -139,10 +140,12 @@ pub(crate) fn hash_of<'a>(objects: impl Iterator<Item = &'a RenderedObject>) -> 
     hasher.finish()
 }
 
-/// The rendered workloads of `objects` as they are in `namespace`; `None` when one is missing
-/// or its spec changed since `applied` noted it (apply in full).
+/// The rendered workloads of `objects` as they are in `namespace` (from the `watched` caches,
+/// else listed); `None` when one is missing or its spec changed since `applied` noted it
+/// (apply in full).
 pub(crate) async fn workloads(
     applied: &Applied,
+    watched: &Watched,
     client: &Client,
     namespace: &str,
     objects: &[RenderedObject],
@@ -155,9 +158,26 @@ pub(crate) async fn workloads(
             is_workload(api_version, kind).then_some((kind, text("/metadata/name")?))
         })
         .collect();
-    let mut found = Vec::new();
-    for kind in ["Deployment", "StatefulSet", "Job"] {
-        if !wanted.iter().any(|(k, _)| *k == kind) {
+    let found = match watched.workloads(namespace, &wanted) {
+        Some(cached) => cached,
+        None => listed_workloads(client, namespace, &wanted).await?,
+    };
+    let Some(found) = found.into_iter().collect::<Option<Vec<Value>>>() else {
+        return Ok(None);
+    };
+    Ok(applied.untouched(namespace, &found).then_some(found))
+}
+
+/// The workloads `wanted` (kind, name) in `namespace`, each `None` when absent: one LIST per
+/// kind.
+async fn listed_workloads(
+    client: &Client,
+    namespace: &str,
+    wanted: &[(&str, &str)],
+) -> Result<Vec<Option<Value>>, kube::Error> {
+    let mut lists: HashMap<&str, Vec<Value>> = HashMap::new();
+    for &(kind, _) in wanted {
+        if lists.contains_key(kind) {
             continue;
         }
         let listed = match kind {
@@ -165,14 +185,17 @@ pub(crate) async fn workloads(
             "StatefulSet" => listed::<StatefulSet>(client, namespace).await?,
             _ => listed::<Job>(client, namespace).await?,
         };
-        for (_, name) in wanted.iter().filter(|(k, _)| *k == kind) {
-            match listed.iter().find(|o| o["metadata"]["name"] == *name) {
-                Some(object) => found.push(object.clone()),
-                None => return Ok(None),
-            }
-        }
+        lists.insert(kind, listed);
     }
-    Ok(applied.untouched(namespace, &found).then_some(found))
+    Ok(wanted
+        .iter()
+        .map(|(kind, name)| {
+            lists[kind]
+                .iter()
+                .find(|o| o["metadata"]["name"] == *name)
+                .cloned()
+        })
+        .collect())
 }
 
 /// Every `K` in `namespace`, as JSON with its `apiVersion` and `kind`.

@@ -88,6 +88,7 @@ pub(crate) async fn write_status(
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(&patch);
-    let written = api.patch_status(name, &params, &patch);
-    Ok(metrics::timed("status_write", written).await?)
+    let written = metrics::timed("status_write", api.patch_status(name, &params, &patch)).await?;
+    ctx.watched.note_written(&written);
+    Ok(written)
 }

@@ -20,6 +20,9 @@ use crate::model::{labels, time};
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 use crate::timing;
 
+/// Test-only failpoint: the cache of namespaces says none exists (a cache behind).
+const NAMESPACE_CACHE_BEHIND: &str = "namespace-cache-behind";
+
 /// More steps than any plan takes (look, claim, apply, report): a plan that loops is a bug,
 /// reported rather than spun on.
 const MAX_STEPS: usize = 8;
@@ -51,8 +54,13 @@ pub(crate) async fn run(
         slot: None,
         applied: None,
     };
-    // The namespace as read: applying updates it only at this version (never adopting one).
+    // The namespace as read: applying updates it only at this version (never adopting one),
+    // deleting deletes only that one.
     let mut checked = None;
+    let mut seen_uid = None;
+    // Set once a write decided on the cached namespace was refused: read it from the API server.
+    let mut namespace_afresh = false;
+    let tearing_down = deleting || matches!(pe.spec.desired, Desired::Destroyed(_));
     // The workloads of a deploy under way were only read: once Ready, it is applied in full
     // soon after, so drift meanwhile (a Service deleted by hand, say) is put back.
     let mut reread = false;
@@ -68,9 +76,25 @@ pub(crate) async fn run(
                 return Ok(Action::await_change());
             }
             Step::LookAtNamespace => {
-                let namespaces = Api::<Namespace>::all(ctx.client.clone());
-                let found = metrics::timed("namespace_read", namespaces.get_opt(&name)).await?;
+                let cached = if namespace_afresh {
+                    None
+                } else if ctx.settings.failpoint.as_deref() == Some(NAMESPACE_CACHE_BEHIND) {
+                    Some(None)
+                } else {
+                    ctx.watched.namespace(&name)
+                };
+                // An absence ends a teardown only when the API server says so: the cache may
+                // not have seen a namespace created a moment ago.
+                let cached = cached.filter(|found| found.is_some() || !tearing_down);
+                let found = match cached {
+                    Some(cached) => cached,
+                    None => {
+                        let namespaces = Api::<Namespace>::all(ctx.client.clone());
+                        metrics::timed("namespace_read", namespaces.get_opt(&name)).await?
+                    }
+                };
                 facts.namespace = Some(state_of(found.as_ref(), &ctx.settings.instance, &uid));
+                seen_uid = found.as_ref().and_then(|ns| ns.metadata.uid.clone());
                 checked =
                     found.filter(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
             }
@@ -82,19 +106,49 @@ pub(crate) async fn run(
                 );
             }
             Step::Apply => {
-                let (outcome, came) = deploy::apply(pe, ctx, checked.as_ref(), &uid).await?;
+                let applied = deploy::apply(pe, ctx, checked.as_ref(), &uid).await;
+                let (outcome, came) = match applied {
+                    Err(Error::Kube(kube::Error::Api(status)))
+                        if status.code == 409 && !namespace_afresh =>
+                    {
+                        // The namespace moved since the cache saw it: look at it afresh.
+                        namespace_afresh = true;
+                        facts.namespace = None;
+                        continue;
+                    }
+                    other => other?,
+                };
                 facts.applied = Some(outcome);
                 reread = came == Came::Reread;
                 facts.now = Utc::now();
             }
             Step::DeleteNamespace => {
                 tracing::info!(namespace = %name, "deleting preview namespace");
-                Api::<Namespace>::all(ctx.client.clone())
-                    .delete(&name, &DeleteParams::default())
-                    .await?;
-                facts.namespace = Some(NamespaceState::Ours {
-                    terminating_since: Some(Utc::now()),
-                });
+                // Only the namespace looked at (the cache may be a moment behind).
+                let only_that = DeleteParams {
+                    preconditions: Some(Preconditions {
+                        uid: seen_uid.clone(),
+                        resource_version: None,
+                    }),
+                    ..DeleteParams::default()
+                };
+                let deleted = Api::<Namespace>::all(ctx.client.clone())
+                    .delete(&name, &only_that)
+                    .await;
+                facts.namespace = match deleted {
+                    Err(kube::Error::Api(status)) if status.code == 404 => {
+                        Some(NamespaceState::Absent)
+                    }
+                    Err(kube::Error::Api(status)) if status.code == 409 && !namespace_afresh => {
+                        // Not the namespace the cache saw: look at it afresh.
+                        namespace_afresh = true;
+                        None
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => Some(NamespaceState::Ours {
+                        terminating_since: Some(Utc::now()),
+                    }),
+                };
             }
             Step::Forget if comment_pending(&status) => {
                 // The record is the outbox: it goes once GitHub has its last comment.
