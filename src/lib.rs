@@ -12,6 +12,7 @@ pub mod leader;
 pub(crate) mod metrics;
 pub mod model;
 pub mod ops;
+pub mod records;
 pub mod rules;
 pub mod telemetry;
 pub(crate) mod timing;

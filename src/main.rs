@@ -21,13 +21,13 @@ use previewd::github::client::GitHub;
 use previewd::github::permissions::Permissions;
 use previewd::http::dashboard::{self, Dashboard};
 use previewd::http::{AppState, BodyLimits, router};
-use previewd::intake::records::{self, Records};
 use previewd::intake::{allowlist, resync};
 use previewd::leader::{self, Election};
 use previewd::model::crd::PreviewEnvironment;
 use previewd::model::pull::{PullFacts, Repository};
 use previewd::model::{labels, names};
 use previewd::ops;
+use previewd::records::{self, Records};
 use previewd::telemetry;
 use tokio::sync::Semaphore;
 

@@ -128,3 +128,7 @@ pub(crate) const PERMISSION_FRESH_FOR: Duration = seconds(60);
 pub(crate) const RATE_LIMIT_FIRST_BACKOFF: Duration = seconds(60);
 /// Longest wait previewd imposes on itself after a rate limit.
 pub(crate) const RATE_LIMIT_MAX_BACKOFF: Duration = seconds(15 * 60);
+
+/// How far behind the cache of records runs under the `records-lag` failpoint (tests of a
+/// stale cache).
+pub(crate) const RECORDS_LAG_FAILPOINT: Duration = seconds(3);

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use previewd_testkit::github::{GitHub, Pull};
 
-use crate::driven::{Driven, payload, preview_name};
+use crate::driven::{Driven, close_on_github, payload, preview_name};
 use crate::minimal::Minimal;
-use crate::{LIMIT, OWNER, REPO};
+use crate::{LIMIT, OWNER, REPO, print_steps};
 
 const NAME: &str = "burst";
 const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -83,7 +83,9 @@ pub async fn run(gh: &GitHub, minimal: &Minimal, count: u64, first: u64) {
         commented(gh, seen, &names).len() >= want
     })
     .await;
+    let metrics = driven.metrics().await;
     driven.stop(numbers.clone()).await;
+    close_on_github(gh, numbers.clone());
 
     let minimal_numbers = first + count..first + 2 * count;
     for number in minimal_numbers.clone() {
@@ -121,4 +123,6 @@ pub async fn run(gh: &GitHub, minimal: &Minimal, count: u64, first: u64) {
         "previewd's time to all Ready {ratio:.2}× the minimal client's (within {GOAL}×: {}).",
         if ratio <= GOAL { "yes" } else { "no" }
     );
+    println!("\nWhere previewd's time went in the burst, per preview:\n");
+    print_steps(&metrics, count);
 }

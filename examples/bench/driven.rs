@@ -254,6 +254,13 @@ pub fn payload(gh: &GitHub, variant_name: &str, number: u64, sha: &str) -> Paylo
     payload
 }
 
+/// Marks PRs `numbers` closed on the stand-in, so a later previewd's resync finds them closed.
+pub fn close_on_github(gh: &GitHub, numbers: impl Iterator<Item = u64>) {
+    for number in numbers {
+        gh.set_pull(Pull::new(OWNER, REPO, number).closed());
+    }
+}
+
 /// When a comment write (POST or PATCH) after the first `seen` requests, in the comment of
 /// preview `namespace`, saying `needle`, arrived at the stand-in.
 async fn arrival(gh: &GitHub, seen: usize, namespace: &str, needle: &str) -> Instant {

@@ -71,6 +71,8 @@ struct Run {
 
 async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
     let driven = Driven::start(gh, "series", 1).await;
+    // This run's writes only (an edit's path names no PR: earlier runs' edits would count).
+    let seen = gh.requests().len() as u64;
     let numbers = first..first + prs;
     let mut previewd = Series::default();
     let mut baseline = Series::default();
@@ -117,6 +119,7 @@ async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
     let writes = gh
         .writes()
         .iter()
+        .filter(|r| r.seq >= seen)
         .filter(|r| r.path.starts_with(&format!("/repos/{OWNER}/{REPO}/")))
         .filter(|r| {
             let number = r
@@ -197,17 +200,35 @@ fn print_run(index: usize, prs: u64, run: &Run) -> (f64, f64) {
         row("→ Ready comment at GitHub (publisher)", &p.ready_to_comment)
     );
     println!("\nMean time per lifecycle (open, push, close) in each step previewd timed:\n");
+    print_steps(&run.metrics, prs);
+    println!(
+        "\nGitHub writes per lifecycle (open, push, close): {:.1}; previewd RSS after the series: {} MiB\n",
+        run.writes_per_pr,
+        run.rss_kib / 1024
+    );
+    (open, push)
+}
+
+/// The time of each step previewd timed and of each GitHub call, from its `/metrics`, per PR
+/// of `prs`.
+pub fn print_steps(metrics: &str, prs: u64) {
     println!("| step | calls per PR | ms per call | ms per PR |");
     println!("|---|---|---|---|");
-    let steps = histogram_sums(&run.metrics, "previewd_step_duration_seconds", "step");
+    let steps = histogram_sums(metrics, "previewd_step_duration_seconds", "step");
     let calls = histogram_sums(
-        &run.metrics,
+        metrics,
         "previewd_github_api_call_duration_seconds",
         "endpoint",
     );
-    let labelled = steps
+    let reconciles = histogram_sums(metrics, "previewd_reconcile_duration_seconds", "outcome");
+    let labelled = reconciles
         .iter()
-        .map(|(step, sum, count)| (step.clone(), sum, count))
+        .map(|(outcome, sum, count)| (format!("reconcile ({outcome})"), sum, count))
+        .chain(
+            steps
+                .iter()
+                .map(|(step, sum, count)| (step.clone(), sum, count)),
+        )
         .chain(
             calls
                 .iter()
@@ -221,12 +242,6 @@ fn print_run(index: usize, prs: u64, run: &Run) -> (f64, f64) {
             sum * 1000.0 / prs as f64
         );
     }
-    println!(
-        "\nGitHub writes per lifecycle (open, push, close): {:.1}; previewd RSS after the series: {} MiB\n",
-        run.writes_per_pr,
-        run.rss_kib / 1024
-    );
-    (open, push)
 }
 
 fn arg(n: usize, default: u64) -> u64 {

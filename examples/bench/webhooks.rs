@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
+use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use previewd::leader::lease_name;
 use previewd::model::crd::PreviewEnvironment;
@@ -16,7 +16,7 @@ use previewd_testkit::github::GitHub;
 use previewd_testkit::webhooks::Payload;
 use tokio::task::JoinSet;
 
-use crate::driven::{Driven, payload, preview_name};
+use crate::driven::{Driven, close_on_github, payload, preview_name};
 use crate::stats::{ms, percentile};
 
 const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -148,10 +148,22 @@ async fn hold_lease(kube: &Client, instance: &str) -> Api<Lease> {
     leases
 }
 
-/// Removes every record of `instance`.
+/// Removes every record of `instance` (no controller runs for it: their finalizer goes too).
 async fn remove_records(kube: &Client, instance: &str) {
     let records = Api::<PreviewEnvironment>::all(kube.clone());
     let selector = format!("previewd.dev/instance={instance}");
+    let listed = records
+        .list_metadata(&ListParams::default().labels(&selector))
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    let unfinalized = Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}}));
+    for record in listed {
+        let name = record.metadata.name.unwrap_or_default();
+        let _ = records
+            .patch(&name, &PatchParams::default(), &unfinalized)
+            .await;
+    }
     let _ = records
         .delete_collection(
             &DeleteParams::default(),
@@ -280,6 +292,7 @@ pub async fn run(gh: &GitHub, first: u64, rate: u64, seconds: u64) {
         lookups("cache"),
         lookups("api_server"),
     );
+    close_on_github(gh, first..first + RECORDED + count);
     remove_records(&kube, &instance).await;
     remove_records(&kube, bare_instance).await;
     let _ = leases

@@ -26,8 +26,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc};
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
@@ -48,10 +46,10 @@ use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
-use crate::intake::records::Records;
 use crate::metrics::{self, Outcome};
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
+use crate::records::{Records, without_managed_fields};
 use crate::timing;
 
 /// Finalizer that keeps a PreviewEnvironment until its namespace is gone.
@@ -150,17 +148,20 @@ pub async fn run(
     let (store, writer) = reflector::store();
     let records = reflector::reflector(
         writer,
-        watcher(previews, owned.clone()).backoff(WatchBackoff::default()),
+        watcher(previews, owned.clone())
+            .modify(without_managed_fields)
+            .backoff(WatchBackoff::default()),
     )
     .applied_objects()
     .predicate_filter(worth_a_reconcile, PredicateConfig::default());
     let controller = Controller::for_stream(records, store.clone());
     ctx.queue.attach(store.clone());
     metrics::get().count_previews_in(store);
-    let (namespaces, namespace_changes) = cached_watch::<Namespace>(&client, &owned);
-    let (deployments, deployment_changes) = cached_watch::<Deployment>(&client, &owned);
-    let (stateful_sets, stateful_set_changes) = cached_watch::<StatefulSet>(&client, &owned);
-    let (jobs, job_changes) = cached_watch::<Job>(&client, &owned);
+    let (namespaces, namespace_changes) = cached_watch(&client, &owned, |_: &mut Namespace| {});
+    let (deployments, deployment_changes) = cached_watch(&client, &owned, watched::slim_deployment);
+    let (stateful_sets, stateful_set_changes) =
+        cached_watch(&client, &owned, watched::slim_stateful_set);
+    let (jobs, job_changes) = cached_watch(&client, &owned, watched::slim_job);
     ctx.watched.attach(Stores {
         namespaces,
         deployments,
@@ -184,11 +185,13 @@ pub async fn run(
         .await;
 }
 
-/// A watch of `K`s matching `config`, kept in a cache (their managed fields dropped), and the
-/// changes that wake the reconciles of their previews (deletions included).
+/// A watch of `K`s matching `config`, kept in a cache (their managed fields and what `slim`
+/// takes away dropped), and the changes that wake the reconciles of their previews (deletions
+/// included).
 fn cached_watch<K>(
     client: &Client,
     config: &watcher::Config,
+    slim: fn(&mut K),
 ) -> (
     Store<K>,
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
@@ -204,7 +207,10 @@ where
 {
     let (store, writer) = reflector::store();
     let watched = watcher(Api::<K>::all(client.clone()), config.clone())
-        .modify(|object| object.managed_fields_mut().clear())
+        .modify(move |object| {
+            without_managed_fields(object);
+            slim(object);
+        })
         .backoff(WatchBackoff::default());
     (
         store,

@@ -21,6 +21,7 @@ use crate::controller::Ctx;
 use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
+use crate::records::without_managed_fields;
 
 /// One preview's publishing: its newest record, what this process sent for it, whether a task
 /// works on it.
@@ -38,7 +39,9 @@ pub async fn run(ctx: Arc<Ctx>) {
     let api = Api::<PreviewEnvironment>::all(ctx.client.clone());
     let selector = labels::instance_selector(&ctx.settings.instance);
     let mut records = std::pin::pin!(
-        watcher(api, watcher::Config::default().labels(&selector)).default_backoff()
+        watcher(api, watcher::Config::default().labels(&selector))
+            .modify(without_managed_fields)
+            .default_backoff()
     );
     let slots: Slots = Arc::default();
     // Dropped with this future: a lost leadership stops every task.

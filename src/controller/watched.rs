@@ -20,6 +20,29 @@ use serde_json::Value;
 
 use crate::model::crd::PreviewEnvironment;
 
+/// What a cached Deployment keeps: no pod template (readiness reads its replicas, generation
+/// and status).
+pub(crate) fn slim_deployment(deployment: &mut Deployment) {
+    if let Some(spec) = deployment.spec.as_mut() {
+        spec.template = Default::default();
+    }
+}
+
+/// What a cached StatefulSet keeps: no pod or claim templates.
+pub(crate) fn slim_stateful_set(set: &mut StatefulSet) {
+    if let Some(spec) = set.spec.as_mut() {
+        spec.template = Default::default();
+        spec.volume_claim_templates = None;
+    }
+}
+
+/// What a cached Job keeps: no pod template.
+pub(crate) fn slim_job(job: &mut Job) {
+    if let Some(spec) = job.spec.as_mut() {
+        spec.template = Default::default();
+    }
+}
+
 /// The caches of one term as leader.
 #[derive(Clone)]
 pub(crate) struct Stores {

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 pub use body::BodyLimits;
 
 use crate::config::{Allowlist, FileConfig};
-use crate::intake::records::Records;
+use crate::records::Records;
 
 /// What handlers share.
 #[derive(Clone)]

@@ -4,5 +4,4 @@
 pub mod allowlist;
 pub(crate) mod orphans;
 pub mod record;
-pub mod records;
 pub mod resync;

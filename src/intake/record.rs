@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
-use crate::intake::records::{Cached, Records};
+use crate::controller::FINALIZER;
 use crate::metrics;
 use crate::model::crd::PreviewEnvironment;
 use crate::model::event::{CommandEvent, PullRequestEvent};
 use crate::model::labels;
 use crate::model::names;
 use crate::model::pull::{PullFacts, Repository};
+use crate::records::{Cached, Records};
 use crate::rules::command_limits;
 use crate::rules::intent::{self, with_command};
 
@@ -234,6 +235,9 @@ pub(crate) async fn record(
                         pull.repository.id,
                         pull.number,
                     )),
+                    // With its finalizer from the start, the first reconcile goes to work at
+                    // once instead of adding it first (a write and a wake-up more).
+                    finalizers: Some(vec![FINALIZER.to_owned()]),
                     ..ObjectMeta::default()
                 };
                 api.create(&params, &fresh).await

@@ -19,9 +19,9 @@ use axum::routing::get;
 use kube::{Client, ResourceExt};
 
 use crate::config::FileConfig;
-use crate::intake::records::Records;
 use crate::model::crd::PreviewEnvironment;
 use crate::ops;
+use crate::records::Records;
 use crate::timing::DASHBOARD_LIST_WAIT;
 use page::{Card, Filters};
 

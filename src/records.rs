@@ -21,14 +21,12 @@ use tokio::sync::watch;
 
 use crate::model::crd::PreviewEnvironment;
 use crate::model::labels;
+use crate::timing::RECORDS_LAG_FAILPOINT;
 
-/// How far behind the cache runs under the `records-lag` failpoint (tests of a stale cache).
-const INJECTED_LAG: Duration = Duration::from_secs(3);
-
-/// The lag `failpoint` asks for: `INJECTED_LAG` for `records-lag`, else none.
+/// The lag `failpoint` asks for: `timing::RECORDS_LAG_FAILPOINT` for `records-lag`, else none.
 pub fn lag_for(failpoint: Option<&str>) -> Duration {
     if failpoint == Some("records-lag") {
-        INJECTED_LAG
+        RECORDS_LAG_FAILPOINT
     } else {
         Duration::ZERO
     }
@@ -58,6 +56,12 @@ struct Index {
     listing: HashMap<Key, Arc<PreviewEnvironment>>,
 }
 
+/// Leaves out `object`'s managed fields (much of a record's size, never read from a cache).
+/// Unset rather than emptied: an object written back from a cache then keeps them.
+pub(crate) fn without_managed_fields<K: kube::Resource>(object: &mut K) {
+    object.meta_mut().managed_fields = None;
+}
+
 /// The cache; cheap to clone, every clone sees the same records.
 #[derive(Clone, Default)]
 pub struct Records {
@@ -73,7 +77,9 @@ impl Records {
         let records = Records::default();
         let api = Api::<PreviewEnvironment>::all(client);
         let selector = labels::instance_selector(instance);
-        let events = watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
+        let events = watcher(api, watcher::Config::default().labels(&selector))
+            .modify(without_managed_fields)
+            .default_backoff();
         let kept = records.clone();
         // Each change is held `lag` from when it came, in order (not `lag` after the previous).
         let held = events
@@ -252,7 +258,7 @@ mod tests {
 
     #[test]
     fn only_the_records_lag_failpoint_delays_the_cache() {
-        assert_eq!(lag_for(Some("records-lag")), INJECTED_LAG);
+        assert_eq!(lag_for(Some("records-lag")), RECORDS_LAG_FAILPOINT);
         assert_eq!(lag_for(Some("after-comment-create")), Duration::ZERO);
         assert_eq!(lag_for(None), Duration::ZERO);
     }
