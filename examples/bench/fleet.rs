@@ -57,7 +57,10 @@ async fn pushes(gh: &GitHub, driven: &Driven, number: u64) -> PushCost {
     let mut to_ready = Vec::new();
     for i in 0..PUSHES {
         let sha = PUSHED_SHAS[i % 2];
-        let pushed = payload(gh, "pr-synchronize-new-sha", number, sha);
+        // Each push later than the one before (the fixture's own time is one for all).
+        let at = chrono::Utc::now() + chrono::Duration::seconds(i as i64);
+        let pushed = payload(gh, "pr-synchronize-new-sha", number, sha)
+            .updated_at(&at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         let start = Instant::now();
         let sent = driven.send(&pushed).await;
         assert_eq!(sent.status, 202, "{}", sent.body);

@@ -274,19 +274,21 @@ async fn main() {
         held.push(print_run(index as usize, prs, &run));
     }
     let holds = |pick: fn(&(f64, f64)) -> f64| held.iter().all(|r| pick(r) <= GOAL);
-    println!(
-        "Ratios of p50s per run: open {}; push {}. Within {GOAL}× in every run: open {}, push {}.",
-        held.iter()
-            .map(|r| format!("{:.2}×", r.0))
-            .collect::<Vec<_>>()
-            .join(", "),
-        held.iter()
-            .map(|r| format!("{:.2}×", r.1))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if holds(|r| r.0) { "yes" } else { "no" },
-        if holds(|r| r.1) { "yes" } else { "no" },
-    );
+    if !held.is_empty() {
+        println!(
+            "Ratios of p50s per run: open {}; push {}. Within {GOAL}× in every run: open {}, push {}.",
+            held.iter()
+                .map(|r| format!("{:.2}×", r.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+            held.iter()
+                .map(|r| format!("{:.2}×", r.1))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if holds(|r| r.0) { "yes" } else { "no" },
+            if holds(|r| r.1) { "yes" } else { "no" },
+        );
+    }
     let after_runs = first + runs * prs;
     if burst > 0 {
         eprintln!("bench: a burst of {burst} PRs, through previewd then the minimal client");
