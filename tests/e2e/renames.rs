@@ -142,6 +142,9 @@ async fn a_renamed_repository_keeps_its_preview_namespace_and_comment() {
         assert!(Instant::now() < deadline, "PR 2 never Ready: {records:#?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Its comment is out before the next rename (a POST redirected after it would teach
+    // previewd the newest name before PR 1's teardown could meet the redirect).
+    s.wait_comment(2, "Preview ready").await;
 
     // Renamed once more, and no delivery says so: the teardown's edit of the comment goes to
     // the name previewd knows, is redirected (307), and is made again under the name GitHub
