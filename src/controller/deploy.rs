@@ -185,7 +185,7 @@ async fn recheck(
     {
         return Ok(None);
     }
-    let read = recheck::workloads(&ctx.applied, &ctx.watched, &ctx.client, &name, objects);
+    let read = recheck::workloads(&ctx.applied, &ctx.client, &name, objects);
     let Some(workloads) = metrics::timed("workloads_read", read).await? else {
         return Ok(None);
     };

@@ -1,8 +1,8 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
 //! drives each to its desired state. Idempotent; all state comes from the API server: the
-//! record is read afresh at the start of each reconcile (its watch cache only says when to
-//! look), the namespace and workloads come from their watches' caches (`watched`), each write
-//! decided on them carrying a precondition.
+//! record is read afresh at the start of each reconcile unless the cached one is exactly what
+//! this process's last status write left (`watched`); the watch cache otherwise only says when
+//! to look.
 
 pub(crate) mod apply;
 pub(crate) mod commands;
@@ -25,11 +25,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc};
 
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::utils::PredicateConfig;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -40,7 +42,7 @@ use self::events::Recorder;
 use self::kinds::Kinds;
 use self::slots::Slots;
 use self::watch_backoff::WatchBackoff;
-use self::watched::{Stores, Watched};
+use self::watched::Watched;
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
@@ -98,7 +100,7 @@ pub struct Ctx {
     pub events: Recorder,
     /// What this process applied last per preview (a deploy under way is then only re-read).
     pub applied: recheck::Applied,
-    /// The caches of the namespaces and workloads the controller watches.
+    /// What the controller remembers of its own status writes.
     pub watched: Watched,
     /// This replica's cache of the records, what the resync's findings are decided on first.
     pub records: Records,
@@ -157,65 +159,34 @@ pub async fn run(
     let controller = Controller::for_stream(records, store.clone());
     ctx.queue.attach(store.clone());
     metrics::get().count_previews_in(store);
-    let (namespaces, namespace_changes) = cached_watch(&client, &owned, |_: &mut Namespace| {});
-    let (deployments, deployment_changes) = cached_watch(&client, &owned, watched::slim_deployment);
-    let (stateful_sets, stateful_set_changes) =
-        cached_watch(&client, &owned, watched::slim_stateful_set);
-    let (jobs, job_changes) = cached_watch(&client, &owned, watched::slim_job);
-    ctx.watched.attach(Stores {
-        namespaces,
-        deployments,
-        stateful_sets,
-        jobs,
-    });
     let woken = woken.lock_owned().await;
     let woken = futures::stream::unfold(woken, |mut rx| async move {
         rx.recv().await.map(|next| (next, rx))
     });
     controller
         .reconcile_on(woken)
-        .watches_stream(namespace_changes, by_preview_label)
-        .watches_stream(deployment_changes, by_preview_label)
-        .watches_stream(stateful_set_changes, by_preview_label)
-        .watches_stream(job_changes, by_preview_label)
+        .watches(
+            Api::<Namespace>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
+        .watches(
+            Api::<Deployment>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
+        .watches(
+            Api::<StatefulSet>::all(client.clone()),
+            owned.clone(),
+            by_preview_label,
+        )
+        .watches(Api::<Job>::all(client), owned, by_preview_label)
+        .trigger_backoff(WatchBackoff::default())
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})
         .await;
-}
-
-/// A watch of `K`s matching `config`, kept in a cache (their managed fields and what `slim`
-/// takes away dropped), and the changes that wake the reconciles of their previews (deletions
-/// included).
-fn cached_watch<K>(
-    client: &Client,
-    config: &watcher::Config,
-    slim: fn(&mut K),
-) -> (
-    Store<K>,
-    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
-)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store();
-    let watched = watcher(Api::<K>::all(client.clone()), config.clone())
-        .modify(move |object| {
-            without_managed_fields(object);
-            slim(object);
-        })
-        .backoff(WatchBackoff::default());
-    (
-        store,
-        reflector::reflector(writer, watched).touched_objects(),
-    )
 }
 
 /// What of a record a reconcile acts on: its spec (generation), its deletion and finalizers,

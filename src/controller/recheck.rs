@@ -18,7 +18,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::watched::Watched;
 use crate::build::render::RenderedObject;
 use crate::rules::readiness::is_workload;
 use crate::timing::READY_RECHECK;
@@ -140,12 +139,10 @@ pub(crate) fn hash_of<'a>(objects: impl Iterator<Item = &'a RenderedObject>) -> 
     hasher.finish()
 }
 
-/// The rendered workloads of `objects` as they are in `namespace` (from the `watched` caches,
-/// else listed); `None` when one is missing or its spec changed since `applied` noted it
-/// (apply in full).
+/// The rendered workloads of `objects` as they are in `namespace`; `None` when one is missing
+/// or its spec changed since `applied` noted it (apply in full).
 pub(crate) async fn workloads(
     applied: &Applied,
-    watched: &Watched,
     client: &Client,
     namespace: &str,
     objects: &[RenderedObject],
@@ -158,10 +155,7 @@ pub(crate) async fn workloads(
             is_workload(api_version, kind).then_some((kind, text("/metadata/name")?))
         })
         .collect();
-    let found = match watched.workloads(namespace, &wanted) {
-        Some(cached) => cached,
-        None => listed_workloads(client, namespace, &wanted).await?,
-    };
+    let found = listed_workloads(client, namespace, &wanted).await?;
     let Some(found) = found.into_iter().collect::<Option<Vec<Value>>>() else {
         return Ok(None);
     };

@@ -20,9 +20,6 @@ use crate::model::{labels, time};
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 use crate::timing;
 
-/// Test-only failpoint: the cache of namespaces says none exists (a cache behind).
-const NAMESPACE_CACHE_BEHIND: &str = "namespace-cache-behind";
-
 /// More steps than any plan takes (look, claim, apply, report): a plan that loops is a bug,
 /// reported rather than spun on.
 const MAX_STEPS: usize = 8;
@@ -58,9 +55,6 @@ pub(crate) async fn run(
     // deleting deletes only that one.
     let mut checked = None;
     let mut seen_uid = None;
-    // Set once a write decided on the cached namespace was refused: read it from the API server.
-    let mut namespace_afresh = false;
-    let tearing_down = deleting || matches!(pe.spec.desired, Desired::Destroyed(_));
     // The workloads of a deploy under way were only read: once Ready, it is applied in full
     // soon after, so drift meanwhile (a Service deleted by hand, say) is put back.
     let mut reread = false;
@@ -76,23 +70,8 @@ pub(crate) async fn run(
                 return Ok(Action::await_change());
             }
             Step::LookAtNamespace => {
-                let cached = if namespace_afresh {
-                    None
-                } else if ctx.settings.failpoint.as_deref() == Some(NAMESPACE_CACHE_BEHIND) {
-                    Some(None)
-                } else {
-                    ctx.watched.namespace(&name)
-                };
-                // An absence ends a teardown only when the API server says so: the cache may
-                // not have seen a namespace created a moment ago.
-                let cached = cached.filter(|found| found.is_some() || !tearing_down);
-                let found = match cached {
-                    Some(cached) => cached,
-                    None => {
-                        let namespaces = Api::<Namespace>::all(ctx.client.clone());
-                        metrics::timed("namespace_read", namespaces.get_opt(&name)).await?
-                    }
-                };
+                let namespaces = Api::<Namespace>::all(ctx.client.clone());
+                let found = metrics::timed("namespace_read", namespaces.get_opt(&name)).await?;
                 facts.namespace = Some(state_of(found.as_ref(), &ctx.settings.instance, &uid));
                 seen_uid = found.as_ref().and_then(|ns| ns.metadata.uid.clone());
                 checked =
@@ -106,25 +85,14 @@ pub(crate) async fn run(
                 );
             }
             Step::Apply => {
-                let applied = deploy::apply(pe, ctx, checked.as_ref(), &uid).await;
-                let (outcome, came) = match applied {
-                    Err(Error::Kube(kube::Error::Api(status)))
-                        if status.code == 409 && !namespace_afresh =>
-                    {
-                        // The namespace moved since the cache saw it: look at it afresh.
-                        namespace_afresh = true;
-                        facts.namespace = None;
-                        continue;
-                    }
-                    other => other?,
-                };
+                let (outcome, came) = deploy::apply(pe, ctx, checked.as_ref(), &uid).await?;
                 facts.applied = Some(outcome);
                 reread = came == Came::Reread;
                 facts.now = Utc::now();
             }
             Step::DeleteNamespace => {
                 tracing::info!(namespace = %name, "deleting preview namespace");
-                // Only the namespace looked at (the cache may be a moment behind).
+                // Only the namespace looked at.
                 let only_that = DeleteParams {
                     preconditions: Some(Preconditions {
                         uid: seen_uid.clone(),
@@ -138,11 +106,6 @@ pub(crate) async fn run(
                 facts.namespace = match deleted {
                     Err(kube::Error::Api(status)) if status.code == 404 => {
                         Some(NamespaceState::Absent)
-                    }
-                    Err(kube::Error::Api(status)) if status.code == 409 && !namespace_afresh => {
-                        // Not the namespace the cache saw: look at it afresh.
-                        namespace_afresh = true;
-                        None
                     }
                     Err(e) => return Err(e.into()),
                     Ok(_) => Some(NamespaceState::Ours {
