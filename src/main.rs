@@ -522,7 +522,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         permissions: Permissions::default(),
         events: Recorder::new(client.clone(), &namespace, &identity),
         applied: Default::default(),
-        watched: Default::default(),
+        own_writes: Default::default(),
         records: records.clone(),
         queue,
         settings: Settings {

@@ -1,7 +1,7 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
 //! drives each to its desired state. Idempotent; all state comes from the API server: the
 //! record is read afresh at the start of each reconcile unless the cached one is exactly what
-//! this process's last status write left (`watched`); the watch cache otherwise only says when
+//! this process's last status write left (`own_writes`); the watch cache otherwise only says when
 //! to look.
 
 pub(crate) mod apply;
@@ -10,6 +10,7 @@ pub mod confirm;
 pub(crate) mod deploy;
 pub mod events;
 pub mod kinds;
+pub mod own_writes;
 pub mod publisher;
 pub mod recheck;
 pub(crate) mod report;
@@ -17,7 +18,6 @@ pub mod slots;
 pub(crate) mod spec_write;
 pub(crate) mod steps;
 pub(crate) mod watch_backoff;
-pub mod watched;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -40,9 +40,9 @@ use tracing::Instrument;
 
 use self::events::Recorder;
 use self::kinds::Kinds;
+use self::own_writes::OwnWrites;
 use self::slots::Slots;
 use self::watch_backoff::WatchBackoff;
-use self::watched::Watched;
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
@@ -101,7 +101,7 @@ pub struct Ctx {
     /// What this process applied last per preview (a deploy under way is then only re-read).
     pub applied: recheck::Applied,
     /// What the controller remembers of its own status writes.
-    pub watched: Watched,
+    pub own_writes: OwnWrites,
     /// This replica's cache of the records, what the resync's findings are decided on first.
     pub records: Records,
 }
@@ -249,7 +249,7 @@ async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Err
     // on that older status would deploy again and say "deploying" on GitHub, and its status
     // write would put the older comment fingerprint back. Decide on the stored object: the
     // cached one when it is exactly what that write left, else read afresh.
-    let pe = if ctx.watched.is_as_last_written(&pe) {
+    let pe = if ctx.own_writes.is_as_last_written(&pe) {
         pe
     } else {
         let Some(read) = metrics::timed("reconcile_read", api.get_opt(&name)).await? else {

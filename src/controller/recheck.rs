@@ -155,23 +155,9 @@ pub(crate) async fn workloads(
             is_workload(api_version, kind).then_some((kind, text("/metadata/name")?))
         })
         .collect();
-    let found = listed_workloads(client, namespace, &wanted).await?;
-    let Some(found) = found.into_iter().collect::<Option<Vec<Value>>>() else {
-        return Ok(None);
-    };
-    Ok(applied.untouched(namespace, &found).then_some(found))
-}
-
-/// The workloads `wanted` (kind, name) in `namespace`, each `None` when absent: one LIST per
-/// kind.
-async fn listed_workloads(
-    client: &Client,
-    namespace: &str,
-    wanted: &[(&str, &str)],
-) -> Result<Vec<Option<Value>>, kube::Error> {
-    let mut lists: HashMap<&str, Vec<Value>> = HashMap::new();
-    for &(kind, _) in wanted {
-        if lists.contains_key(kind) {
+    let mut found = Vec::new();
+    for kind in ["Deployment", "StatefulSet", "Job"] {
+        if !wanted.iter().any(|(k, _)| *k == kind) {
             continue;
         }
         let listed = match kind {
@@ -179,17 +165,14 @@ async fn listed_workloads(
             "StatefulSet" => listed::<StatefulSet>(client, namespace).await?,
             _ => listed::<Job>(client, namespace).await?,
         };
-        lists.insert(kind, listed);
+        for (_, name) in wanted.iter().filter(|(k, _)| *k == kind) {
+            match listed.iter().find(|o| o["metadata"]["name"] == *name) {
+                Some(object) => found.push(object.clone()),
+                None => return Ok(None),
+            }
+        }
     }
-    Ok(wanted
-        .iter()
-        .map(|(kind, name)| {
-            lists[kind]
-                .iter()
-                .find(|o| o["metadata"]["name"] == *name)
-                .cloned()
-        })
-        .collect())
+    Ok(applied.untouched(namespace, &found).then_some(found))
 }
 
 /// Every `K` in `namespace`, as JSON with its `apiVersion` and `kind`.

@@ -89,6 +89,6 @@ pub(crate) async fn write_status(
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(&patch);
     let written = metrics::timed("status_write", api.patch_status(name, &params, &patch)).await?;
-    ctx.watched.note_written(&written);
+    ctx.own_writes.note_written(&written);
     Ok(written)
 }

@@ -9,7 +9,7 @@ use crate::model::crd::PreviewEnvironment;
 
 /// What the controller remembers of its own writes.
 #[derive(Default)]
-pub struct Watched {
+pub struct OwnWrites {
     /// The resourceVersion each record (by uid) had after this process's last status write.
     written: Mutex<HashMap<String, String>>,
 }
@@ -18,7 +18,7 @@ pub struct Watched {
 /// forgotten one is only read from the API server once more).
 const WRITES_REMEMBERED: usize = 10_000;
 
-impl Watched {
+impl OwnWrites {
     /// Notes that this process's status write left `written` at its resourceVersion.
     pub(crate) fn note_written(&self, written: &PreviewEnvironment) {
         let (Some(uid), Some(version)) = (
