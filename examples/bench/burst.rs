@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use previewd_testkit::github::{GitHub, Pull};
 
-use crate::driven::{Driven, close_on_github, payload, preview_name};
+use crate::driven::{DELIVERED_AT_ONCE, Driven, close_on_github, opened, preview_name};
 use crate::minimal::Minimal;
 use crate::{LIMIT, OWNER, REPO, print_steps};
 
@@ -17,9 +17,6 @@ const NAME: &str = "burst";
 const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 /// previewd's reconciles at once (its default `--concurrency`), and so the minimal client's.
 const AT_ONCE: usize = 4;
-/// Deliveries on their way at once: half previewd's default bound on deliveries in flight
-/// (beyond it previewd answers 503 at once, and GitHub does not deliver again).
-const DELIVERED_AT_ONCE: usize = 16;
 /// What previewd's time to all Ready is to stay within, over the minimal client's.
 const GOAL: f64 = 2.0;
 
@@ -58,20 +55,10 @@ pub async fn until(start: Instant, what: &str, mut done: impl AsyncFnMut() -> bo
 pub async fn run(gh: &GitHub, minimal: &Minimal, count: u64, first: u64) {
     let driven = Driven::start(gh, NAME, 1).await;
     let numbers = first..first + count;
-    let payloads: Vec<_> = numbers
-        .clone()
-        .map(|number| payload(gh, "pr-opened", number, OPENED_SHA))
-        .collect();
+    let payloads = opened(gh, numbers.clone(), OPENED_SHA);
     let seen = gh.requests().len();
     let start = Instant::now();
-    let answers: Vec<_> = futures::stream::iter(&payloads)
-        .map(|p| driven.send(p))
-        .buffer_unordered(DELIVERED_AT_ONCE)
-        .collect()
-        .await;
-    for sent in answers {
-        assert_eq!(sent.status, 202, "{}", sent.body);
-    }
+    driven.send_all(&payloads).await;
     let answered = start.elapsed();
     let want = count as usize;
     let all_ready = until(start, "previewd Ready", async || {

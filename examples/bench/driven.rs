@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use kube::api::DeleteParams;
 use kube::{Api, Client};
 use previewd::model::crd::{Phase, PreviewEnvironment};
@@ -17,6 +18,10 @@ use previewd_testkit::webhooks::{Delivery, Payload, Sent, variant};
 use crate::{LIMIT, OWNER, REPO};
 
 const SECRET: &str = "bench-secret";
+/// Deliveries on their way at once when many PRs open together: half previewd's default bound
+/// on deliveries in flight (beyond it previewd answers 503 at once, and GitHub does not deliver
+/// again).
+pub const DELIVERED_AT_ONCE: usize = 16;
 /// Where the benchmarked previewd listens.
 const LISTEN: &str = "127.0.0.1:18571";
 
@@ -159,6 +164,18 @@ impl Driven {
         self.delivery.send(payload).await
     }
 
+    /// Sends `payloads`, `DELIVERED_AT_ONCE` on their way at a time, each accepted.
+    pub async fn send_all(&self, payloads: &[Payload]) {
+        let answers: Vec<Sent> = futures::stream::iter(payloads)
+            .map(|p| self.send(p))
+            .buffer_unordered(DELIVERED_AT_ONCE)
+            .collect()
+            .await;
+        for sent in answers {
+            assert_eq!(sent.status, 202, "{}", sent.body);
+        }
+    }
+
     /// Sends `body`, already serialized, as `event` for the repository `target`.
     pub async fn send_raw(&self, event: &str, body: &[u8], target: u64) -> Sent {
         self.delivery.send_raw(event, body, target).await
@@ -259,6 +276,13 @@ pub fn close_on_github(gh: &GitHub, numbers: impl Iterator<Item = u64>) {
     for number in numbers {
         gh.set_pull(Pull::new(OWNER, REPO, number).closed());
     }
+}
+
+/// The `pr-opened` payloads of PRs `numbers` at `sha`.
+pub fn opened(gh: &GitHub, numbers: std::ops::Range<u64>, sha: &str) -> Vec<Payload> {
+    numbers
+        .map(|number| payload(gh, "pr-opened", number, sha))
+        .collect()
 }
 
 /// When a comment write (POST or PATCH) after the first `seen` requests, in the comment of

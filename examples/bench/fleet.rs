@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use previewd_testkit::github::{GitHub, Recorded};
 
 use crate::burst::until;
-use crate::driven::{Driven, payload};
+use crate::driven::{Driven, opened, payload};
 use crate::stats::histogram_sums;
 use crate::{OWNER, REPO, memory_kib};
 
@@ -23,8 +23,6 @@ const RESYNC_SECS: &str = "15";
 const FEW: u64 = 10;
 /// Pushes timed at each size.
 const PUSHES: usize = 6;
-/// Deliveries on their way at once while opening.
-const DELIVERED_AT_ONCE: usize = 16;
 
 /// What the pushes at one size cost: time to Ready in the status, and per push the reconciles
 /// and the API calls of each step.
@@ -129,15 +127,9 @@ pub async fn run(gh: &GitHub, live: u64, first: u64) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_rss = memory_kib(driven.pid(), "VmRSS:");
     let open = async |numbers: std::ops::Range<u64>| {
-        let payloads: Vec<_> = numbers
-            .clone()
-            .map(|number| payload(gh, "pr-opened", number, OPENED_SHA))
-            .collect();
-        futures::StreamExt::collect::<Vec<_>>(futures::StreamExt::buffer_unordered(
-            futures::stream::iter(payloads.iter().map(|p| driven.send(p))),
-            DELIVERED_AT_ONCE,
-        ))
-        .await;
+        driven
+            .send_all(&opened(gh, numbers.clone(), OPENED_SHA))
+            .await;
         let want = (numbers.end - first) as usize;
         until(Instant::now(), "all Ready", async || {
             driven.ready_count().await >= want

@@ -16,7 +16,7 @@ use previewd_testkit::github::GitHub;
 use previewd_testkit::webhooks::Payload;
 use tokio::task::JoinSet;
 
-use crate::driven::{Driven, close_on_github, payload, preview_name};
+use crate::driven::{Driven, close_on_github, opened, preview_name};
 use crate::stats::{ms, percentile};
 
 const OPENED_SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -58,6 +58,14 @@ impl Prepared {
         let sent = driven.send_raw(&self.event, &self.body, self.target).await;
         sent.status == 202 && sent.body.starts_with("recorded")
     }
+}
+
+/// The opens of PRs `numbers`, serialized beforehand.
+fn prepared_opens(gh: &GitHub, numbers: std::ops::Range<u64>) -> Vec<Prepared> {
+    opened(gh, numbers, OPENED_SHA)
+        .iter()
+        .map(Prepared::of)
+        .collect()
 }
 
 /// Answers of one stream of requests: each one's time from when it was due, and whether it
@@ -180,11 +188,9 @@ pub async fn run(gh: &GitHub, first: u64, rate: u64, seconds: u64) {
     let leases = hold_lease(&kube, &instance).await;
     let driven = Arc::new(Driven::start(gh, NAME, 1).await);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let recorded: Vec<Prepared> = (first..first + RECORDED)
-        .map(|number| Prepared::of(&payload(gh, "pr-opened", number, OPENED_SHA)))
-        .collect();
-    for opened in &recorded {
-        assert!(opened.recorded_by(&driven).await, "an open is recorded");
+    let recorded = prepared_opens(gh, first..first + RECORDED);
+    for open in &recorded {
+        assert!(open.recorded_by(&driven).await, "an open is recorded");
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -197,11 +203,7 @@ pub async fn run(gh: &GitHub, first: u64, rate: u64, seconds: u64) {
 
     let count = NEW_INTENT_RATE * seconds;
     let fresh = first + RECORDED;
-    let new_payloads: Arc<Vec<Prepared>> = Arc::new(
-        (fresh..fresh + count)
-            .map(|number| Prepared::of(&payload(gh, "pr-opened", number, OPENED_SHA)))
-            .collect(),
-    );
+    let new_payloads = Arc::new(prepared_opens(gh, fresh..fresh + count));
     // The bare client: the same record under another instance and name, created at the same
     // rate, its creates interleaved with previewd's deliveries so both meet the same load.
     let records = Api::<PreviewEnvironment>::all(kube.clone());
