@@ -17,7 +17,9 @@ use previewd::controller::events::Recorder;
 use previewd::controller::kinds::Kinds;
 use previewd::controller::slots::Slots;
 use previewd::controller::{self, Ctx, Settings};
-use previewd::github::client::GitHub;
+use previewd::github::app_key::AppKey;
+use previewd::github::auth::Credentials;
+use previewd::github::client::{GitHub, Identity};
 use previewd::github::permissions::Permissions;
 use previewd::http::dashboard::{self, Dashboard};
 use previewd::http::{AppState, BodyLimits, router};
@@ -142,9 +144,19 @@ struct ServeArgs {
     /// The secret configured on the GitHub webhook.
     #[arg(long, env = "PREVIEWD_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
-    /// GitHub token previewd comments with.
+    /// GitHub token previewd comments with (or the GitHub App settings below, not both).
     #[arg(long, env = "PREVIEWD_GITHUB_TOKEN", hide_env_values = true)]
     github_token: Option<String>,
+    /// The GitHub App previewd acts as (with its private key file, in place of a token).
+    #[arg(long, env = "PREVIEWD_GITHUB_APP_ID")]
+    github_app_id: Option<u64>,
+    /// The GitHub App's private key: the PEM file GitHub hands out.
+    #[arg(long, env = "PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE")]
+    github_app_private_key_file: Option<PathBuf>,
+    /// Logins previewd wrote its comments as before (a token's login, before switching to an
+    /// App), comma-separated: their comments with previewd's marker stay previewd's own.
+    #[arg(long, env = "PREVIEWD_GITHUB_PREVIOUS_LOGINS", value_delimiter = ',')]
+    github_previous_logins: Vec<String>,
     /// GitHub REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(
         long,
@@ -152,8 +164,8 @@ struct ServeArgs {
         default_value = "https://api.github.com"
     )]
     github_api_url: String,
-    /// The login previewd's token comments as (default: asked with GET /user; set it for tokens
-    /// that cannot read /user, such as GitHub App installation tokens).
+    /// The login previewd comments as (default: asked of GitHub: GET /user for a token,
+    /// `<slug>[bot]` for an App).
     #[arg(long, env = "PREVIEWD_GITHUB_LOGIN")]
     github_login: Option<String>,
     /// Timeout of one GitHub call, in seconds.
@@ -462,25 +474,59 @@ fn read_binding(
     })
 }
 
+/// A token, or a GitHub App's id and private key: exactly one of them.
+fn github_credentials(args: &ServeArgs) -> anyhow::Result<Credentials> {
+    match (
+        args.github_token
+            .as_deref()
+            .filter(|token| !token.is_empty()),
+        args.github_app_id,
+        args.github_app_private_key_file.as_ref(),
+    ) {
+        (Some(token), None, None) => Ok(Credentials::Token(token.to_owned())),
+        (None, Some(app_id), Some(file)) => {
+            let pem = std::fs::read(file).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read the GitHub App's private key {}: {e}",
+                    file.display()
+                )
+            })?;
+            Ok(Credentials::App(Box::new(
+                AppKey::from_pem(app_id, &pem).map_err(anyhow::Error::msg)?,
+            )))
+        }
+        (None, None, None) => anyhow::bail!(
+            "no GitHub credentials: set --github-token (PREVIEWD_GITHUB_TOKEN), or \
+             --github-app-id and --github-app-private-key-file (PREVIEWD_GITHUB_APP_ID, \
+             PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE)"
+        ),
+        (Some(_), _, _) => anyhow::bail!(
+            "both a GitHub token and a GitHub App are set: previewd acts as one of them"
+        ),
+        (None, _, _) => anyhow::bail!(
+            "a GitHub App needs both --github-app-id and --github-app-private-key-file"
+        ),
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let secret = required(
         args.webhook_secret.as_deref(),
         "--webhook-secret",
         "PREVIEWD_WEBHOOK_SECRET",
     )?;
-    let token = required(
-        args.github_token.as_deref(),
-        "--github-token",
-        "PREVIEWD_GITHUB_TOKEN",
-    )?;
+    let credentials = github_credentials(&args)?;
     let config = serve_config(&args)?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     check_templates(&templates, &args.templates.preview_host, &config);
     let client = kube_client(args.kubeconfig.as_ref()).await?;
     let github = GitHub::new(
         &args.github_api_url,
-        token,
-        args.github_login,
+        credentials,
+        Identity {
+            login: args.github_login.clone(),
+            previous_logins: args.github_previous_logins.clone(),
+        },
         Duration::from_secs(args.github_timeout_secs),
     )?;
     let accepting = Arc::new(AtomicBool::new(true));

@@ -63,6 +63,16 @@ pub(crate) const GITHUB_RETRY: Duration = seconds(30);
 pub(crate) const GITHUB_PERMANENT_RETRY: Duration = seconds(300);
 /// Never sooner than this after a GitHub rate limit, whatever GitHub said.
 pub(crate) const GITHUB_MIN_RETRY: Duration = seconds(1);
+/// A GitHub App's JWT is dated this far in the past, against clocks a little ahead of GitHub's.
+pub(crate) const APP_JWT_BACKDATE: Duration = seconds(60);
+/// A GitHub App's JWT expires this long after it is made (GitHub allows 10 minutes; the margin
+/// covers a clock a little behind GitHub's).
+pub(crate) const APP_JWT_LIFETIME: Duration = seconds(540);
+/// An installation token with less than this left is replaced before it is used.
+pub(crate) const INSTALLATION_TOKEN_REFRESH: Duration = seconds(300);
+/// A suspended or missing installation is not asked about again for this long (each call in
+/// the meantime fails at once with the same answer).
+pub(crate) const INSTALLATION_REFUSAL_MEMO: Duration = seconds(60);
 /// Any other failure (the API server, mostly).
 pub(crate) const ERROR_RETRY: Duration = seconds(10);
 /// A record being deleted waits for the publisher to send its last comment.

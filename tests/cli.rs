@@ -308,3 +308,36 @@ fn version_prints_name_and_version() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), "previewd 0.1.0");
 }
+
+#[test]
+fn serve_takes_a_token_or_a_github_app_and_says_what_is_missing() {
+    let cargo_toml = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let cargo_toml = cargo_toml.to_string_lossy();
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("PREVIEWD_GITHUB_APP_ID", "5")],
+            "both a GitHub token and a GitHub App are set",
+        ),
+        (
+            &[
+                ("PREVIEWD_GITHUB_TOKEN", ""),
+                ("PREVIEWD_GITHUB_APP_ID", "5"),
+            ],
+            "a GitHub App needs both --github-app-id and --github-app-private-key-file",
+        ),
+        (&[("PREVIEWD_GITHUB_TOKEN", "")], "no GitHub credentials"),
+        (
+            &[
+                ("PREVIEWD_GITHUB_TOKEN", ""),
+                ("PREVIEWD_GITHUB_APP_ID", "5"),
+                ("PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE", &cargo_toml),
+            ],
+            "the GitHub App's private key is not a PEM private key",
+        ),
+    ];
+    for (extra, says) in cases {
+        let (out, stderr) = serve_with("repositories: [{name: octo-org/web}]\n", extra);
+        assert!(!out.status.success(), "{extra:?} started");
+        assert!(stderr.contains(says), "{extra:?}: {stderr}");
+    }
+}

@@ -93,8 +93,11 @@ fn recorded_by(instance: &str, spec: PreviewEnvironmentSpec) -> PreviewEnvironme
 fn client(github: &GitHub) -> previewd::github::client::GitHub {
     previewd::github::client::GitHub::new(
         &github.url(),
-        GitHub::TOKEN,
-        Some(GitHub::LOGIN.to_owned()),
+        previewd::github::auth::Credentials::Token(GitHub::TOKEN.to_owned()),
+        previewd::github::client::Identity {
+            login: Some(GitHub::LOGIN.to_owned()),
+            previous_logins: Vec::new(),
+        },
         Duration::from_secs(5),
     )
     .expect("a client")

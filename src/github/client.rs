@@ -9,7 +9,9 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
+use super::auth::{Auth, Credentials};
 use super::edits::Edits;
+use super::installations::Refusal;
 use super::pull::{Login, PullRequest};
 use super::repositories::Names;
 use super::transport::{Call, Method, Pacing};
@@ -38,6 +40,14 @@ pub enum GitHubError {
         operation: &'static str,
         /// What went wrong.
         message: String,
+    },
+    /// GitHub will not let the App act in the repository (answered now or less than a minute ago).
+    #[error("GitHub in {repository}: {refusal}")]
+    Refused {
+        /// The repository.
+        repository: String,
+        /// Why.
+        refusal: Refusal,
     },
     /// GitHub said to slow down (now or on an earlier call): no call is made until then.
     #[error("GitHub {operation}: rate limited; no GitHub call for {}s", retry_in.as_secs())]
@@ -68,6 +78,7 @@ impl GitHubError {
     /// says so) nor a timeout (408).
     pub(crate) fn is_permanent(&self) -> bool {
         match self {
+            GitHubError::Refused { .. } => true,
             GitHubError::Status {
                 status, message, ..
             } => {
@@ -105,12 +116,25 @@ pub(crate) struct IssueComment {
     pub user: Option<Login>,
 }
 
+/// Who previewd is on GitHub.
+#[derive(Clone, Debug, Default)]
+pub struct Identity {
+    /// The login it writes as; asked of GitHub when not given (`GET /user` for a token,
+    /// `<slug>[bot]` from `GET /app` for an App).
+    pub login: Option<String>,
+    /// Logins it wrote as before (a token's, before it became an App): comments of theirs
+    /// with previewd's marker are previewd's own too.
+    pub previous_logins: Vec<String>,
+}
+
 /// previewd's GitHub client.
 pub struct GitHub {
     pub(super) octo: Octocrab,
     /// The API base URL, without a trailing `/`.
     pub(super) api_url: String,
+    pub(super) auth: Auth,
     login: OnceCell<String>,
+    previous_logins: Vec<String>,
     pub(super) pacing: Pacing,
     edits: Edits,
     pub(super) names: Names,
@@ -118,18 +142,18 @@ pub struct GitHub {
 
 impl GitHub {
     /// A client for `api_url` (api.github.com, a GitHub Enterprise Server `/api/v3`, or a
-    /// stand-in) authenticated with `token`; `login` is the account it writes as, asked of
-    /// GitHub when not given.
+    /// stand-in) authenticated with `credentials`, writing as `identity`.
     pub fn new(
         api_url: &str,
-        token: &str,
-        login: Option<String>,
+        credentials: Credentials,
+        identity: Identity,
         timeout: Duration,
     ) -> Result<Self, GitHubError> {
+        // No credentials of octocrab's own: each call carries the `Authorization` its
+        // repository needs (`auth`).
         let octo = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| GitHubError::Setup(format!("API URL {api_url:?}: {e}")))?
-            .personal_token(token.to_owned())
             .set_connect_timeout(Some(timeout))
             .set_read_timeout(Some(timeout))
             .set_write_timeout(Some(timeout))
@@ -138,7 +162,9 @@ impl GitHub {
         Ok(GitHub {
             octo,
             api_url: api_url.trim_end_matches('/').to_owned(),
-            login: OnceCell::new_with(login),
+            auth: Auth::new(credentials),
+            login: OnceCell::new_with(identity.login),
+            previous_logins: identity.previous_logins,
             pacing: Pacing::default(),
             edits: Edits::default(),
             names: Names::default(),
@@ -149,12 +175,23 @@ impl GitHub {
     pub(crate) async fn login(&self) -> Result<&str, GitHubError> {
         self.login
             .get_or_try_init(|| async {
+                if self.auth.is_app() {
+                    return self.app_login().await;
+                }
                 let call = Call::get("get authenticated user", "/user", "/user".to_owned());
                 let me: Login = self.call(call).await?;
                 Ok(me.login)
             })
             .await
             .map(String::as_str)
+    }
+
+    /// Every login whose comments with previewd's marker are previewd's: the current one first,
+    /// then those it wrote as before.
+    pub(crate) async fn own_logins(&self) -> Result<Vec<String>, GitHubError> {
+        let mut logins = vec![self.login().await?.to_owned()];
+        logins.extend(self.previous_logins.iter().cloned());
+        Ok(logins)
     }
 
     /// A pull request as GitHub reports it now.

@@ -16,15 +16,16 @@ pub fn marker(instance: &str) -> String {
     format!("<!-- previewd:sticky-comment instance={instance} -->")
 }
 
-/// Whether a comment is this installation's own: written by `own_login` and carrying the marker.
-/// Someone else quoting the marker does not make their comment ours.
+/// Whether a comment is this installation's own: written by one of `own_logins` (the current
+/// one, or one previewd wrote as before) and carrying the marker. Someone else quoting the
+/// marker does not make their comment ours.
 pub(crate) fn is_own(
     body: Option<&str>,
     author: Option<&str>,
-    own_login: &str,
+    own_logins: &[String],
     marker: &str,
 ) -> bool {
-    author.is_some_and(|a| a.eq_ignore_ascii_case(own_login))
+    author.is_some_and(|a| own_logins.iter().any(|own| a.eq_ignore_ascii_case(own)))
         && body.is_some_and(|b| b.lines().next() == Some(marker))
 }
 
@@ -150,23 +151,20 @@ mod tests {
     fn only_own_comments_with_the_marker_are_ours() {
         let m = marker("default");
         let ours = format!("{m}\nbody");
-        assert!(is_own(
-            Some(&ours),
-            Some("previewd-bot"),
-            "previewd-bot",
-            &m
-        ));
-        assert!(!is_own(Some(&ours), Some("mallory"), "previewd-bot", &m));
+        let own = ["previewd[bot]".to_owned(), "previewd-bot".to_owned()];
+        assert!(is_own(Some(&ours), Some("previewd-bot"), &own, &m));
+        assert!(is_own(Some(&ours), Some("Previewd[bot]"), &own, &m));
+        assert!(!is_own(Some(&ours), Some("mallory"), &own, &m));
         assert!(!is_own(
             Some(&format!("> {m}")),
             Some("previewd-bot"),
-            "previewd-bot",
+            &own,
             &m
         ));
         assert!(!is_own(
             Some(&format!("{}\n", marker("other"))),
             Some("previewd-bot"),
-            "previewd-bot",
+            &own,
             &m
         ));
     }

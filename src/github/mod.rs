@@ -1,9 +1,12 @@
 //! Everything that speaks GitHub: webhooks in, REST calls out.
 
+pub mod app_key;
+pub mod auth;
 pub mod client;
 pub(crate) mod command;
 pub mod comment;
 pub(crate) mod edits;
+pub mod installations;
 pub(crate) mod listing;
 pub mod permissions;
 pub(crate) mod pull;

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use http::header::{ETAG, HeaderMap, HeaderValue, IF_NONE_MATCH};
 use serde::Deserialize;
 
+use super::auth::Acting;
 use super::client::{GitHub, GitHubError};
 use super::transport::Call;
 use crate::config::Resolved;
@@ -75,19 +76,24 @@ impl GitHub {
     /// What repository `id`, addressed as `used`, is called now; from then on calls made under
     /// `used` go to that name.
     pub(crate) async fn follow(&self, id: u64, used: &str) -> Result<Resolved, GitHubError> {
-        let now = self.repository_by_id(id).await?;
+        let now = self.repository_by_id(id, used).await?;
         self.names.moved(id, used, &now.full_name);
         Ok(now)
     }
 
-    /// What repository `id` is called now, and who owns it (asked with the last answer's ETag).
-    pub(crate) async fn repository_by_id(&self, id: u64) -> Result<Resolved, GitHubError> {
+    /// What repository `id`, last known as `name`, is called now, and who owns it (asked with
+    /// the last answer's ETag).
+    async fn repository_by_id(&self, id: u64, name: &str) -> Result<Resolved, GitHubError> {
         let operation = "get repository by id";
         let mut call = Call::get(
             operation,
             "/repositories/{repository_id}",
             format!("/repositories/{id}"),
-        );
+        )
+        .acting(Acting::In(Repository {
+            id,
+            full_name: name.to_owned(),
+        }));
         let known = lock(&self.names.answers).get(&id).cloned();
         if let Some((etag, _)) = &known
             && let Ok(value) = HeaderValue::from_str(etag)
@@ -116,7 +122,11 @@ impl GitHub {
             operation,
             "/repos/{owner}/{repo}",
             format!("/repos/{full_name}"),
-        );
+        )
+        .acting(Acting::In(Repository {
+            id: 0,
+            full_name: full_name.to_owned(),
+        }));
         let answer = self.send(call).await?;
         let resolved: Resolved = match answer.status {
             404 => return Ok(None),

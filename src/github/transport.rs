@@ -13,6 +13,7 @@ use http::HeaderMap;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use super::auth::{Acting, Authorization};
 use super::client::{GitHub, GitHubError};
 use super::ratelimit::{Limits, Verdict, judge};
 use crate::metrics::{self, GitHubCall};
@@ -39,6 +40,14 @@ impl Method {
             Method::Patch => "PATCH",
         }
     }
+
+    fn as_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Patch => http::Method::PATCH,
+        }
+    }
 }
 
 /// One call.
@@ -60,6 +69,11 @@ pub(crate) struct Call {
     pub body: Option<serde_json::Value>,
     /// Extra headers (GET only: `If-None-Match`).
     pub headers: Option<HeaderMap>,
+    /// Whose access the call uses.
+    pub acting: Acting,
+    /// Whether it waits its turn among the calls that create content (POSTs do, but for
+    /// previewd's own credentials).
+    pub paced: bool,
 }
 
 impl Call {
@@ -73,6 +87,8 @@ impl Call {
             repository: None,
             body: None,
             headers: None,
+            acting: Acting::Plain,
+            paced: false,
         }
     }
 
@@ -80,6 +96,19 @@ impl Call {
     /// `/repos/{owner}/{repo}`.
     pub(crate) fn within(mut self, repository: &Repository) -> Self {
         self.repository = Some(repository.clone());
+        self.acting = Acting::In(repository.clone());
+        self
+    }
+
+    /// The same call made with `acting`'s access.
+    pub(crate) fn acting(mut self, acting: Acting) -> Self {
+        self.acting = acting;
+        self
+    }
+
+    /// The same call, not waiting its turn among content creations.
+    pub(crate) fn unpaced(mut self) -> Self {
+        self.paced = false;
         self
     }
 
@@ -99,6 +128,8 @@ impl Call {
             repository: None,
             body: Some(body),
             headers: None,
+            acting: Acting::Plain,
+            paced: method == Method::Post,
         }
     }
 }
@@ -176,8 +207,29 @@ impl GitHub {
             .await
     }
 
-    /// Sends `call` to `path` under the policy.
+    /// Sends `call` to `path` under the policy; an installation token GitHub refuses (401) is
+    /// replaced and the call sent once more.
     async fn send_once(&self, call: &Call, path: String) -> Result<Answer, GitHubError> {
+        let authorization = self.authorization(&call.acting).await?;
+        let installation = authorization.installation.clone();
+        let answer = self.send_as(call, &path, authorization).await?;
+        match installation {
+            Some((id, token)) if answer.status == 401 => {
+                self.retire_token(id, &token).await;
+                let authorization = self.authorization(&call.acting).await?;
+                self.send_as(call, &path, authorization).await
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    /// Sends `call` to `path` with `authorization`, under the policy.
+    async fn send_as(
+        &self,
+        call: &Call,
+        path: &str,
+        authorization: Authorization,
+    ) -> Result<Answer, GitHubError> {
         let operation = call.operation;
         let started = std::time::Instant::now();
         if let Some(retry_in) = self.pacing.paused_for() {
@@ -187,7 +239,7 @@ impl GitHub {
             });
         }
         let mut creation_turn = None;
-        if call.method == Method::Post {
+        if call.paced {
             let turn = self.pacing.last_creation.lock().await;
             if let Some(last) = *turn {
                 tokio::time::sleep_until(last + CREATION_SPACING).await;
@@ -204,11 +256,9 @@ impl GitHub {
                 })
                 .inc();
         };
-        let uri = format!("{}{path}", self.api_url);
-        let sent = match call.method {
-            Method::Get => self.octo._get_with_headers(uri, call.headers.clone()).await,
-            Method::Post => self.octo._post(uri, call.body.as_ref()).await,
-            Method::Patch => self.octo._patch(uri, call.body.as_ref()).await,
+        let sent = match self.request(call, path, authorization.header) {
+            Ok(request) => self.octo.execute(request).await,
+            Err(e) => Err(e),
         };
         if let Some(mut turn) = creation_turn {
             *turn = Some(Instant::now());
@@ -274,6 +324,23 @@ impl GitHub {
             headers,
             body,
         })
+    }
+
+    /// The request of `call` to `path`, for octocrab's HTTP client.
+    fn request(
+        &self,
+        call: &Call,
+        path: &str,
+        authorization: http::HeaderValue,
+    ) -> octocrab::Result<http::Request<octocrab::OctoBody>> {
+        let mut request = http::Request::builder()
+            .method(call.method.as_http())
+            .uri(format!("{}{path}", self.api_url))
+            .header(http::header::AUTHORIZATION, authorization);
+        for (name, value) in call.headers.iter().flatten() {
+            request = request.header(name, value);
+        }
+        self.octo.build_request(request, call.body.as_ref())
     }
 
     /// Sends `call` and reads a 2xx answer as `T`; any other status is an error with GitHub's

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 use previewd::model::crd::{Desired, PreviewEnvironment};
 use previewd::model::labels::instance_selector;
@@ -447,20 +447,6 @@ async fn twin(a: &Scenario, adjust: impl FnOnce(&mut Options)) -> Scenario {
     Scenario::serving(github, previewd, a.kube.clone(), &a.owner, &a.repo)
 }
 
-/// Deletes PR `number`'s PreviewEnvironment while its previewd is down, lifting the finalizer
-/// as an operator would: its namespace is left an orphan.
-async fn orphan(s: &Scenario, number: u64) {
-    let api = Api::<PreviewEnvironment>::all(s.kube.clone());
-    let name = s.preview_name(number);
-    let lift = serde_json::json!({"metadata": {"finalizers": null}});
-    api.patch(&name, &PatchParams::default(), &Patch::Merge(&lift))
-        .await
-        .expect("lift the finalizer");
-    api.delete(&name, &DeleteParams::default())
-        .await
-        .expect("delete the preview");
-}
-
 /// Two installations with different instance labels serve the same repository name from two
 /// GitHubs, both resyncing: a PR number one of them already previews is left to it by the
 /// other (its opens and closes change nothing), and one installation's orphan sweep never
@@ -509,7 +495,7 @@ async fn two_installations_never_touch_each_others_previews() {
     // leave it alone; A's first sweep after it is back deletes it.
     a.previewd.kill();
     a.close_pr(2, false);
-    orphan(&a, 2).await;
+    a.orphan(2).await;
     let orphan_ns = a.preview_name(2);
     let namespaces = Api::<Namespace>::all(a.kube.clone());
     let lists = format!("/repos/{}/pulls", b.full_name());

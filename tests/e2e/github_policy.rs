@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use previewd::model::crd::{Phase, PreviewEnvironment};
+use previewd::model::crd::Phase;
 use previewd_testkit::github::{Fault, Recorded, Targeted};
 use previewd_testkit::scenario::Scenario;
 
@@ -12,33 +12,6 @@ const READY: Duration = Duration::from_secs(90);
 
 fn comments_path(s: &Scenario, number: u64) -> String {
     format!("/repos/{}/issues/{number}/comments", s.full_name())
-}
-
-/// The `CommentUpToDate` condition of a preview: (status, message).
-fn comment_condition(pe: &PreviewEnvironment) -> (String, String) {
-    pe.status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == "CommentUpToDate"))
-        .map(|c| (c.status.clone(), c.message.clone()))
-        .unwrap_or_default()
-}
-
-async fn wait_condition(s: &Scenario, number: u64, status: &str) -> String {
-    let deadline = tokio::time::Instant::now() + READY;
-    loop {
-        if let Some(pe) = s.preview(number).await {
-            let (now, message) = comment_condition(&pe);
-            if now == status {
-                return message;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "CommentUpToDate never {status}\n{}",
-            s.previewd.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn after(requests: &[Recorded], seq: u64) -> Vec<&Recorded> {
@@ -74,7 +47,7 @@ async fn a_secondary_rate_limit_pauses_every_call_for_its_retry_after() {
         "previewd called GitHub {waited:?} after a 403 with retry-after: 3"
     );
     assert_eq!(s.sticky_comment(1).id, s.comments(1)[0].id);
-    assert_eq!(wait_condition(&s, 1, "True").await, "");
+    assert_eq!(s.wait_comment_condition(1, "True").await, "");
 }
 
 #[tokio::test]
@@ -82,7 +55,7 @@ async fn an_exhausted_rate_limit_stops_calls_and_shows_in_the_status_while_the_p
     let s = Scenario::start("policy-exhausted", |_| {}).await;
     s.github.set_rate_limit_remaining(0);
     s.deliver(&s.payload("pr-opened", 1)).await;
-    let message = wait_condition(&s, 1, "False").await;
+    let message = s.wait_comment_condition(1, "False").await;
     assert!(message.contains("rate limit"), "{message}");
     let asked = s.github.requests().len();
     // The preview deploys all the same, and no call goes to GitHub before the reset (an hour).
@@ -105,7 +78,7 @@ async fn a_permission_error_is_reported_and_not_retried_in_a_loop() {
         .inject(Fault::Status(403).times(1000).on("POST", &path));
     s.deliver(&s.payload("pr-opened", 1)).await;
     s.wait_phase(1, Phase::Ready, None, READY).await;
-    let message = wait_condition(&s, 1, "False").await;
+    let message = s.wait_comment_condition(1, "False").await;
     assert!(message.contains("403"), "{message}");
     // Writing that condition wakes the preview once more (one more attempt); then it rests.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -258,6 +258,67 @@ fn previewd_reads_the_configuration_and_templates_the_chart_mounts() {
     );
 }
 
+#[test]
+fn a_github_app_gets_its_private_key_mounted_where_previewd_reads_it() {
+    let key = Path::new(env!("CARGO_MANIFEST_DIR")).join(previewd_testkit::github::APP_KEY_FILE);
+    let pem = std::fs::read_to_string(&key).expect("the test App's key");
+    let scratch = Scratch::new("helm-app");
+    let values_file = scratch.write(
+        "values.yaml",
+        &serde_json::json!({
+            "secret": {"webhookSecret": "s", "githubAppPrivateKey": pem},
+            "github": {"app": {"id": 4242}, "previousLogins": ["previewd-bot", "old-bot"]},
+        })
+        .to_string(),
+    );
+    let rendered = helm(&[
+        "template",
+        "app",
+        &previewd_testkit::helm::chart_dir().to_string_lossy(),
+        "--namespace",
+        "previewd-system",
+        "--values",
+        &values_file.to_string_lossy(),
+    ]);
+    assert!(rendered.status.success(), "{}", stderr(&rendered));
+    let rendered = objects(&String::from_utf8_lossy(&rendered.stdout));
+    let deployment = find(&rendered, "Deployment", "app-previewd");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(env_value(container, "PREVIEWD_GITHUB_APP_ID"), "4242");
+    assert_eq!(
+        env_value(container, "PREVIEWD_GITHUB_PREVIOUS_LOGINS"),
+        "previewd-bot,old-bot"
+    );
+    let file = env_value(container, "PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE");
+    let dir = mount_path(container, "github-app");
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "github-app")
+        .expect("the App's key volume");
+    let item = &volume["secret"]["items"][0];
+    assert_eq!(file, format!("{dir}/{}", item["path"].as_str().unwrap()));
+    let secret = find(&rendered, "Secret", "app-previewd");
+    assert_eq!(volume["secret"]["secretName"], "app-previewd");
+    let stored = secret["data"][item["key"].as_str().unwrap()]
+        .as_str()
+        .expect("the key in the Secret");
+    assert_eq!(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, stored).unwrap(),
+        pem.as_bytes()
+    );
+    assert!(
+        !container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PREVIEWD_GITHUB_TOKEN"),
+        "a token besides the App"
+    );
+}
+
 #[tokio::test]
 async fn installs_restricted_upgrades_and_uninstalls_keeping_the_crd_and_live_previews() {
     kept_crd();
@@ -327,7 +388,7 @@ async fn installs_restricted_upgrades_and_uninstalls_keeping_the_crd_and_live_pr
 async fn invalid_values_fail_at_install_naming_the_field() {
     let ns = TestNamespace::new("helm-invalid").await;
     let release = Release::new("chart", &ns.name);
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 8] = [
         (
             &["replicas=0"],
             &["at '/replicas'", "minimum: got 0, want 1"],
@@ -346,6 +407,12 @@ async fn invalid_values_fail_at_install_naming_the_field() {
         (
             &["secret.githubToken="],
             &["secret.githubToken is required when secret.create is true"],
+        ),
+        (
+            &["github.app.id=5"],
+            &[
+                "secret.githubAppPrivateKey is required when secret.create is true and github.app.id is set",
+            ],
         ),
     ];
     for (bad, expected) in cases {

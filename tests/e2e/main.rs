@@ -21,6 +21,7 @@ mod dashboard;
 mod drift;
 mod failures;
 mod fences;
+mod github_app;
 mod github_policy;
 mod helm_chart;
 mod intake_bounds;

@@ -6,6 +6,7 @@
 //! One module per concern, in this folder.
 
 mod accounts;
+mod apps;
 mod clients;
 mod comments;
 mod faults;

@@ -198,7 +198,7 @@ async fn upsert(
             Err(e) => return Err(e.into()),
         }
     }
-    let login = ctx.github.login().await?.to_owned();
+    let logins = ctx.github.own_logins().await?;
     let marker = comment::marker(&ctx.settings.instance);
     let found = ctx
         .github
@@ -209,7 +209,7 @@ async fn upsert(
             comment::is_own(
                 c.body.as_deref(),
                 c.user.as_ref().map(|u| u.login.as_str()),
-                &login,
+                &logins,
                 &marker,
             )
         });

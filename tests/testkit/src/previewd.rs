@@ -14,6 +14,8 @@ pub struct Options {
     pub(crate) github_url: String,
     /// GitHub token.
     pub(crate) github_token: String,
+    /// Acts as the stand-in's test App (`GitHub::register_app`) in place of the token.
+    pub github_app: bool,
     /// Instance label value (unique per test, so tests never see each other's previews).
     pub instance: String,
     /// Repositories served.
@@ -56,6 +58,7 @@ impl Options {
         Options {
             github_url: github_url.to_owned(),
             github_token: "previewd-test-token".to_owned(),
+            github_app: false,
             instance: format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
             repositories: vec![repository.to_owned()],
             templates: None,
@@ -139,7 +142,6 @@ impl Previewd {
             .arg("serve")
             .env("PREVIEWD_LISTEN", format!("127.0.0.1:{port}"))
             .env("PREVIEWD_WEBHOOK_SECRET", SECRET)
-            .env("PREVIEWD_GITHUB_TOKEN", &self.options.github_token)
             .env("PREVIEWD_GITHUB_API_URL", &self.options.github_url)
             .env("PREVIEWD_GITHUB_TIMEOUT_SECS", "5")
             .env("PREVIEWD_TEMPLATES_DIR", templates.trim())
@@ -167,6 +169,23 @@ impl Previewd {
             .env_remove("PREVIEWD_FAILPOINT")
             .stdout(Stdio::null())
             .stderr(log);
+        if self.options.github_app {
+            command
+                .env_remove("PREVIEWD_GITHUB_TOKEN")
+                .env(
+                    "PREVIEWD_GITHUB_APP_ID",
+                    crate::github::GitHub::APP_ID.to_string(),
+                )
+                .env(
+                    "PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE",
+                    crate::repo_root().join(crate::github::APP_KEY_FILE),
+                );
+        } else {
+            command
+                .env("PREVIEWD_GITHUB_TOKEN", &self.options.github_token)
+                .env_remove("PREVIEWD_GITHUB_APP_ID")
+                .env_remove("PREVIEWD_GITHUB_APP_PRIVATE_KEY_FILE");
+        }
         if let Some(failpoint) = &self.options.failpoint {
             command.env("PREVIEWD_FAILPOINT", failpoint);
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::{Api, Client};
 use previewd::model::crd::{Phase, PreviewEnvironment};
 use previewd::model::names::preview_name;
@@ -34,7 +35,22 @@ impl Scenario {
     /// Starts a stand-in and a previewd serving `owner/<prefix>-<random>`; `adjust` may change
     /// previewd's options (templates, timeouts, failpoints).
     pub async fn start(prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
+        Scenario::start_on(GitHub::start().await, prefix, adjust).await
+    }
+
+    /// Like `start`, with previewd acting as the stand-in's test App, installed on the
+    /// scenario's repository alone (`GitHub::installation_on` finds the installation).
+    pub async fn start_as_app(prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
         let github = GitHub::start().await;
+        github.register_app();
+        Scenario::start_on(github, prefix, |options| {
+            options.github_app = true;
+            adjust(options);
+        })
+        .await
+    }
+
+    async fn start_on(github: GitHub, prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
         let owner = "codertocat".to_owned();
         let repo = format!(
             "{prefix}-{}",
@@ -42,6 +58,9 @@ impl Scenario {
         );
         let mut options = Options::new(&github.url(), &format!("{owner}/{repo}"));
         adjust(&mut options);
+        if options.github_app {
+            github.install_app(&owner, &[&format!("{owner}/{repo}")]);
+        }
         let previewd = Previewd::start(options).await;
         let kube = super::cluster::client().await;
         Scenario::serving(github, previewd, kube, &owner, &repo)
@@ -208,6 +227,43 @@ impl Scenario {
             .get("web")
             .await
             .expect("read the preview's Deployment")
+    }
+
+    /// Waits until PR `number`'s `CommentUpToDate` condition has `status` (`True`, `False`);
+    /// returns its message.
+    pub async fn wait_comment_condition(&self, number: u64, status: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let condition = self.preview(number).await.and_then(|pe| {
+                pe.status?
+                    .conditions
+                    .into_iter()
+                    .find(|c| c.type_ == "CommentUpToDate")
+            });
+            if let Some(condition) = condition.filter(|c| c.status == status) {
+                return condition.message;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "CommentUpToDate of PR {number} never {status}\n{}",
+                self.previewd.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Deletes PR `number`'s PreviewEnvironment while its previewd is down, lifting the
+    /// finalizer as an operator would: its namespace is left an orphan.
+    pub async fn orphan(&self, number: u64) {
+        let api = Api::<PreviewEnvironment>::all(self.kube.clone());
+        let name = self.preview_name(number);
+        let lift = serde_json::json!({"metadata": {"finalizers": null}});
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&lift))
+            .await
+            .expect("lift the finalizer");
+        api.delete(&name, &DeleteParams::default())
+            .await
+            .expect("delete the preview");
     }
 
     /// Comments on PR `number`.

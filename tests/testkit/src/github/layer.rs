@@ -10,11 +10,12 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::GitHub;
+use super::apps::{Authenticated, Denied};
 use super::faults::Fault;
 use super::objects;
 use super::recorded::Recorded;
 use super::routes::Caller;
-use super::state::State;
+use super::state::{self, State};
 
 /// Wraps every API request: record, rate limit, fault, authenticate, handle, ETag, headers.
 pub(super) async fn layer(
@@ -40,7 +41,7 @@ pub(super) async fn layer(
         let fault = s.faults.pick(&method, &path);
         let exhausted = s.rate.remaining == 0;
         s.rate.remaining = s.rate.remaining.saturating_sub(1);
-        let caller = token(&parts.headers).map(|t| s.caller(&t).ok_or(()));
+        let caller = token(&parts.headers).map(|t| s.authenticate(&t, &path, state::now()));
         s.requests.push(Recorded {
             seq,
             method: method.clone(),
@@ -65,10 +66,20 @@ pub(super) async fn layer(
         }
         (Some(f), ..) if !f.applies_request() => f.response(&request_id),
         (_, _, None) => requires_authentication(),
-        (_, _, Some(Err(()))) => objects::bad_credentials(),
+        (_, _, Some(Err(Denied(status, message)))) => denied(status, message),
         (_, _, Some(Ok(_))) if moved.is_some() => moved_permanently(&gh, &parts, moved),
-        (_, _, Some(Ok(user))) => {
-            parts.extensions.insert(Caller(user));
+        (_, _, Some(Ok(Authenticated::Installation(id, _))))
+            if !gh.with(|s| s.installation_reaches(id, &path)) =>
+        {
+            denied(404, "Not Found")
+        }
+        (_, _, Some(Ok(authenticated))) => {
+            match authenticated {
+                Authenticated::User(user) | Authenticated::Installation(_, user) => {
+                    parts.extensions.insert(Caller(user));
+                }
+                Authenticated::App => {}
+            }
             let response = next
                 .run(Request::from_parts(parts.clone(), Body::from(bytes)))
                 .await;
@@ -157,6 +168,13 @@ fn moved_permanently(
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
+}
+
+/// A refused credential, answered with GitHub's message.
+fn denied(status: u16, message: &str) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+    let body = objects::error(message, "https://docs.github.com/rest", status.as_u16());
+    objects::json_response(status, &body)
 }
 
 fn requires_authentication() -> Response {

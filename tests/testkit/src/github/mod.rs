@@ -20,10 +20,15 @@
 //! reactions (list, create); `GET .../collaborators/{username}/permission` (roles from
 //! `set_permission`); pull requests (get, list); repositories by name and by id, with
 //! `move_repository` renaming or transferring one as GitHub does (its old name then answers 301
-//! to reads and 307 to writes, pointing at `/repositories/{id}/...`). `openapi` checks bodies against GitHub's
-//! OpenAPI description, which the tests do for every answer.
+//! to reads and 307 to writes, pointing at `/repositories/{id}/...`); a GitHub App
+//! (`register_app`, `install_app`): `GET /app`, `GET /repos/{owner}/{repo}/installation` and
+//! `POST /app/installations/{id}/access_tokens` with a JWT verified with the App's public key,
+//! installation tokens that expire and reach only their installation's repositories, suspended
+//! and uninstalled installations. `openapi` checks bodies against GitHub's OpenAPI description,
+//! which the tests do for every answer.
 
 mod admin;
+mod apps;
 mod faults;
 mod layer;
 mod objects;
@@ -41,6 +46,7 @@ use axum::Router;
 use axum::middleware;
 
 pub use admin::admin_routes;
+pub use apps::{APP_KEY_FILE, sign_app_jwt};
 pub use faults::{Chaos, Fault, FaultRule, Target, Targeted};
 pub use objects::{label, label_id, repo_id, user_id};
 pub use pull::Pull;
@@ -66,6 +72,12 @@ impl GitHub {
     pub const TOKEN: &'static str = "previewd-test-token";
     /// The default token's account.
     pub const LOGIN: &'static str = "previewd-bot";
+    /// The test App's id (`register_app`).
+    pub const APP_ID: u64 = 424_242;
+    /// The test App's slug: its bot account is `previewd-test[bot]`.
+    pub const APP_SLUG: &'static str = "previewd-test";
+    /// The account owning the test App.
+    pub const APP_OWNER: &'static str = "previewd-maintainers";
 
     /// Starts on 127.0.0.1 on a free port.
     pub async fn start() -> GitHub {
@@ -136,6 +148,87 @@ impl GitHub {
     /// Makes `token` unknown again (a revoked token).
     pub fn revoke_token(&self, token: &str) {
         self.with(|s| s.tokens.remove(token));
+    }
+
+    // ---- the GitHub App ----
+
+    /// Registers the test App (`APP_ID`, `APP_SLUG`, the key in `APP_KEY_FILE`) and its bot
+    /// account; JWTs signed with that key authenticate as the App from now on.
+    pub fn register_app(&self) {
+        let pem = std::fs::read_to_string(crate::repo_root().join(APP_KEY_FILE))
+            .expect("the test App's key");
+        let app = apps::App::new(GitHub::APP_ID, GitHub::APP_SLUG, &pem);
+        self.add_user(User::bot(&app.bot_login()));
+        self.with(|s| s.apps.app = Some(app));
+    }
+
+    /// The test App's bot login, `previewd-test[bot]`.
+    pub fn app_login() -> String {
+        format!("{}[bot]", GitHub::APP_SLUG)
+    }
+
+    /// Installs the App on `account`, for the repositories named (`owner/repo`), or all of the
+    /// account's when empty; returns the installation's id.
+    pub fn install_app(&self, account: &str, repositories: &[&str]) -> u64 {
+        self.with(|s| {
+            s.user(account);
+            let id = 7_000_000 + s.apps.installations.len() as u64 + 1;
+            let chosen = (!repositories.is_empty()).then(|| {
+                repositories
+                    .iter()
+                    .map(|r| r.to_ascii_lowercase())
+                    .collect()
+            });
+            s.apps.installations.insert(
+                id,
+                apps::Installation {
+                    id,
+                    account: account.to_owned(),
+                    repositories: chosen,
+                    suspended_at: None,
+                    created_at: state::now(),
+                },
+            );
+            id
+        })
+    }
+
+    /// The installation of the App covering `owner/repo`.
+    pub fn installation_on(&self, owner: &str, repo: &str) -> Option<u64> {
+        self.with(|s| s.installation_on(owner, repo).map(|i| i.id))
+    }
+
+    /// Suspends (or unsuspends) an installation: its tokens stop working, and no new one is
+    /// given (403).
+    pub fn suspend_installation(&self, installation: u64, suspended: bool) {
+        self.with(|s| {
+            if let Some(found) = s.apps.installations.get_mut(&installation) {
+                found.suspended_at = suspended.then(state::now);
+            }
+        });
+    }
+
+    /// Uninstalls the App from an installation: it and its tokens are gone (404, 401).
+    pub fn uninstall_app(&self, installation: u64) {
+        self.with(|s| {
+            s.apps.installations.remove(&installation);
+            s.apps.tokens.retain(|_, (id, _)| *id != installation);
+        });
+    }
+
+    /// How long installation tokens created from now on live (GitHub: one hour).
+    pub fn set_installation_token_lifetime(&self, lifetime: Duration) {
+        self.with(|s| {
+            if let Some(app) = s.apps.app.as_mut() {
+                app.token_lifetime =
+                    chrono::Duration::from_std(lifetime).expect("a lifetime in range");
+            }
+        });
+    }
+
+    /// Revokes every installation token (as GitHub may at any time): the next use gets 401.
+    pub fn revoke_installation_tokens(&self) {
+        self.with(|s| s.apps.tokens.clear());
     }
 
     // ---- repository roles ----

@@ -134,6 +134,8 @@ pub(super) struct State {
     /// Current full names (lowercased) of renamed or transferred repositories → the id they
     /// kept; every other repository's id derives from its name (`objects::repo_id`).
     pub(crate) kept_ids: BTreeMap<String, u64>,
+    /// The GitHub App, its installations and their tokens.
+    pub(crate) apps: super::apps::Apps,
 }
 
 impl State {
@@ -158,6 +160,7 @@ impl State {
             },
             moved: BTreeMap::new(),
             kept_ids: BTreeMap::new(),
+            apps: super::apps::Apps::default(),
         }
     }
 

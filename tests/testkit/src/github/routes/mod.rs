@@ -1,6 +1,7 @@
 //! The REST endpoints. Each handler only reads or changes state and builds the body; auth,
 //! recording, faults, rate limits, ETags and common headers live in the layer (layer.rs).
 
+mod apps;
 mod collaborators;
 mod comments;
 mod pulls;
@@ -11,7 +12,7 @@ use axum::Router;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::GitHub;
@@ -73,6 +74,15 @@ const DOC_REST: &str = "https://docs.github.com/rest";
 pub(super) fn router() -> Router<GitHub> {
     Router::new()
         .route("/user", get(current_user))
+        .route("/app", get(apps::get_app))
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(apps::create_token),
+        )
+        .route(
+            "/repos/{owner}/{repo}/installation",
+            get(apps::repository_installation),
+        )
         .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(comments::list).post(comments::create),

@@ -1,0 +1,142 @@
+//! The GitHub App's own endpoints, called with its JWT (the layer checked it): the App, the
+//! installation on a repository, and new installation tokens.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::super::GitHub;
+use super::super::apps::{App, Installation};
+use super::super::objects::{self, timestamp};
+use super::super::state::{State as Standin, now};
+use super::{ApiError, ApiResult};
+
+const DOC_APP: &str = "https://docs.github.com/rest/apps/apps#get-the-authenticated-app";
+const DOC_REPO_INSTALLATION: &str = "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app";
+const DOC_TOKEN: &str =
+    "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
+
+/// The permissions the test App was granted (those previewd's docs ask for).
+fn permissions() -> Value {
+    json!({"issues": "write", "pull_requests": "read", "metadata": "read", "contents": "read"})
+}
+
+fn events() -> Value {
+    json!([
+        "pull_request",
+        "issue_comment",
+        "installation",
+        "installation_repositories"
+    ])
+}
+
+/// `GET /app`.
+pub(super) async fn get_app(State(gh): State<GitHub>) -> ApiResult {
+    gh.with(|s| {
+        let app = s.apps.app.clone().ok_or(ApiError::not_found(DOC_APP))?;
+        Ok(objects::json_response(
+            StatusCode::OK,
+            &integration(s, &app),
+        ))
+    })
+}
+
+/// `GET /repos/{owner}/{repo}/installation`.
+pub(super) async fn repository_installation(
+    State(gh): State<GitHub>,
+    Path((owner, repo)): Path<(String, String)>,
+) -> ApiResult {
+    gh.with(|s| {
+        let found = s
+            .installation_on(&owner, &repo)
+            .cloned()
+            .ok_or(ApiError::not_found(DOC_REPO_INSTALLATION))?;
+        Ok(objects::json_response(
+            StatusCode::OK,
+            &installation(s, &found),
+        ))
+    })
+}
+
+/// `POST /app/installations/{installation_id}/access_tokens`: 404 for an unknown (deleted)
+/// installation, 403 for a suspended one.
+pub(super) async fn create_token(State(gh): State<GitHub>, Path(id): Path<u64>) -> ApiResult {
+    gh.with(|s| {
+        let found = s
+            .apps
+            .installations
+            .get(&id)
+            .cloned()
+            .ok_or(ApiError::not_found(DOC_TOKEN))?;
+        if found.suspended_at.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This installation has been suspended",
+                DOC_TOKEN,
+            ));
+        }
+        let (token, expires_at) = s.create_installation_token(id, now());
+        let body = json!({
+            "token": token,
+            "expires_at": timestamp(expires_at),
+            "permissions": permissions(),
+            "repository_selection": selection(&found),
+        });
+        Ok(objects::json_response(StatusCode::CREATED, &body))
+    })
+}
+
+fn selection(installation: &Installation) -> &'static str {
+    match installation.repositories {
+        Some(_) => "selected",
+        None => "all",
+    }
+}
+
+/// An `integration`.
+fn integration(s: &mut Standin, app: &App) -> Value {
+    let owner = s.user(GitHub::APP_OWNER);
+    let created = timestamp(now() - chrono::Duration::days(30));
+    json!({
+        "id": app.id,
+        "slug": app.slug,
+        "node_id": format!("MDM6QXBw{}", app.id),
+        "client_id": format!("Iv1.{:016x}", app.id),
+        "owner": objects::simple_user(&s.urls, &owner),
+        "name": app.slug,
+        "description": "Preview environments for pull requests",
+        "external_url": "https://previewd.example",
+        "html_url": format!("https://github.com/apps/{}", app.slug),
+        "created_at": created,
+        "updated_at": created,
+        "permissions": permissions(),
+        "events": events(),
+        "installations_count": s.apps.installations.len(),
+    })
+}
+
+/// An `installation`.
+fn installation(s: &mut Standin, found: &Installation) -> Value {
+    let account = s.user(&found.account);
+    let app = s.apps.app.clone().expect("an installation has an App");
+    let api = s.urls.api.clone();
+    json!({
+        "id": found.id,
+        "account": objects::simple_user(&s.urls, &account),
+        "repository_selection": selection(found),
+        "access_tokens_url": format!("{api}/app/installations/{}/access_tokens", found.id),
+        "repositories_url": format!("{api}/installation/repositories"),
+        "html_url": format!("https://github.com/settings/installations/{}", found.id),
+        "app_id": app.id,
+        "app_slug": app.slug,
+        "target_id": account.id,
+        "target_type": account.kind,
+        "permissions": permissions(),
+        "events": events(),
+        "created_at": timestamp(found.created_at),
+        "updated_at": timestamp(found.created_at),
+        "single_file_name": null,
+        "suspended_by": null,
+        "suspended_at": found.suspended_at.map(timestamp),
+    })
+}
