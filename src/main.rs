@@ -193,6 +193,10 @@ struct ServeArgs {
     /// Seconds between two resyncs with GitHub's list of open pull requests (0: never).
     #[arg(long, env = "PREVIEWD_RESYNC_SECS", default_value_t = 300)]
     resync_secs: u64,
+    /// GitHub cannot deliver webhooks to this cluster: each resync also reads new comments for
+    /// `/preview` commands, and the webhook secret is optional (without it no delivery is taken).
+    #[arg(long, env = "PREVIEWD_POLLING", default_value_t = false)]
+    polling: bool,
     /// Previews reconciled at once.
     #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
@@ -474,6 +478,23 @@ fn read_binding(
     })
 }
 
+/// The webhook secret: required, but in the polling mode (which needs a resync to poll with).
+fn webhook_secret(args: &ServeArgs) -> anyhow::Result<Option<&str>> {
+    if args.polling && args.resync_secs == 0 {
+        anyhow::bail!("--polling reads GitHub at each resync: set --resync-secs above 0");
+    }
+    let given = args.webhook_secret.as_deref().filter(|s| !s.is_empty());
+    match (given, args.polling) {
+        (None, true) => Ok(None),
+        _ => required(
+            args.webhook_secret.as_deref(),
+            "--webhook-secret",
+            "PREVIEWD_WEBHOOK_SECRET",
+        )
+        .map(Some),
+    }
+}
+
 /// A token, or a GitHub App's id and private key: exactly one of them.
 fn github_credentials(args: &ServeArgs) -> anyhow::Result<Credentials> {
     match (
@@ -510,11 +531,7 @@ fn github_credentials(args: &ServeArgs) -> anyhow::Result<Credentials> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let secret = required(
-        args.webhook_secret.as_deref(),
-        "--webhook-secret",
-        "PREVIEWD_WEBHOOK_SECRET",
-    )?;
+    let secret = webhook_secret(&args)?;
     let credentials = github_credentials(&args)?;
     let config = serve_config(&args)?;
     let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
@@ -537,7 +554,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     let allowlist = Arc::new(Allowlist::unresolved(config.repositories.len()));
     let state = AppState {
-        secret: secret.as_bytes().into(),
+        secret: secret.map(|s| s.as_bytes().into()),
         client: client.clone(),
         records: records.clone(),
         instance: args.templates.instance.as_str().into(),
@@ -585,6 +602,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     });
     let resync_every = Duration::from_secs(args.resync_secs);
+    let polling = args.polling;
     tokio::spawn(allowlist::resolve_until_done(ctx.clone(), resync_every));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -617,7 +635,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         async move {
             let resync = async {
                 if !resync_every.is_zero() {
-                    resync::run(ctx.clone(), resync_every, stopped(stop.clone())).await;
+                    resync::run(ctx.clone(), resync_every, polling, stopped(stop.clone())).await;
                 }
             };
             let publisher = async {

@@ -341,3 +341,26 @@ fn serve_takes_a_token_or_a_github_app_and_says_what_is_missing() {
         assert!(stderr.contains(says), "{extra:?}: {stderr}");
     }
 }
+
+#[test]
+fn polling_makes_the_webhook_secret_optional_and_needs_a_resync() {
+    const SERVED: &str = "repositories: [{name: octo-org/web}]\n";
+    let (out, stderr) = serve_with(
+        SERVED,
+        &[("PREVIEWD_POLLING", "true"), ("PREVIEWD_RESYNC_SECS", "0")],
+    );
+    assert!(!out.status.success());
+    assert!(stderr.contains("set --resync-secs above 0"), "{stderr}");
+    let (out, stderr) = serve_with(
+        SERVED,
+        &[
+            ("PREVIEWD_POLLING", "true"),
+            ("PREVIEWD_WEBHOOK_SECRET", ""),
+        ],
+    );
+    // It goes on to the cluster, which this test does not have.
+    assert!(!out.status.success());
+    assert!(!stderr.contains("--webhook-secret"), "{stderr}");
+    let (_, stderr) = serve_with(SERVED, &[("PREVIEWD_WEBHOOK_SECRET", "")]);
+    assert!(stderr.contains("--webhook-secret"), "{stderr}");
+}

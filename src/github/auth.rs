@@ -131,31 +131,45 @@ impl GitHub {
         repository: &Repository,
     ) -> Result<(u64, Token), GitHubError> {
         let installations = &self.auth.installations;
-        if let Some(refusal) = installations.refused(repository) {
-            return Err(refused(repository, refusal));
-        }
-        let installation = match installations.of(repository) {
+        let name = self.names.current(repository);
+        let installation = match installations.of(&name) {
             Some(id) => id,
-            None => self.find_installation(repository).await?,
+            None => {
+                // One lookup at a time: the others find its answer, or its refusal.
+                let _turn = installations.lookups.lock().await;
+                self.still_allowed(&name)?;
+                match installations.of(&name) {
+                    Some(id) => id,
+                    None => self.find_installation(&name).await?,
+                }
+            }
         };
         let slot = installations.slot(installation);
         let mut held = slot.lock().await;
+        self.still_allowed(&name)?;
         if let Some(token) = held.as_ref().filter(|t| t.usable_at(Utc::now())) {
             return Ok((installation, token.clone()));
         }
-        let token = self.create_token(installation, repository).await?;
+        let token = self.create_token(installation, &name).await?;
         *held = Some(token.clone());
         Ok((installation, token))
     }
 
-    /// Asks GitHub which installation of the App serves `repository`.
-    async fn find_installation(&self, repository: &Repository) -> Result<u64, GitHubError> {
+    /// An error when GitHub refused repository `name` lately.
+    fn still_allowed(&self, name: &str) -> Result<(), GitHubError> {
+        match self.auth.installations.refused(name) {
+            Some(refusal) => Err(refused(name, refusal)),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks GitHub which installation of the App serves repository `name`.
+    async fn find_installation(&self, name: &str) -> Result<u64, GitHubError> {
         #[derive(Deserialize)]
         struct Installation {
             id: u64,
         }
         let operation = "get the App's installation";
-        let name = self.names.current(repository);
         let call = Call::get(
             operation,
             "/repos/{owner}/{repo}/installation",
@@ -164,19 +178,16 @@ impl GitHub {
         .acting(Acting::App);
         let answer = self.send(call).await?;
         if answer.status == 404 {
-            return Err(self.refuse(repository, None, Refusal::NotInstalled));
+            return Err(self.refuse(name, None, Refusal::NotInstalled));
         }
         let installation = answer.json::<Installation>(operation)?.id;
-        self.auth.installations.remember(repository, installation);
+        self.auth.installations.remember(name, installation);
         Ok(installation)
     }
 
-    /// Creates a token of `installation` (one hour, as GitHub gives them).
-    async fn create_token(
-        &self,
-        installation: u64,
-        repository: &Repository,
-    ) -> Result<Token, GitHubError> {
+    /// Creates a token of `installation`, asked for repository `name` (one hour, as GitHub
+    /// gives them).
+    async fn create_token(&self, installation: u64, name: &str) -> Result<Token, GitHubError> {
         #[derive(Deserialize)]
         struct Created {
             token: String,
@@ -194,10 +205,10 @@ impl GitHub {
         .unpaced();
         let answer = self.send(call).await?;
         match answer.status {
-            403 => Err(self.refuse(repository, Some(installation), Refusal::Suspended)),
+            403 => Err(self.refuse(name, Some(installation), Refusal::Suspended)),
             404 => {
                 self.auth.installations.forget(installation);
-                Err(self.refuse(repository, Some(installation), Refusal::NotInstalled))
+                Err(self.refuse(name, Some(installation), Refusal::NotInstalled))
             }
             _ => {
                 let created: Created = answer.json(operation)?;
@@ -210,28 +221,23 @@ impl GitHub {
         }
     }
 
-    /// Remembers and logs GitHub's refusal of `repository`; the error every call made there
-    /// meanwhile returns.
-    fn refuse(
-        &self,
-        repository: &Repository,
-        installation: Option<u64>,
-        refusal: Refusal,
-    ) -> GitHubError {
-        self.auth.installations.refuse(repository, refusal);
+    /// Remembers and logs GitHub's refusal of repository `name`; the error every call made
+    /// there meanwhile returns.
+    fn refuse(&self, name: &str, installation: Option<u64>, refusal: Refusal) -> GitHubError {
+        self.auth.installations.refuse(name, refusal);
         tracing::warn!(
-            repository = %repository.full_name,
+            repository = name,
             installation,
             reason = ?refusal,
             "{refusal}; previewd does not act there until that changes"
         );
-        refused(repository, refusal)
+        refused(name, refusal)
     }
 }
 
-fn refused(repository: &Repository, refusal: Refusal) -> GitHubError {
+fn refused(name: &str, refusal: Refusal) -> GitHubError {
     GitHubError::Refused {
-        repository: repository.full_name.clone(),
+        repository: name.to_owned(),
         refusal,
     }
 }

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::model::pull::Repository;
 use crate::timing::{INSTALLATION_REFUSAL_MEMO, INSTALLATION_TOKEN_REFRESH};
 
 /// An installation token. Its `Debug` hides the value.
@@ -65,17 +64,17 @@ pub(crate) type TokenSlot = Arc<tokio::sync::Mutex<Option<Token>>>;
 /// The installations previewd has used.
 #[derive(Default)]
 pub(crate) struct Installations {
+    /// Held while a repository's installation is looked up.
+    pub lookups: tokio::sync::Mutex<()>,
     by_repository: Mutex<HashMap<String, u64>>,
     tokens: Mutex<HashMap<u64, TokenSlot>>,
     refused: Mutex<HashMap<String, (Refusal, Instant)>>,
 }
 
-/// How a repository is known here: by id, or by its lowercased name before its id is known.
-fn key(repository: &Repository) -> String {
-    match repository.id {
-        0 => repository.full_name.to_ascii_lowercase(),
-        id => format!("#{id}"),
-    }
+/// How a repository is known here: by its current name, lowercased (an allowlist entry not yet
+/// resolved to an id and a preview's record then share what was learned).
+fn key(full_name: &str) -> String {
+    full_name.to_ascii_lowercase()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -86,13 +85,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Installations {
     /// The installation known to serve `repository`.
-    pub(crate) fn of(&self, repository: &Repository) -> Option<u64> {
-        lock(&self.by_repository).get(&key(repository)).copied()
+    pub(crate) fn of(&self, full_name: &str) -> Option<u64> {
+        lock(&self.by_repository).get(&key(full_name)).copied()
     }
 
     /// Remembers that `installation` serves `repository`.
-    pub(crate) fn remember(&self, repository: &Repository, installation: u64) {
-        lock(&self.by_repository).insert(key(repository), installation);
+    pub(crate) fn remember(&self, full_name: &str, installation: u64) {
+        lock(&self.by_repository).insert(key(full_name), installation);
     }
 
     /// Forgets everything about `installation` (GitHub no longer knows it): the repositories it
@@ -108,13 +107,13 @@ impl Installations {
     }
 
     /// A refusal of `repository` GitHub gave less than the memo's time ago.
-    pub(crate) fn refused(&self, repository: &Repository) -> Option<Refusal> {
+    pub(crate) fn refused(&self, full_name: &str) -> Option<Refusal> {
         let mut refused = lock(&self.refused);
-        let found = refused.get(&key(repository)).copied();
+        let found = refused.get(&key(full_name)).copied();
         match found {
             Some((refusal, until)) if Instant::now() < until => Some(refusal),
             Some(_) => {
-                refused.remove(&key(repository));
+                refused.remove(&key(full_name));
                 None
             }
             None => None,
@@ -122,9 +121,9 @@ impl Installations {
     }
 
     /// Remembers GitHub's refusal of `repository` for the memo's time.
-    pub(crate) fn refuse(&self, repository: &Repository, refusal: Refusal) {
+    pub(crate) fn refuse(&self, full_name: &str, refusal: Refusal) {
         lock(&self.refused).insert(
-            key(repository),
+            key(full_name),
             (refusal, Instant::now() + INSTALLATION_REFUSAL_MEMO),
         );
     }
@@ -157,47 +156,24 @@ mod tests {
     }
 
     #[test]
-    fn repositories_are_known_by_id_once_it_is_known_and_forgotten_with_their_installation() {
+    fn repositories_are_known_by_name_whatever_its_case_and_forgotten_with_their_installation() {
         let installations = Installations::default();
-        let by_name = Repository {
-            id: 0,
-            full_name: "Octo/App".into(),
-        };
-        let by_id = Repository {
-            id: 9,
-            full_name: "octo/renamed".into(),
-        };
-        installations.remember(&by_name, 5);
-        installations.remember(&by_id, 5);
-        assert_eq!(
-            installations.of(&Repository {
-                id: 0,
-                full_name: "octo/app".into()
-            }),
-            Some(5)
-        );
-        assert_eq!(
-            installations.of(&Repository {
-                id: 9,
-                full_name: "other/name".into()
-            }),
-            Some(5)
-        );
+        installations.remember("Octo/App", 5);
+        installations.remember("octo/web", 5);
+        installations.remember("octo/other", 6);
+        assert_eq!(installations.of("octo/app"), Some(5));
         installations.forget(5);
-        assert_eq!(installations.of(&by_id), None);
-        assert_eq!(installations.of(&by_name), None);
+        assert_eq!(installations.of("octo/app"), None);
+        assert_eq!(installations.of("octo/web"), None);
+        assert_eq!(installations.of("octo/other"), Some(6));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_refusal_is_remembered_for_a_while_only() {
         let installations = Installations::default();
-        let repository = Repository {
-            id: 9,
-            full_name: "octo/app".into(),
-        };
-        installations.refuse(&repository, Refusal::Suspended);
-        assert_eq!(installations.refused(&repository), Some(Refusal::Suspended));
+        installations.refuse("octo/app", Refusal::Suspended);
+        assert_eq!(installations.refused("Octo/App"), Some(Refusal::Suspended));
         tokio::time::advance(INSTALLATION_REFUSAL_MEMO).await;
-        assert_eq!(installations.refused(&repository), None);
+        assert_eq!(installations.refused("octo/app"), None);
     }
 }

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod client;
 pub(crate) mod command;
 pub mod comment;
+pub(crate) mod comment_feed;
+pub(crate) mod conditional;
 pub(crate) mod edits;
 pub mod installations;
 pub(crate) mod listing;

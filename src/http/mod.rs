@@ -23,8 +23,8 @@ use crate::records::Records;
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The webhook secret.
-    pub secret: Arc<[u8]>,
+    /// The webhook secret; none in the polling mode without one (no delivery is taken).
+    pub secret: Option<Arc<[u8]>>,
     /// Kubernetes client (for recording intent).
     pub client: kube::Client,
     /// This replica's cache of the records, what deliveries are decided on first.

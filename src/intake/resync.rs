@@ -3,7 +3,8 @@
 //! recorded like a delivery, so missing previews appear and tombstones are respected; a preview
 //! the list does not show open is destroyed only when GitHub, asked for that pull request, says
 //! it is closed. A GitHub error skips the repository for this round and never deletes anything.
-//! Each round also sweeps orphan namespaces (see `orphans`).
+//! Each round also sweeps orphan namespaces (see `orphans`). In the polling mode, each round
+//! also reads each repository's new comments for `/preview` commands (see `comment_poll`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,8 +16,10 @@ use kube::api::ListParams;
 use crate::config::{Resolved, Serving};
 use crate::controller::Ctx;
 use crate::github::client::GitHubError;
+use crate::github::conditional::Cost;
 use crate::github::listing::ListCache;
 use crate::github::pull::PullRequest;
+use crate::intake::comment_poll::{self, CommentPoll};
 use crate::intake::record::{Delivery, Outcome, record};
 use crate::intake::{allowlist, orphans};
 use crate::model::crd::{Desired, PreviewEnvironment};
@@ -24,9 +27,25 @@ use crate::model::event::{PullAction, PullRequestEvent};
 use crate::model::labels;
 use crate::model::pull::{PullFacts, Repository};
 
-/// Runs a round every `every` until `shutdown` resolves.
-pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = ()>) {
-    let cache = ListCache::default();
+/// What the rounds remember: the last answers of each list, and where the polling of comments
+/// is (none: commands come by webhook alone).
+struct Memory {
+    lists: ListCache,
+    comments: Option<CommentPoll>,
+}
+
+/// Runs a round every `every` until `shutdown` resolves; with `poll_comments`, each round
+/// also records the commands of new comments.
+pub async fn run(
+    ctx: Arc<Ctx>,
+    every: Duration,
+    poll_comments: bool,
+    shutdown: impl Future<Output = ()>,
+) {
+    let memory = Memory {
+        lists: ListCache::default(),
+        comments: poll_comments.then(CommentPoll::default),
+    };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -43,12 +62,14 @@ pub async fn run(ctx: Arc<Ctx>, every: Duration, shutdown: impl Future<Output = 
         for (index, entry) in settings.config.repositories.iter().enumerate() {
             let span = tracing::info_span!("resync", repository = %entry.name);
             let _entered = span.enter();
-            match converge(&ctx, &cache, index).await {
+            match converge(&ctx, &memory, index).await {
                 Ok(round) if round.changed() => round.log("resync caught up"),
                 Ok(round) => tracing::debug!(
                     open = round.open,
                     pages_fresh = round.pages_fresh,
                     pages_unchanged = round.pages_unchanged,
+                    comment_pages_fresh = round.comment_pages.fresh,
+                    comment_pages_unchanged = round.comment_pages.unchanged,
                     "resync found nothing to do"
                 ),
                 Err(error) => tracing::warn!(%error, "resync skipped this repository"),
@@ -75,11 +96,17 @@ pub(crate) struct Round {
     pub recorded: usize,
     /// Previews destroyed because GitHub confirmed their pull request closed.
     pub confirmed_closed: usize,
+    /// Comment pages read (polling mode).
+    pub comment_pages: Cost,
+    /// Comments new since the last round (polling mode).
+    pub new_comments: usize,
+    /// Commands those comments recorded (polling mode).
+    pub commands: usize,
 }
 
 impl Round {
     fn changed(&self) -> bool {
-        self.recorded > 0 || self.confirmed_closed > 0
+        self.recorded > 0 || self.confirmed_closed > 0 || self.commands > 0
     }
 
     fn log(&self, what: &str) {
@@ -89,6 +116,8 @@ impl Round {
             pages_unchanged = self.pages_unchanged,
             recorded = self.recorded,
             confirmed_closed = self.confirmed_closed,
+            new_comments = self.new_comments,
+            commands = self.commands,
             "{what}"
         );
     }
@@ -128,14 +157,14 @@ async fn entry_repository(ctx: &Ctx, index: usize) -> Result<Option<Repository>,
         }))
 }
 
-async fn converge(ctx: &Ctx, cache: &ListCache, index: usize) -> Result<Round, ResyncError> {
+async fn converge(ctx: &Ctx, memory: &Memory, index: usize) -> Result<Round, ResyncError> {
     let settings = &ctx.settings;
     let label = settings.config.repositories[index].label.clone();
     let Some(repository) = entry_repository(ctx, index).await? else {
         // Transferred away: its previews end in `end_moved_out`, nothing new is recorded.
         return Ok(Round::default());
     };
-    let (open, cost) = ctx.github.open_pulls(&repository, cache).await?;
+    let (open, cost) = ctx.github.open_pulls(&repository, &memory.lists).await?;
     if let Some(foreign) = open
         .iter()
         .find(|p| repository.id != 0 && p.base.repo.as_ref().is_some_and(|r| r.id != repository.id))
@@ -160,6 +189,12 @@ async fn converge(ctx: &Ctx, cache: &ListCache, index: usize) -> Result<Round, R
         if note(ctx, &event, label.as_deref()).await? {
             round.recorded += 1;
         }
+    }
+    if let Some(comments) = &memory.comments {
+        let polled = comment_poll::poll(ctx, comments, &repository, &open).await?;
+        round.comment_pages = polled.cost;
+        round.new_comments = polled.new_comments;
+        round.commands = polled.commands;
     }
     let is_this_repository = |pe: &PreviewEnvironment| match repository.id {
         0 => pe

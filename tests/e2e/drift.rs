@@ -62,8 +62,17 @@ async fn hand_edits_are_undone_and_a_vanished_namespace_comes_back() {
     })
     .await;
 
-    // A Service deleted by hand is created again.
+    // A Service deleted by hand is created again at the next reconcile (Services are not
+    // watched): one is woken here by a hand edit of the watched Deployment's annotations.
     kubectl_ok(&["-n", &ns, "delete", "service", "web", "--wait=false"]);
+    kubectl_ok(&[
+        "-n",
+        &ns,
+        "annotate",
+        "deployment/web",
+        "drift.test/woken=1",
+        "--overwrite",
+    ]);
     let services = Api::<Service>::namespaced(s.kube.clone(), &ns);
     let recreated = within("the Service created again", READY, || async {
         services

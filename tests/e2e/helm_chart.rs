@@ -559,3 +559,24 @@ async fn the_dashboard_gets_its_port_and_service_only_when_enabled() {
         serde_json::json!(["create", "patch"])
     );
 }
+
+#[test]
+fn in_the_polling_mode_the_webhook_secret_may_be_left_out() {
+    let values = ["secret.githubToken=t,controller.polling=true,controller.resyncSecs=30"];
+    let rendered = objects(&template("polling", "previewd-system", &values));
+    let secret = find(&rendered, "Secret", "polling-previewd");
+    assert!(secret["data"].get("webhook-secret").is_none(), "{secret}");
+    let container = &find(&rendered, "Deployment", "polling-previewd")["spec"]["template"]["spec"]
+        ["containers"][0];
+    assert_eq!(env_value(container, "PREVIEWD_POLLING"), "true");
+    let webhook_secret = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "PREVIEWD_WEBHOOK_SECRET")
+        .expect("the secret, if given");
+    assert_eq!(
+        webhook_secret["valueFrom"]["secretKeyRef"]["optional"],
+        true
+    );
+}

@@ -33,6 +33,7 @@ mod operations;
 mod outbox;
 mod ownership;
 mod policies;
+mod polling;
 mod readiness;
 mod record_cache;
 mod renames;

@@ -227,3 +227,57 @@ async fn comment_lists_paginate_with_githubs_link_headers() {
     let past_the_end = get(&gh, "/repos/acme/shop/issues/7/comments?per_page=2&page=9").await;
     assert_eq!(past_the_end.json(), json!([]));
 }
+
+#[tokio::test]
+async fn a_repositorys_comments_are_listed_since_a_time_on_their_last_update() {
+    let gh = started_with_pull().await;
+    gh.set_pull(previewd_testkit::github::Pull::new("acme", "shop", 8));
+    let old = gh.seed_comment("acme", "shop", 7, "octocat", "old");
+    // GitHub's times have seconds: the next comments are written a second later.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let cut = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let new = gh.seed_comment("acme", "shop", 8, "octocat", "/preview deploy");
+    gh.seed_comment("acme", "other", 1, "octocat", "another repository");
+    let since = |since: &str| {
+        format!("/repos/acme/shop/issues/comments?since={since}&sort=created&direction=asc")
+    };
+    let ids = |answer: &crate::http::Answer| -> Vec<u64> {
+        answer
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_u64().unwrap())
+            .collect()
+    };
+    let all = get(&gh, &since("2000-01-01T00:00:00Z")).await;
+    assert_eq!(ids(&all), vec![old, new]);
+    assert_eq!(
+        all.json()[1]["issue_url"],
+        format!("{}/repos/acme/shop/issues/8", gh.url())
+    );
+    assert_eq!(ids(&get(&gh, &since(&cut)).await), vec![new]);
+    // An edit brings an old comment back: `since` is about updates.
+    patch(
+        &gh,
+        &format!("/repos/acme/shop/issues/comments/{old}"),
+        json!({"body": "edited"}),
+    )
+    .await;
+    assert_eq!(ids(&get(&gh, &since(&cut)).await), vec![old, new]);
+    let newest_first = get(
+        &gh,
+        "/repos/acme/shop/issues/comments?sort=created&direction=desc",
+    )
+    .await;
+    assert_eq!(ids(&newest_first), vec![new, old]);
+    let unchanged = send(
+        authed(client().get(format!("{}{}", gh.url(), since(&cut)))).header(
+            "if-none-match",
+            get(&gh, &since(&cut)).await.header("etag").unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(unchanged.status, 304);
+    assert_eq!(get(&gh, &since("yesterday")).await.status, 422);
+}

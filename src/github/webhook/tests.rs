@@ -24,6 +24,8 @@ fn rejects_tampering_and_other_schemes() {
     ));
     assert!(!signature_is_valid(SECRET, BODY, "sha256=zz"));
     assert!(!signature_is_valid(SECRET, BODY, ""));
+    // An empty secret signs for anyone.
+    assert!(!signature_is_valid(b"", BODY, &signature_header(b"", BODY)));
 }
 
 fn pull_payload(action: &str) -> Vec<u8> {

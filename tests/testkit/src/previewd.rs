@@ -16,6 +16,8 @@ pub struct Options {
     pub(crate) github_token: String,
     /// Acts as the stand-in's test App (`GitHub::register_app`) in place of the token.
     pub github_app: bool,
+    /// The polling mode, with no webhook secret (set `resync_secs` too).
+    pub polling: bool,
     /// Instance label value (unique per test, so tests never see each other's previews).
     pub instance: String,
     /// Repositories served.
@@ -59,6 +61,7 @@ impl Options {
             github_url: github_url.to_owned(),
             github_token: "previewd-test-token".to_owned(),
             github_app: false,
+            polling: false,
             instance: format!("t-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]),
             repositories: vec![repository.to_owned()],
             templates: None,
@@ -141,7 +144,6 @@ impl Previewd {
         command
             .arg("serve")
             .env("PREVIEWD_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PREVIEWD_WEBHOOK_SECRET", SECRET)
             .env("PREVIEWD_GITHUB_API_URL", &self.options.github_url)
             .env("PREVIEWD_GITHUB_TIMEOUT_SECS", "5")
             .env("PREVIEWD_TEMPLATES_DIR", templates.trim())
@@ -169,6 +171,15 @@ impl Previewd {
             .env_remove("PREVIEWD_FAILPOINT")
             .stdout(Stdio::null())
             .stderr(log);
+        if self.options.polling {
+            command
+                .env("PREVIEWD_POLLING", "true")
+                .env_remove("PREVIEWD_WEBHOOK_SECRET");
+        } else {
+            command
+                .env("PREVIEWD_WEBHOOK_SECRET", SECRET)
+                .env_remove("PREVIEWD_POLLING");
+        }
         if self.options.github_app {
             command
                 .env_remove("PREVIEWD_GITHUB_TOKEN")

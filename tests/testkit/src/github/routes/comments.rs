@@ -4,12 +4,13 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::super::GitHub;
 use super::super::objects;
 use super::super::state::now;
-use super::{ApiError, ApiResult, Caller, created, json_body, paginate};
+use super::{ApiError, ApiResult, Caller, created, json_body, paginate, query_param};
 
 pub(super) const DOC_COMMENTS: &str = "https://docs.github.com/rest/issues/comments";
 
@@ -26,6 +27,49 @@ pub(super) async fn list(
             .filter(|c| c.owner == owner && c.repo == repo && c.number == number)
             .cloned()
             .collect();
+        let items = comments.iter().map(|c| s.comment_json(c)).collect();
+        Ok(paginate(items, &uri, &s.urls.api))
+    })
+}
+
+/// `GET /repos/{owner}/{repo}/issues/comments`: every comment of the repository, filtered by
+/// `since` on `updated_at` (to the second, as GitHub compares), sorted by `sort` (`created`, the
+/// default, or `updated`) in `direction` (`asc` by default when sorting, as GitHub does here).
+pub(super) async fn list_for_repository(
+    State(gh): State<GitHub>,
+    Path((owner, repo)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let since = match query_param(&uri, "since") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<DateTime<Utc>>()
+                .map_err(|_| ApiError::invalid_field("IssueComment", "since", DOC_COMMENTS))?,
+        ),
+    };
+    let by_updated = query_param(&uri, "sort").as_deref() == Some("updated");
+    let descending = query_param(&uri, "direction").as_deref() == Some("desc");
+    gh.with(|s| {
+        let mut comments: Vec<_> = s
+            .comments
+            .values()
+            .filter(|c| c.owner == owner && c.repo == repo)
+            .filter(|c| since.is_none_or(|since| c.updated_at.timestamp() >= since.timestamp()))
+            .cloned()
+            .collect();
+        comments.sort_by_key(|c| {
+            (
+                if by_updated {
+                    c.updated_at
+                } else {
+                    c.created_at
+                },
+                c.id,
+            )
+        });
+        if descending {
+            comments.reverse();
+        }
         let items = comments.iter().map(|c| s.comment_json(c)).collect();
         Ok(paginate(items, &uri, &s.urls.api))
     })

@@ -88,6 +88,10 @@ pub(super) fn router() -> Router<GitHub> {
             get(comments::list).post(comments::create),
         )
         .route(
+            "/repos/{owner}/{repo}/issues/comments",
+            get(comments::list_for_repository),
+        )
+        .route(
             "/repos/{owner}/{repo}/issues/comments/{id}",
             // GitHub accepts POST wherever it accepts PATCH, and octocrab's `update_comment` uses it.
             get(comments::get)
