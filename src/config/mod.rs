@@ -104,13 +104,15 @@ impl FileConfig {
             message: message.to_owned(),
         };
         for (i, repo) in config.repositories.iter().enumerate() {
-            let valid = repo.name.split_once('/').is_some_and(|(owner, name)| {
-                !owner.is_empty() && !name.is_empty() && !name.contains('/')
-            });
+            let plain = |text: &str| !text.is_empty() && !text.contains(['/', '*']);
+            let valid = repo
+                .name
+                .split_once('/')
+                .is_some_and(|(owner, name)| plain(owner) && (plain(name) || name == "*"));
             if !valid {
                 return Err(invalid(
                     format!("repositories[{i}].name"),
-                    "must be owner/name",
+                    "must be owner/name, or owner/* for all of an owner's repositories",
                 ));
             }
             if repo.values.as_ref().is_some_and(|v| !v.is_object()) {
@@ -203,8 +205,14 @@ mod tests {
         let err = FileConfig::parse("c.yaml", "repositories:\n  - name: nope\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "config file c.yaml: repositories[0].name: must be owner/name"
+            "config file c.yaml: repositories[0].name: must be owner/name, or owner/* for all of an owner's repositories"
         );
+        for bad in ["'*/*'", "o/a*", "o/*/x", "/*", "o/"] {
+            let text = format!("repositories:\n  - name: {bad}\n");
+            assert!(FileConfig::parse("c.yaml", &text).is_err(), "{bad}");
+        }
+        let owner = FileConfig::parse("c.yaml", "repositories:\n  - name: octo-org/*\n").unwrap();
+        assert_eq!(owner.repositories[0].owner_pattern(), Some("octo-org"));
         let err = FileConfig::parse("c.yaml", "maxPreviews: 0\n").unwrap_err();
         assert!(err.to_string().contains("maxPreviews"), "{err}");
         let err = FileConfig::parse("c.yaml", "repos: []\n").unwrap_err();

@@ -14,7 +14,8 @@ use crate::timing::DEFAULT_TTL;
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepositoryConfig {
-    /// `owner/name`.
+    /// `owner/name`, or `owner/*`: every repository of that owner (matched by the owner's
+    /// current name).
     pub name: String,
     /// Template values for this repository, merged over the global ones.
     #[serde(default)]
@@ -68,6 +69,13 @@ fn ttl<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ttl, D::Error> {
 }
 
 impl RepositoryConfig {
+    /// The owner an `owner/*` entry names; `None` for an entry of one repository.
+    pub fn owner_pattern(&self) -> Option<&str> {
+        self.name
+            .strip_suffix("/*")
+            .filter(|owner| !owner.contains('/'))
+    }
+
     /// A repository with every setting at its default.
     pub(crate) fn named(name: &str) -> Self {
         RepositoryConfig {

@@ -93,14 +93,40 @@ impl Allowlist {
 
 /// Whether `repository` is served, given the entries and what each resolved to (pure). An entry
 /// resolved to an id serves that id until it is transferred away, whatever it is called; an
-/// unresolved entry serves the repository of that name.
+/// unresolved entry serves the repository of that name. An `owner/*` entry serves every
+/// repository its owner has now, unless an entry of that one repository says otherwise.
 pub fn serving<'a>(
+    entries: &'a [RepositoryConfig],
+    resolved: &[Option<Resolved>],
+    repository: &Repository,
+) -> Serving<'a> {
+    match one_repository(entries, resolved, repository) {
+        Serving::NotListed => entries
+            .iter()
+            .find(|e| {
+                e.owner_pattern().is_some_and(|owner| {
+                    repository
+                        .full_name
+                        .split_once('/')
+                        .is_some_and(|(now, _)| now.eq_ignore_ascii_case(owner))
+                })
+            })
+            .map_or(Serving::NotListed, Serving::Served),
+        decided => decided,
+    }
+}
+
+/// What the entries naming one repository each say about `repository`.
+fn one_repository<'a>(
     entries: &'a [RepositoryConfig],
     resolved: &[Option<Resolved>],
     repository: &Repository,
 ) -> Serving<'a> {
     let mut moved_out = None;
     for (i, entry) in entries.iter().enumerate() {
+        if entry.owner_pattern().is_some() {
+            continue;
+        }
         match resolved.get(i).and_then(Option::as_ref) {
             Some(known) if known.id == repository.id && known.moved_to.is_none() => {
                 return Serving::Served(entry);
@@ -182,6 +208,38 @@ mod tests {
         assert_eq!(
             serving(&list, &[], &repo("octo/other", 9)),
             Serving::NotListed
+        );
+    }
+
+    #[test]
+    fn an_owner_pattern_serves_the_owners_repositories_unless_an_entry_of_one_says_otherwise() {
+        let list = entries(&["octo/*", "octo/app", "other/one"]);
+        let table = [None, resolved("octo/app", 9), None];
+        assert_eq!(
+            serving(&list, &table, &repo("Octo/new-one", 11)),
+            Serving::Served(&list[0])
+        );
+        assert_eq!(
+            serving(&list, &table, &repo("octo/app", 9)),
+            Serving::Served(&list[1])
+        );
+        assert_eq!(
+            serving(&list, &table, &repo("octopus/app", 12)),
+            Serving::NotListed
+        );
+        // Transferred away from an owner the pattern serves: the entry of that repository
+        // says it moved out, whatever its new owner.
+        let moved = [
+            None,
+            Some(Resolved {
+                moved_to: Some("elsewhere/app".into()),
+                ..resolved("octo/app", 9).unwrap()
+            }),
+            None,
+        ];
+        assert_eq!(
+            serving(&list, &moved, &repo("elsewhere/app", 9)),
+            Serving::MovedOut(&list[1])
         );
     }
 

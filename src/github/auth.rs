@@ -30,6 +30,8 @@ pub(crate) enum Acting {
     App,
     /// Whoever may act in this repository: the token, or the installation serving it.
     In(Repository),
+    /// The token, or this installation of the App (found for the owner pattern named).
+    Installation(u64, String),
 }
 
 /// The `Authorization` of one call, and the installation token it carries, if any (so that a
@@ -87,10 +89,19 @@ impl GitHub {
                 Ok(plain(bearer(&jwt)?))
             }
             (Credentials::App(_), Acting::In(repository)) => {
-                let (installation, token) = Box::pin(self.installation_token(repository)).await?;
+                let name = self.names.current(repository);
+                let installation = Box::pin(self.installation_of(&name)).await?;
+                let token = Box::pin(self.token_of(installation, &name)).await?;
                 Ok(Authorization {
                     header: bearer(&token.value)?,
                     installation: Some((installation, token.value)),
+                })
+            }
+            (Credentials::App(_), Acting::Installation(installation, name)) => {
+                let token = Box::pin(self.token_of(*installation, name)).await?;
+                Ok(Authorization {
+                    header: bearer(&token.value)?,
+                    installation: Some((*installation, token.value)),
                 })
             }
             (Credentials::App(_), Acting::Plain) => Err(GitHubError::Setup(
@@ -125,34 +136,33 @@ impl GitHub {
         Ok(format!("{}[bot]", app.slug))
     }
 
-    /// The installation serving `repository` and a token of it with time left.
-    async fn installation_token(
-        &self,
-        repository: &Repository,
-    ) -> Result<(u64, Token), GitHubError> {
+    /// The installation serving repository `name` (or owner pattern `owner/*`), asked once.
+    pub(super) async fn installation_of(&self, name: &str) -> Result<u64, GitHubError> {
         let installations = &self.auth.installations;
-        let name = self.names.current(repository);
-        let installation = match installations.of(&name) {
-            Some(id) => id,
-            None => {
-                // One lookup at a time: the others find its answer, or its refusal.
-                let _turn = installations.lookups.lock().await;
-                self.still_allowed(&name)?;
-                match installations.of(&name) {
-                    Some(id) => id,
-                    None => self.find_installation(&name).await?,
-                }
-            }
-        };
-        let slot = installations.slot(installation);
-        let mut held = slot.lock().await;
-        self.still_allowed(&name)?;
-        if let Some(token) = held.as_ref().filter(|t| t.usable_at(Utc::now())) {
-            return Ok((installation, token.clone()));
+        self.still_allowed(name)?;
+        if let Some(id) = installations.of(name) {
+            return Ok(id);
         }
-        let token = self.create_token(installation, &name).await?;
+        // One lookup at a time: the others find its answer, or its refusal.
+        let _turn = installations.lookups.lock().await;
+        self.still_allowed(name)?;
+        match installations.of(name) {
+            Some(id) => Ok(id),
+            None => self.find_installation(name).await,
+        }
+    }
+
+    /// A token of `installation` with time left, created when needed for `name`.
+    async fn token_of(&self, installation: u64, name: &str) -> Result<Token, GitHubError> {
+        let slot = self.auth.installations.slot(installation);
+        let mut held = slot.lock().await;
+        self.still_allowed(name)?;
+        if let Some(token) = held.as_ref().filter(|t| t.usable_at(Utc::now())) {
+            return Ok(token.clone());
+        }
+        let token = self.create_token(installation, name).await?;
         *held = Some(token.clone());
-        Ok((installation, token))
+        Ok(token)
     }
 
     /// An error when GitHub refused repository `name` lately.
@@ -163,26 +173,41 @@ impl GitHub {
         }
     }
 
-    /// Asks GitHub which installation of the App serves repository `name`.
+    /// Asks GitHub which installation of the App serves repository `name`, or, for `owner/*`,
+    /// the owner (an organisation's, else a user's).
     async fn find_installation(&self, name: &str) -> Result<u64, GitHubError> {
         #[derive(Deserialize)]
         struct Installation {
             id: u64,
         }
         let operation = "get the App's installation";
-        let call = Call::get(
-            operation,
-            "/repos/{owner}/{repo}/installation",
-            format!("/repos/{name}/installation"),
-        )
-        .acting(Acting::App);
-        let answer = self.send(call).await?;
-        if answer.status == 404 {
-            return Err(self.refuse(name, None, Refusal::NotInstalled));
+        let asked: Vec<(&'static str, String)> = match name.strip_suffix("/*") {
+            Some(owner) => vec![
+                (
+                    "/orgs/{org}/installation",
+                    format!("/orgs/{owner}/installation"),
+                ),
+                (
+                    "/users/{username}/installation",
+                    format!("/users/{owner}/installation"),
+                ),
+            ],
+            None => vec![(
+                "/repos/{owner}/{repo}/installation",
+                format!("/repos/{name}/installation"),
+            )],
+        };
+        for (endpoint, path) in asked {
+            let call = Call::get(operation, endpoint, path).acting(Acting::App);
+            let answer = self.send(call).await?;
+            if answer.status == 404 {
+                continue;
+            }
+            let installation = answer.json::<Installation>(operation)?.id;
+            self.auth.installations.remember(name, installation);
+            return Ok(installation);
         }
-        let installation = answer.json::<Installation>(operation)?.id;
-        self.auth.installations.remember(name, installation);
-        Ok(installation)
+        Err(self.refuse(name, None, Refusal::NotInstalled))
     }
 
     /// Creates a token of `installation`, asked for repository `name` (one hour, as GitHub

@@ -58,7 +58,7 @@ impl GitHub {
             .within(repository)
         };
         let key = repository.full_name.to_ascii_lowercase();
-        self.read_all_pages(page, &key, cache).await
+        self.read_all_pages(page, |all| all, &key, cache).await
     }
 }
 

@@ -85,13 +85,14 @@ impl GitHub {
 
 impl GitHub {
     /// Every item of a paginated list, page by page (`page` makes the call of page `n` of
-    /// `PER_PAGE` items) until one is not full; each page asked conditionally, remembered under
-    /// `key` and its number.
-    pub(crate) async fn read_all_pages<T: DeserializeOwned + Clone>(
+    /// `PER_PAGE` items, `items` takes them out of its answer) until one is not full; each page
+    /// asked conditionally, remembered under `key` and its number.
+    pub(crate) async fn read_all_pages<P: DeserializeOwned + Clone, T>(
         &self,
         page: impl Fn(u32) -> Call,
+        items: impl Fn(P) -> Vec<T>,
         key: &str,
-        memory: &Remembered<Vec<T>>,
+        memory: &Remembered<P>,
     ) -> Result<(Vec<T>, Cost), GitHubError> {
         let mut all = Vec::new();
         let mut cost = Cost::default();
@@ -103,8 +104,9 @@ impl GitHub {
                 true => cost.fresh += 1,
                 false => cost.unchanged += 1,
             }
-            let last = read.value.len() < PER_PAGE;
-            all.extend(read.value);
+            let batch = items(read.value);
+            let last = batch.len() < PER_PAGE;
+            all.extend(batch);
             if last {
                 break;
             }

@@ -10,6 +10,7 @@ pub(crate) mod conditional;
 pub(crate) mod edits;
 pub mod installations;
 pub(crate) mod listing;
+pub(crate) mod owners;
 pub mod permissions;
 pub(crate) mod pull;
 pub(crate) mod ratelimit;

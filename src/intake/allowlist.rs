@@ -34,7 +34,8 @@ pub async fn resolve(github: &GitHub, config: &FileConfig, allowlist: &Allowlist
     let known = allowlist.snapshot();
     let mut resolved = 0;
     for (i, entry) in config.repositories.iter().enumerate() {
-        if known.get(i).is_some_and(Option::is_some) {
+        // An owner pattern names no one repository: it is matched by the owner's name.
+        if known.get(i).is_some_and(Option::is_some) || entry.owner_pattern().is_some() {
             resolved += 1;
             continue;
         }

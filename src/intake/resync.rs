@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use kube::Api;
 use kube::api::ListParams;
+use tracing::Instrument;
 
 use crate::config::{Resolved, Serving};
 use crate::controller::Ctx;
 use crate::github::client::GitHubError;
 use crate::github::conditional::Cost;
 use crate::github::listing::ListCache;
+use crate::github::owners::OwnerCache;
 use crate::github::pull::PullRequest;
 use crate::intake::comment_poll::{self, CommentPoll};
 use crate::intake::record::{Delivery, Outcome, record};
@@ -31,6 +33,7 @@ use crate::model::pull::{PullFacts, Repository};
 /// is (none: commands come by webhook alone).
 struct Memory {
     lists: ListCache,
+    owners: OwnerCache,
     comments: Option<CommentPoll>,
 }
 
@@ -44,6 +47,7 @@ pub async fn run(
 ) {
     let memory = Memory {
         lists: ListCache::default(),
+        owners: OwnerCache::default(),
         comments: poll_comments.then(CommentPoll::default),
     };
     tokio::pin!(shutdown);
@@ -60,19 +64,22 @@ pub async fn run(
         let settings = &ctx.settings;
         allowlist::resolve(&ctx.github, &settings.config, &settings.allowlist).await;
         for (index, entry) in settings.config.repositories.iter().enumerate() {
-            let span = tracing::info_span!("resync", repository = %entry.name);
-            let _entered = span.enter();
-            match converge(&ctx, &memory, index).await {
-                Ok(round) if round.changed() => round.log("resync caught up"),
-                Ok(round) => tracing::debug!(
-                    open = round.open,
-                    pages_fresh = round.pages_fresh,
-                    pages_unchanged = round.pages_unchanged,
-                    comment_pages_fresh = round.comment_pages.fresh,
-                    comment_pages_unchanged = round.comment_pages.unchanged,
-                    "resync found nothing to do"
-                ),
-                Err(error) => tracing::warn!(%error, "resync skipped this repository"),
+            let repositories = match entry_repositories(&ctx, &memory, index).await {
+                Ok(repositories) => repositories,
+                Err(error) => {
+                    tracing::warn!(entry = %entry.name, %error, "resync skipped this entry");
+                    continue;
+                }
+            };
+            for repository in repositories {
+                let span = tracing::info_span!("resync", repository = %repository.full_name);
+                converge(&ctx, &memory, &repository, entry.label.as_deref())
+                    .instrument(span)
+                    .await
+                    .map_or_else(
+                        |error| tracing::warn!(%error, "resync skipped this repository"),
+                        |round| round.report(),
+                    );
             }
         }
         match end_moved_out(&ctx).await {
@@ -107,6 +114,20 @@ pub(crate) struct Round {
 impl Round {
     fn changed(&self) -> bool {
         self.recorded > 0 || self.confirmed_closed > 0 || self.commands > 0
+    }
+
+    fn report(&self) {
+        match self.changed() {
+            true => self.log("resync caught up"),
+            false => tracing::debug!(
+                open = self.open,
+                pages_fresh = self.pages_fresh,
+                pages_unchanged = self.pages_unchanged,
+                comment_pages_fresh = self.comment_pages.fresh,
+                comment_pages_unchanged = self.comment_pages.unchanged,
+                "resync found nothing to do"
+            ),
+        }
     }
 
     fn log(&self, what: &str) {
@@ -157,13 +178,38 @@ async fn entry_repository(ctx: &Ctx, index: usize) -> Result<Option<Repository>,
         }))
 }
 
-async fn converge(ctx: &Ctx, memory: &Memory, index: usize) -> Result<Round, ResyncError> {
+/// The repositories allowlist entry `index` serves now: its one repository (none once it was
+/// transferred away: its previews end in `end_moved_out`), or, for `owner/*`, every repository
+/// of the owner that no entry of its own claims.
+async fn entry_repositories(
+    ctx: &Ctx,
+    memory: &Memory,
+    index: usize,
+) -> Result<Vec<Repository>, GitHubError> {
     let settings = &ctx.settings;
-    let label = settings.config.repositories[index].label.clone();
-    let Some(repository) = entry_repository(ctx, index).await? else {
-        // Transferred away: its previews end in `end_moved_out`, nothing new is recorded.
-        return Ok(Round::default());
+    let entry = &settings.config.repositories[index];
+    let Some(owner) = entry.owner_pattern() else {
+        return Ok(entry_repository(ctx, index).await?.into_iter().collect());
     };
+    let (all, _) = ctx.github.owner_repositories(owner, &memory.owners).await?;
+    Ok(all
+        .into_iter()
+        .filter(|repository| {
+            matches!(
+                settings.config.serving(&settings.allowlist, repository),
+                Serving::Served(served) if std::ptr::eq(served, entry)
+            )
+        })
+        .collect())
+}
+
+async fn converge(
+    ctx: &Ctx,
+    memory: &Memory,
+    repository: &Repository,
+    label: Option<&str>,
+) -> Result<Round, ResyncError> {
+    let repository = repository.clone();
     let (open, cost) = ctx.github.open_pulls(&repository, &memory.lists).await?;
     if let Some(foreign) = open
         .iter()
@@ -186,7 +232,7 @@ async fn converge(ctx: &Ctx, memory: &Memory, index: usize) -> Result<Round, Res
             continue;
         };
         let event = observed(pull, PullAction::Resynced, base.repository());
-        if note(ctx, &event, label.as_deref()).await? {
+        if note(ctx, &event, label).await? {
             round.recorded += 1;
         }
     }
@@ -236,7 +282,7 @@ async fn converge(ctx: &Ctx, memory: &Memory, index: usize) -> Result<Round, Res
             _ => repository.clone(),
         };
         let event = observed(&pull, action, now_in);
-        let recorded = note(ctx, &event, label.as_deref()).await?;
+        let recorded = note(ctx, &event, label).await?;
         if recorded && matches!(action, PullAction::Closed { .. }) {
             tracing::info!(
                 pr = pe.spec.pull.number,

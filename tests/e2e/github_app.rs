@@ -270,3 +270,104 @@ async fn switching_from_a_token_to_the_app_keeps_one_comment_per_pull_request() 
         .collect();
     assert!(posts.is_empty(), "{posts:#?}");
 }
+
+/// Waits until PR `number` of `owner/repo` has a Ready preview.
+async fn wait_ready_in(s: &Scenario, owner: &str, repo: &str, number: u64) {
+    let repository = previewd::model::pull::Repository {
+        id: s.github.repository_id(owner, repo),
+        full_name: format!("{owner}/{repo}"),
+    };
+    let name = previewd::model::names::preview_name(&repository, number);
+    let api = Api::<previewd::model::crd::PreviewEnvironment>::all(s.kube.clone());
+    let deadline = std::time::Instant::now() + READY;
+    loop {
+        let phase = api
+            .get_opt(&name)
+            .await
+            .expect("read the preview")
+            .and_then(|pe| pe.status)
+            .map(|status| status.phase);
+        if phase == Some(Phase::Ready) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{owner}/{repo}#{number} never Ready\n{}",
+            s.previewd.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An `owner/*` entry: the resync finds every repository of the owner (the App's installation
+/// on it, or what the token sees), and a delivery from any of them is served; another owner's
+/// is not.
+async fn an_owner_pattern_serves_the_owners_repositories(app: bool) {
+    let github = GitHub::start().await;
+    let owner = format!("owner-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    if app {
+        github.register_app();
+        github.install_app(&owner, &[]);
+    }
+    for repo in ["alpha", "beta"] {
+        github.set_pull(previewd_testkit::github::Pull::new(&owner, repo, 1));
+    }
+    let mut options =
+        previewd_testkit::previewd::Options::new(&github.url(), &format!("{owner}/*"));
+    options.github_app = app;
+    options.resync_secs = 1;
+    let previewd = Previewd::start(options).await;
+    let kube = previewd_testkit::cluster::client().await;
+    let s = Scenario::serving(github, previewd, kube, &owner, "alpha");
+    for repo in ["alpha", "beta"] {
+        wait_ready_in(&s, &owner, repo, 1).await;
+    }
+    let gamma = s.github.repository_id(&owner, "gamma");
+    s.github
+        .set_pull(previewd_testkit::github::Pull::new(&owner, "gamma", 2));
+    let opened = previewd_testkit::webhooks::variant("pr-opened")
+        .repo(&owner, "gamma")
+        .repository_id(gamma)
+        .number(2);
+    previewd_testkit::scenario::deliver_to(&s.previewd, &opened, "").await;
+    wait_ready_in(&s, &owner, "gamma", 2).await;
+    let elsewhere = previewd_testkit::webhooks::variant("pr-opened")
+        .repo("someone-else", "alpha")
+        .repository_id(s.github.repository_id("someone-else", "alpha"))
+        .number(3);
+    let ignored = previewd_testkit::scenario::deliver_to(&s.previewd, &elsewhere, "").await;
+    assert!(ignored.body.contains("ignored"), "{}", ignored.body);
+}
+
+#[tokio::test]
+async fn an_owner_pattern_serves_the_repositories_the_apps_installation_covers() {
+    an_owner_pattern_serves_the_owners_repositories(true).await;
+}
+
+#[tokio::test]
+async fn an_owner_pattern_serves_the_repositories_a_token_sees_of_the_owner() {
+    an_owner_pattern_serves_the_owners_repositories(false).await;
+}
+
+#[tokio::test]
+async fn on_an_enterprise_server_the_app_is_reached_under_its_api_path() {
+    // Served under /api/v3 only: a call anywhere else would get no answer worth recording.
+    let github = GitHub::start_enterprise().await;
+    assert!(github.url().ends_with("/api/v3"));
+    github.register_app();
+    let s = Scenario::start_on(github, "app-ghes", |o| o.github_app = true).await;
+    s.deliver(&s.payload("pr-opened", 1)).await;
+    s.wait_phase(1, Phase::Ready, None, READY).await;
+    wait_comment_by_app(&s, 1, "Preview ready").await;
+    let requests = s.github.requests();
+    for expected in ["/app", "/app/installations/", "/repos/"] {
+        assert!(
+            requests.iter().any(|r| r.path.starts_with(expected)),
+            "{expected}: {requests:#?}"
+        );
+    }
+    assert!(
+        requests.iter().all(|r| r.status != Some(404)),
+        "{requests:#?}"
+    );
+}

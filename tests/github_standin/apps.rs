@@ -203,3 +203,85 @@ async fn a_suspended_installation_gets_403_and_an_uninstalled_one_404() {
         404
     );
 }
+
+#[tokio::test]
+async fn an_owners_installation_lists_the_repositories_it_covers() {
+    let (gh, installation) = app_standin().await;
+    gh.set_pull(Pull::new("acme", "web", 3));
+    let every = gh.install_app("widgets", &[]);
+    gh.set_pull(Pull::new("widgets", "one", 1));
+    gh.set_pull(Pull::new("widgets", "two", 1));
+    for (path, id) in [
+        ("/orgs/acme/installation", installation),
+        ("/users/widgets/installation", every),
+    ] {
+        let found = with_credential(&gh, "GET", path, &jwt()).await;
+        assert_eq!(found.json()["id"], id, "{path}");
+    }
+    assert_eq!(
+        with_credential(&gh, "GET", "/orgs/nobody/installation", &jwt())
+            .await
+            .status,
+        404
+    );
+
+    let names = |answer: &crate::http::Answer| -> Vec<String> {
+        answer.json()["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["full_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let chosen = new_token(&gh, installation).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = with_credential(&gh, "GET", "/installation/repositories", &chosen).await;
+    assert_eq!(names(&listed), ["acme/shop"], "only the repository chosen");
+    assert_eq!(listed.json()["total_count"], 1);
+    let all = new_token(&gh, every).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = with_credential(
+        &gh,
+        "GET",
+        "/installation/repositories?per_page=1&page=2",
+        &all,
+    )
+    .await;
+    assert_eq!(names(&listed), ["widgets/two"]);
+    assert_eq!(listed.json()["total_count"], 2);
+    let with_pat = with_credential(&gh, "GET", "/installation/repositories", GitHub::TOKEN).await;
+    assert_eq!(with_pat.status, 403);
+}
+
+#[tokio::test]
+async fn a_token_lists_an_organisations_or_a_users_repositories() {
+    let gh = GitHub::start().await;
+    gh.add_user(previewd_testkit::github::User::organization("acme"));
+    gh.set_pull(Pull::new("acme", "shop", 7));
+    gh.set_pull(Pull::new("octocat", "hello", 1));
+    let full_names = |answer: crate::http::Answer| -> Vec<String> {
+        answer
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["full_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        full_names(crate::http::get(&gh, "/orgs/acme/repos").await),
+        ["acme/shop"]
+    );
+    assert_eq!(
+        crate::http::get(&gh, "/orgs/octocat/repos").await.status,
+        404
+    );
+    assert_eq!(
+        full_names(crate::http::get(&gh, "/users/octocat/repos").await),
+        ["octocat/hello"]
+    );
+}

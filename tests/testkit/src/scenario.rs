@@ -50,7 +50,9 @@ impl Scenario {
         .await
     }
 
-    async fn start_on(github: GitHub, prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
+    /// Like `start`, on a stand-in already started (`GitHub::start_enterprise`, say); with
+    /// `github_app` set, the App (registered by the caller) is installed on the repository.
+    pub async fn start_on(github: GitHub, prefix: &str, adjust: impl FnOnce(&mut Options)) -> Self {
         let owner = "codertocat".to_owned();
         let repo = format!(
             "{prefix}-{}",

@@ -107,11 +107,13 @@ const JWT_UNDECODABLE: Denied = Denied(401, "A JSON web token could not be decod
 
 /// Whether `path` is one only the App itself (a JWT) may call.
 fn app_only(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
     path == "/app"
         || path.starts_with("/app/")
-        || (path.starts_with("/repos/")
-            && path.ends_with("/installation")
-            && path.split('/').count() == 5)
+        || matches!(
+            parts[..],
+            ["", "repos", _, _, "installation"] | ["", "orgs" | "users", _, "installation"]
+        )
 }
 
 /// The repository a path is about: `/repos/{owner}/{repo}/...`.
@@ -179,6 +181,33 @@ impl State {
                 .is_none_or(|(owner, repo)| found.covers(&owner, &repo));
         }
         repository_of(path).is_none_or(|(owner, repo)| found.covers(owner, repo))
+    }
+
+    /// The installation on account `owner`.
+    pub(crate) fn installation_of_account(&self, owner: &str) -> Option<&Installation> {
+        self.apps
+            .installations
+            .values()
+            .find(|i| i.account.eq_ignore_ascii_case(owner))
+    }
+
+    /// The repositories the stand-in knows of `owner` (those with pull requests, and those an
+    /// installation chose), by name.
+    pub(crate) fn repositories_of(&self, owner: &str) -> std::collections::BTreeSet<String> {
+        let chosen = self
+            .apps
+            .installations
+            .values()
+            .flat_map(|i| i.repositories.iter().flatten())
+            .filter_map(|full_name| full_name.split_once('/'))
+            .filter(|(o, _)| o.eq_ignore_ascii_case(owner))
+            .map(|(_, repo)| repo.to_owned());
+        self.pulls
+            .keys()
+            .filter(|(o, _, _)| o.eq_ignore_ascii_case(owner))
+            .map(|(_, repo, _)| repo.clone())
+            .chain(chosen)
+            .collect()
     }
 
     /// The installation covering `owner/repo`.

@@ -14,7 +14,7 @@ use super::apps::{Authenticated, Denied};
 use super::faults::Fault;
 use super::objects;
 use super::recorded::Recorded;
-use super::routes::Caller;
+use super::routes::{Caller, InstallationCaller};
 use super::state::{self, State};
 
 /// Wraps every API request: record, rate limit, fault, authenticate, handle, ETag, headers.
@@ -75,8 +75,12 @@ pub(super) async fn layer(
         }
         (_, _, Some(Ok(authenticated))) => {
             match authenticated {
-                Authenticated::User(user) | Authenticated::Installation(_, user) => {
+                Authenticated::User(user) => {
                     parts.extensions.insert(Caller(user));
+                }
+                Authenticated::Installation(id, user) => {
+                    parts.extensions.insert(Caller(user));
+                    parts.extensions.insert(InstallationCaller(id));
                 }
                 Authenticated::App => {}
             }

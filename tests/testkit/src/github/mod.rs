@@ -24,7 +24,8 @@
 //! (`register_app`, `install_app`): `GET /app`, `GET /repos/{owner}/{repo}/installation` and
 //! `POST /app/installations/{id}/access_tokens` with a JWT verified with the App's public key,
 //! installation tokens that expire and reach only their installation's repositories, suspended
-//! and uninstalled installations. `openapi` checks bodies against GitHub's OpenAPI description,
+//! and uninstalled installations, an owner's installation and `GET /installation/repositories`;
+//! an organisation's or a user's repositories (`/orgs/{org}/repos`, `/users/{username}/repos`). `openapi` checks bodies against GitHub's OpenAPI description,
 //! which the tests do for every answer.
 
 mod admin;
@@ -65,6 +66,8 @@ use state::State;
 pub struct GitHub {
     state: Arc<Mutex<State>>,
     addr: SocketAddr,
+    /// Where the API is served: `""` as api.github.com, `/api/v3` as GitHub Enterprise Server.
+    prefix: &'static str,
 }
 
 impl GitHub {
@@ -87,17 +90,37 @@ impl GitHub {
     /// Starts on `addr`, also serving `extra` (e.g. `admin_routes`) outside the API layer:
     /// those requests are not recorded, rate-limited or failed.
     pub async fn start_with(addr: SocketAddr, extra: impl FnOnce(GitHub) -> Router) -> GitHub {
+        GitHub::start_at(addr, "", extra).await
+    }
+
+    /// Starts as a GitHub Enterprise Server answers: the API under `/api/v3` (`url()` includes
+    /// it), web addresses on `https://ghe.test`.
+    pub async fn start_enterprise() -> GitHub {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        GitHub::start_at(addr, "/api/v3", |_| Router::new()).await
+    }
+
+    async fn start_at(
+        addr: SocketAddr,
+        prefix: &'static str,
+        extra: impl FnOnce(GitHub) -> Router,
+    ) -> GitHub {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .expect("bind the GitHub stand-in");
         let addr = listener.local_addr().expect("the stand-in's address");
+        let web = match prefix {
+            "" => "https://github.com",
+            _ => "https://ghe.test",
+        };
         let urls = Urls {
-            api: format!("http://{addr}"),
-            web: "https://github.com".to_owned(),
+            api: format!("http://{addr}{prefix}"),
+            web: web.to_owned(),
         };
         let github = GitHub {
             state: Arc::new(Mutex::new(State::new(urls))),
             addr,
+            prefix,
         };
         github.add_user(User::new(GitHub::LOGIN).association("NONE"));
         github.add_token(GitHub::TOKEN, GitHub::LOGIN);
@@ -105,7 +128,10 @@ impl GitHub {
         let api = routes::router()
             .layer(middleware::from_fn_with_state(github.clone(), layer::layer))
             .with_state(github.clone());
-        let app = extra(github.clone()).merge(api);
+        let app = match prefix {
+            "" => extra(github.clone()).merge(api),
+            _ => extra(github.clone()).nest(prefix, api),
+        };
         tokio::spawn(async move {
             axum::serve(listener, app)
                 .await
@@ -114,9 +140,10 @@ impl GitHub {
         github
     }
 
-    /// `http://127.0.0.1:PORT`, the base URI to give a client.
+    /// `http://127.0.0.1:PORT` (`/api/v3` for an Enterprise Server), the base URI to give a
+    /// client.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}{}", self.addr, self.prefix)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -47,6 +47,15 @@ impl User {
         }
     }
 
+    /// An organisation account (`type: "Organization"`).
+    pub fn organization(login: &str) -> Self {
+        User {
+            kind: "Organization".to_owned(),
+            association: "NONE".to_owned(),
+            ..User::new(login)
+        }
+    }
+
     /// The same user with another `author_association` (`MEMBER`, `COLLABORATOR`, `NONE`...).
     pub fn association(mut self, association: &str) -> Self {
         self.association = association.to_owned();

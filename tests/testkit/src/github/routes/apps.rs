@@ -1,18 +1,20 @@
 //! The GitHub App's own endpoints, called with its JWT (the layer checked it): the App, the
 //! installation on a repository, and new installation tokens.
 
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
+use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::super::GitHub;
 use super::super::apps::{App, Installation};
 use super::super::objects::{self, timestamp};
 use super::super::state::{State as Standin, now};
-use super::{ApiError, ApiResult};
+use super::{ApiError, ApiResult, InstallationCaller, query_param};
 
 const DOC_APP: &str = "https://docs.github.com/rest/apps/apps#get-the-authenticated-app";
 const DOC_REPO_INSTALLATION: &str = "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app";
+const DOC_INSTALLATION_REPOSITORIES: &str = "https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-app-installation";
 const DOC_TOKEN: &str =
     "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
 
@@ -46,15 +48,76 @@ pub(super) async fn repository_installation(
     State(gh): State<GitHub>,
     Path((owner, repo)): Path<(String, String)>,
 ) -> ApiResult {
+    gh.with(|s| installation_answer(s, s.installation_on(&owner, &repo).cloned()))
+}
+
+/// An installation found, or 404.
+fn installation_answer(s: &mut Standin, found: Option<Installation>) -> ApiResult {
+    let found = found.ok_or(ApiError::not_found(DOC_REPO_INSTALLATION))?;
+    Ok(objects::json_response(
+        StatusCode::OK,
+        &installation(s, &found),
+    ))
+}
+
+/// `GET /orgs/{org}/installation` and `GET /users/{username}/installation` (the stand-in does
+/// not tell organisations from users here).
+pub(super) async fn account_installation(
+    State(gh): State<GitHub>,
+    Path(owner): Path<String>,
+) -> ApiResult {
+    gh.with(|s| installation_answer(s, s.installation_of_account(&owner).cloned()))
+}
+
+/// `GET /installation/repositories`: the repositories the token's installation covers, a page
+/// of them (`per_page`, `page`) with the total count.
+pub(super) async fn installation_repositories(
+    State(gh): State<GitHub>,
+    caller: Option<Extension<InstallationCaller>>,
+    uri: Uri,
+) -> ApiResult {
+    let Some(Extension(InstallationCaller(id))) = caller else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This endpoint can only be accessed with an installation token",
+            DOC_INSTALLATION_REPOSITORIES,
+        ));
+    };
+    let number = |name: &str, default: usize| {
+        query_param(&uri, name)
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    let (per_page, page) = (number("per_page", 30).min(100), number("page", 1));
     gh.with(|s| {
         let found = s
-            .installation_on(&owner, &repo)
+            .apps
+            .installations
+            .get(&id)
             .cloned()
-            .ok_or(ApiError::not_found(DOC_REPO_INSTALLATION))?;
-        Ok(objects::json_response(
-            StatusCode::OK,
-            &installation(s, &found),
-        ))
+            .ok_or(ApiError::not_found(DOC_INSTALLATION_REPOSITORIES))?;
+        let names: Vec<String> = s
+            .repositories_of(&found.account)
+            .into_iter()
+            .filter(|repo| found.covers(&found.account, repo))
+            .collect();
+        let owner = s.user(&found.account);
+        let all: Vec<Value> = names
+            .iter()
+            .map(|repo| {
+                let id = s.repository_id(&found.account, repo);
+                objects::repository(&s.urls, &owner, repo, false, "main", id)
+            })
+            .collect();
+        let total = all.len();
+        let slice: Vec<Value> = all
+            .into_iter()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .collect();
+        let body = json!({"total_count": total, "repositories": slice});
+        Ok(objects::json_response(StatusCode::OK, &body))
     })
 }
 

@@ -24,6 +24,10 @@ use super::state::User;
 #[derive(Clone, Debug)]
 pub(super) struct Caller(pub(crate) User);
 
+/// The installation whose token the caller used.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InstallationCaller(pub(crate) u64);
+
 /// An error answered the way GitHub does: status plus `{message, documentation_url, status}`,
 /// and for validation failures the `errors` GitHub lists.
 #[derive(Debug)]
@@ -83,6 +87,20 @@ pub(super) fn router() -> Router<GitHub> {
             "/repos/{owner}/{repo}/installation",
             get(apps::repository_installation),
         )
+        .route(
+            "/orgs/{owner}/installation",
+            get(apps::account_installation),
+        )
+        .route(
+            "/users/{owner}/installation",
+            get(apps::account_installation),
+        )
+        .route(
+            "/installation/repositories",
+            get(apps::installation_repositories),
+        )
+        .route("/orgs/{owner}/repos", get(repositories::of_organisation))
+        .route("/users/{owner}/repos", get(repositories::of_user))
         .route(
             "/repos/{owner}/{repo}/issues/{number}/comments",
             get(comments::list).post(comments::create),

@@ -3,12 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::super::GitHub;
 use super::super::objects;
 use super::super::state::State as Standin;
-use super::{ApiError, ApiResult};
+use super::{ApiError, ApiResult, paginate};
 
 const DOC_REPOS: &str = "https://docs.github.com/rest/repos/repos#get-a-repository";
 
@@ -32,6 +33,49 @@ pub(super) async fn by_id(State(gh): State<GitHub>, Path(id): Path<u64>) -> ApiR
             &full_repository(s, &owner, &repo),
         ))
     })
+}
+
+/// `GET /orgs/{org}/repos`: 404 unless the account is an organisation.
+pub(super) async fn of_organisation(
+    State(gh): State<GitHub>,
+    Path(owner): Path<String>,
+    uri: Uri,
+) -> ApiResult {
+    gh.with(|s| {
+        let is_organisation = s
+            .known_user(&owner)
+            .is_some_and(|u| u.kind == "Organization");
+        if !is_organisation {
+            return Err(ApiError::not_found(DOC_REPOS));
+        }
+        Ok(owned(s, &owner, &uri))
+    })
+}
+
+/// `GET /users/{username}/repos`.
+pub(super) async fn of_user(
+    State(gh): State<GitHub>,
+    Path(owner): Path<String>,
+    uri: Uri,
+) -> ApiResult {
+    gh.with(|s| {
+        s.known_user(&owner).ok_or(ApiError::not_found(DOC_REPOS))?;
+        Ok(owned(s, &owner, &uri))
+    })
+}
+
+/// The repositories of `owner`, a page of them.
+fn owned(s: &mut Standin, owner: &str, uri: &Uri) -> axum::response::Response {
+    let account = s.user(owner);
+    let items = s
+        .repositories_of(owner)
+        .into_iter()
+        .map(|repo| {
+            let id = s.repository_id(owner, &repo);
+            objects::repository(&s.urls, &account, &repo, false, "main", id)
+        })
+        .collect();
+    paginate(items, uri, &s.urls.api)
 }
 
 /// A `full-repository`.
