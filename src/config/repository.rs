@@ -42,6 +42,9 @@ pub struct RepositoryConfig {
     /// Idle time after the last push before a preview expires (`72h`, `7d`, or `never`).
     #[serde(default, deserialize_with = "ttl")]
     pub ttl: Ttl,
+    /// Each deployed SHA is a GitHub deployment of environment `preview/pr-<n>`.
+    #[serde(default)]
+    pub deployments: bool,
 }
 
 /// A preview's time to live: `None` means it never expires.
@@ -88,6 +91,7 @@ impl RepositoryConfig {
             head_branches: BranchPatterns::default(),
             max_previews: None,
             ttl: Ttl::default(),
+            deployments: false,
         }
     }
 }

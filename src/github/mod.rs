@@ -7,6 +7,7 @@ pub(crate) mod command;
 pub mod comment;
 pub(crate) mod comment_feed;
 pub(crate) mod conditional;
+pub(crate) mod deployments;
 pub(crate) mod edits;
 pub mod installations;
 pub(crate) mod listing;

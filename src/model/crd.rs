@@ -300,6 +300,10 @@ pub struct PreviewEnvironmentStatus {
     /// `commented`, outside of any reconcile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_wanted: Option<WantedComment>,
+    /// The GitHub deployment of the SHA the comment is about, and the state it was last given
+    /// (written by the publisher; repositories with `deployments` on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<DeploymentReport>,
     /// The outbox: reactions to command comments, sent by the publisher in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<QueuedReaction>,
@@ -395,6 +399,23 @@ pub struct WantedComment {
     /// The answer to the last command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+/// A GitHub deployment previewd made for a preview, and what it reported on it last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentReport {
+    /// The commit deployed.
+    pub sha: String,
+    /// GitHub's id of the deployment.
+    pub id: u64,
+    /// The state of its last status (`in_progress`, `success`, `failure`, `inactive`); none
+    /// yet right after it was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Earlier deployments of the preview still to be made inactive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retiring: Vec<u64>,
 }
 
 /// A reaction to a command comment, waiting in the outbox.

@@ -4,6 +4,7 @@
 pub(crate) mod admission;
 pub(crate) mod command_limits;
 pub(crate) mod comment_cursor;
+pub(crate) mod deployment;
 pub(crate) mod effect;
 pub(crate) mod expiry;
 pub(crate) mod gate;

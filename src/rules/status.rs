@@ -136,6 +136,7 @@ pub(crate) fn next_status(
         commented: current.commented.clone(),
         comment_failure: current.comment_failure.clone(),
         comment_wanted: wanted,
+        deployment: current.deployment.clone(),
         reactions: unsent(&current.reactions, current.reacted_up_to)
             .cloned()
             .collect(),

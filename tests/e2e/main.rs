@@ -18,6 +18,7 @@ mod command_flood;
 mod commands;
 mod container_image;
 mod dashboard;
+mod deployments;
 mod drift;
 mod failures;
 mod fences;

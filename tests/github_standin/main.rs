@@ -9,6 +9,7 @@ mod accounts;
 mod apps;
 mod clients;
 mod comments;
+mod deployments;
 mod faults;
 mod http;
 mod log;

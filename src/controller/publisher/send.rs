@@ -14,11 +14,13 @@ use crate::controller::{Ctx, Error, github_retry};
 use crate::github::comment;
 use crate::github::comment::view;
 use crate::metrics;
-use crate::model::crd::{PreviewEnvironment, PreviewEnvironmentStatus};
+use crate::model::crd::{DeploymentReport, PreviewEnvironment, PreviewEnvironmentStatus};
 use crate::model::labels::PUBLISHER_FIELD_MANAGER;
 use crate::model::outbox::unsent;
 use crate::rules::outbox::send_at;
 use crate::timing::{self, DEPLOYING_QUIET, EDIT_WINDOW, PUBLISHER_WRITE_RETRY};
+
+mod deployment;
 
 /// What this process sent for a preview: newer than its status until the status write lands, so
 /// an older record seen meanwhile never sends (or creates) again.
@@ -40,6 +42,8 @@ struct Reported {
     comment_failure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reacted_up_to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployment: Option<DeploymentReport>,
 }
 
 impl Reported {
@@ -49,6 +53,7 @@ impl Reported {
             commented: status.commented.clone(),
             comment_failure: status.comment_failure.clone(),
             reacted_up_to: status.reacted_up_to,
+            deployment: status.deployment.clone(),
         }
     }
 }
@@ -73,6 +78,7 @@ pub(crate) async fn publish(ctx: &Ctx, pe: &PreviewEnvironment, sent: Sent) -> (
             commented: sent.reported.commented.or(written.commented.clone()),
             comment_failure: written.comment_failure.clone(),
             reacted_up_to: sent.reported.reacted_up_to.max(written.reacted_up_to),
+            deployment: sent.reported.deployment.or(written.deployment.clone()),
         },
         false => written.clone(),
     };
@@ -88,7 +94,13 @@ pub(crate) async fn publish(ctx: &Ctx, pe: &PreviewEnvironment, sent: Sent) -> (
         }
         known.reacted_up_to = Some(reaction.number);
     }
-    let next = publish_comment(ctx, pe, &status, &mut known).await;
+    let next = match publish_comment(ctx, pe, &status, &mut known).await {
+        Next::Idle => {
+            let comment_id = known.comment_id;
+            deployment::publish(ctx, pe, &status, comment_id, &mut known.deployment).await
+        }
+        later => later,
+    };
     let next = match known != written {
         true => match write_reported(ctx, &pe.name_any(), &known).await {
             Ok(()) => next,

@@ -25,11 +25,13 @@
 //! `POST /app/installations/{id}/access_tokens` with a JWT verified with the App's public key,
 //! installation tokens that expire and reach only their installation's repositories, suspended
 //! and uninstalled installations, an owner's installation and `GET /installation/repositories`;
-//! an organisation's or a user's repositories (`/orgs/{org}/repos`, `/users/{username}/repos`). `openapi` checks bodies against GitHub's OpenAPI description,
+//! an organisation's or a user's repositories (`/orgs/{org}/repos`, `/users/{username}/repos`);
+//! deployments and their statuses (`auto_inactive` as GitHub applies it). `openapi` checks bodies against GitHub's OpenAPI description,
 //! which the tests do for every answer.
 
 mod admin;
 mod apps;
+mod deployments;
 mod faults;
 mod layer;
 mod objects;
@@ -48,6 +50,7 @@ use axum::middleware;
 
 pub use admin::admin_routes;
 pub use apps::{APP_KEY_FILE, sign_app_jwt};
+pub use deployments::{Deployment, DeploymentStatus};
 pub use faults::{Chaos, Fault, FaultRule, Target, Targeted};
 pub use objects::{label, label_id, repo_id, user_id};
 pub use pull::Pull;
@@ -381,6 +384,30 @@ impl GitHub {
                 .iter()
                 .filter(|r| r.comment_id == comment_id)
                 .map(|r| (r.login.clone(), r.content.clone()))
+                .collect()
+        })
+    }
+
+    // ---- deployments ----
+
+    /// The deployments of `owner/repo`, oldest first.
+    pub fn deployments(&self, owner: &str, repo: &str) -> Vec<Deployment> {
+        self.with(|s| {
+            s.deployments
+                .values()
+                .filter(|d| d.owner == owner && d.repo == repo)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The statuses of deployment `id`, oldest first.
+    pub fn deployment_statuses(&self, id: u64) -> Vec<DeploymentStatus> {
+        self.with(|s| {
+            s.deployment_statuses
+                .iter()
+                .filter(|st| st.deployment_id == id)
+                .cloned()
                 .collect()
         })
     }

@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 use super::state::{ROLES, User};
 
 mod comments;
+mod deployments;
 mod pulls;
 
 pub(crate) use comments::{comment, reaction};
+pub(crate) use deployments::{deployment, deployment_status};
 pub(crate) use pulls::{PullContext, pull_request, pull_request_simple};
 pub use pulls::{label, label_id};
 

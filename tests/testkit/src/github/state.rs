@@ -145,6 +145,12 @@ pub(super) struct State {
     pub(crate) kept_ids: BTreeMap<String, u64>,
     /// The GitHub App, its installations and their tokens.
     pub(crate) apps: super::apps::Apps,
+    /// Deployments by id.
+    pub(crate) deployments: BTreeMap<u64, super::deployments::Deployment>,
+    /// Every deployment status, oldest first.
+    pub(crate) deployment_statuses: Vec<super::deployments::DeploymentStatus>,
+    /// The last deployment or deployment status id given.
+    pub(crate) last_deployment_id: u64,
 }
 
 impl State {
@@ -170,6 +176,10 @@ impl State {
             moved: BTreeMap::new(),
             kept_ids: BTreeMap::new(),
             apps: super::apps::Apps::default(),
+            deployments: BTreeMap::new(),
+            deployment_statuses: Vec::new(),
+            // Real deployment ids are large; starting high catches 32-bit truncation.
+            last_deployment_id: 3_000_000_000,
         }
     }
 

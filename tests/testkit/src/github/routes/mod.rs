@@ -4,6 +4,7 @@
 mod apps;
 mod collaborators;
 mod comments;
+mod deployments;
 mod pulls;
 mod reactions;
 mod repositories;
@@ -124,6 +125,14 @@ pub(super) fn router() -> Router<GitHub> {
         .route(
             "/repos/{owner}/{repo}/collaborators/{username}/permission",
             get(collaborators::permission),
+        )
+        .route(
+            "/repos/{owner}/{repo}/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}/statuses",
+            get(deployments::list_statuses).post(deployments::create_status),
         )
         .route("/repos/{owner}/{repo}", get(repositories::get))
         .route("/repositories/{id}", get(repositories::by_id))
