@@ -60,6 +60,9 @@ impl Series {
     }
 }
 
+/// GitHub's pace for content writes, which previewd keeps.
+const GITHUB_CONTENT_PACE: Duration = Duration::from_secs(1);
+
 /// One run: `prs` lifecycles through previewd and as many through the minimal client.
 struct Run {
     previewd: Series,
@@ -76,7 +79,14 @@ async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
     let numbers = first..first + prs;
     let mut previewd = Series::default();
     let mut baseline = Series::default();
+    let mut last_comment_post: Option<tokio::time::Instant> = None;
     for number in numbers.clone() {
+        // GitHub asks for one content write a second, and previewd's comment POSTs keep that
+        // pace. PRs opened back to back faster than that would time the pace (which the burst
+        // measures), not the open path: each open comes a second after the previous one's.
+        if let Some(posted) = last_comment_post {
+            tokio::time::sleep_until(posted + GITHUB_CONTENT_PACE).await;
+        }
         // Who goes first alternates, so neither always finds the cluster busier.
         let previewd_first = number % 2 == 0;
         if !previewd_first {
@@ -84,6 +94,7 @@ async fn run(gh: &GitHub, minimal: &Minimal, prs: u64, first: u64) -> Run {
         }
         let opened = payload(gh, "pr-opened", number, OPENED_SHA);
         let timed = driven.drive(gh, &opened, number, "Preview ready").await;
+        last_comment_post = Some(tokio::time::Instant::now());
         previewd.answered.push(timed.answered);
         previewd.open.push(timed.commented);
         previewd.phases(&timed);
