@@ -51,6 +51,15 @@ pub(super) async fn repository_installation(
     gh.with(|s| installation_answer(s, s.installation_on(&owner, &repo).cloned()))
 }
 
+/// Installation `id`, or 404 (documented at `doc`).
+fn installation_by_id(s: &Standin, id: u64, doc: &'static str) -> Result<Installation, ApiError> {
+    s.apps
+        .installations
+        .get(&id)
+        .cloned()
+        .ok_or(ApiError::not_found(doc))
+}
+
 /// An installation found, or 404.
 fn installation_answer(s: &mut Standin, found: Option<Installation>) -> ApiResult {
     let found = found.ok_or(ApiError::not_found(DOC_REPO_INSTALLATION))?;
@@ -91,12 +100,7 @@ pub(super) async fn installation_repositories(
     };
     let (per_page, page) = (number("per_page", 30).min(100), number("page", 1));
     gh.with(|s| {
-        let found = s
-            .apps
-            .installations
-            .get(&id)
-            .cloned()
-            .ok_or(ApiError::not_found(DOC_INSTALLATION_REPOSITORIES))?;
+        let found = installation_by_id(s, id, DOC_INSTALLATION_REPOSITORIES)?;
         let names: Vec<String> = s
             .repositories_of(&found.account)
             .into_iter()
@@ -125,12 +129,7 @@ pub(super) async fn installation_repositories(
 /// installation, 403 for a suspended one.
 pub(super) async fn create_token(State(gh): State<GitHub>, Path(id): Path<u64>) -> ApiResult {
     gh.with(|s| {
-        let found = s
-            .apps
-            .installations
-            .get(&id)
-            .cloned()
-            .ok_or(ApiError::not_found(DOC_TOKEN))?;
+        let found = installation_by_id(s, id, DOC_TOKEN)?;
         if found.suspended_at.is_some() {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
