@@ -197,6 +197,12 @@ struct ServeArgs {
     /// `/preview` commands, and the webhook secret is optional (without it no delivery is taken).
     #[arg(long, env = "PREVIEWD_POLLING", default_value_t = false)]
     polling: bool,
+    /// Seconds between two reads of a commit's CI checks while it waits for them (repositories
+    /// with `checks`), when no `check_run`, `check_suite` or `status` delivery comes sooner.
+    /// Conditional reads: unchanged answers cost no rate limit.
+    #[arg(long, env = "PREVIEWD_CHECKS_RECHECK_SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    checks_recheck_secs: u64,
     /// Previews reconciled at once.
     #[arg(long, env = "PREVIEWD_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
@@ -587,12 +593,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         applied: Default::default(),
         own_writes: Default::default(),
         records: records.clone(),
+        checks: Default::default(),
         queue,
         settings: Settings {
             instance: args.templates.instance,
             templates,
             host_pattern: args.templates.preview_host,
             ready_timeout: Duration::from_secs(args.ready_timeout_secs),
+            checks_recheck: Duration::from_secs(args.checks_recheck_secs),
             terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),
             config,
             allowlist,

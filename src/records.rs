@@ -148,6 +148,22 @@ impl Records {
         }
     }
 
+    /// The records of repository `repository_id`, as of the cache (`None` until it has listed
+    /// them).
+    pub(crate) fn of_repository(&self, repository_id: u64) -> Option<Vec<Arc<PreviewEnvironment>>> {
+        if !*self.listed.borrow() {
+            return None;
+        }
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let found = index
+            .live
+            .iter()
+            .filter(|((repository, _), _)| *repository == repository_id)
+            .map(|(_, pe)| Arc::clone(pe))
+            .collect();
+        Some(found)
+    }
+
     /// Every record, once the watch has listed them (waiting at most `wait`).
     pub async fn all(&self, wait: Duration) -> Option<Vec<Arc<PreviewEnvironment>>> {
         let mut listed = self.listed.subscribe();
@@ -240,6 +256,25 @@ mod tests {
         records.apply(watcher::Event::InitDone);
         assert_eq!(found(&records, 9, 1), None, "gone while the watch was down");
         assert_eq!(found(&records, 9, 2).as_deref(), Some("u2"));
+    }
+
+    #[test]
+    fn a_repository_s_records_are_found_once_listed() {
+        let records = Records::default();
+        assert!(records.of_repository(9).is_none());
+        records.apply(watcher::Event::Init);
+        records.apply(watcher::Event::InitApply(record("r-9-1", "u1", 9, 1)));
+        records.apply(watcher::Event::InitApply(record("r-9-2", "u2", 9, 2)));
+        records.apply(watcher::Event::InitApply(record("r-8-1", "u3", 8, 1)));
+        records.apply(watcher::Event::InitDone);
+        let mut uids: Vec<_> = records
+            .of_repository(9)
+            .unwrap()
+            .iter()
+            .filter_map(|pe| pe.metadata.uid.clone())
+            .collect();
+        uids.sort();
+        assert_eq!(uids, ["u1", "u2"]);
     }
 
     #[tokio::test]

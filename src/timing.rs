@@ -115,6 +115,10 @@ pub(crate) const FRESH_EVENT: Duration = seconds(60 * 60);
 
 /// How long an idle preview lives when its repository sets no `ttl`.
 pub(crate) const DEFAULT_TTL: Duration = seconds(72 * 60 * 60);
+/// How long a commit waits for its CI checks when its repository sets no `checksTimeout`.
+pub(crate) const DEFAULT_CHECKS_TIMEOUT: Duration = seconds(60 * 60);
+/// Check answers remembered (with their ETags) at most, across commits.
+pub(crate) const CHECKS_REMEMBERED: usize = 4096;
 /// A deployment starting within this long of the push counts its time to live from the push.
 pub(crate) const SAME_MOMENT: Duration = seconds(60);
 

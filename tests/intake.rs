@@ -172,7 +172,13 @@ async fn a_command_on_an_unseen_pull_request_is_settled_by_asking_github() {
         "the comment does not tell the head: ask GitHub"
     );
     assert_eq!(spec.commands.len(), 1);
-    assert_eq!(spec.commands[0].command, Command::Deploy { sha: None });
+    assert_eq!(
+        spec.commands[0].command,
+        Command::Deploy {
+            sha: None,
+            force: false
+        }
+    );
     assert!(spec.pull.head_sha.is_empty());
 
     let github = GitHub::start().await;

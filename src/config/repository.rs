@@ -45,6 +45,65 @@ pub struct RepositoryConfig {
     /// Each deployed SHA is a GitHub deployment of environment `preview/pr-<n>`.
     #[serde(default)]
     pub deployments: bool,
+    /// Which CI checks a commit must pass before it deploys: `none`, `required` (the base
+    /// branch's required status checks) or a list of check names.
+    #[serde(default)]
+    pub checks: Checks,
+    /// How long a commit waits for its checks before previewd stops waiting (`1h`).
+    #[serde(
+        default = "default_checks_timeout",
+        deserialize_with = "checks_timeout"
+    )]
+    pub checks_timeout: Duration,
+}
+
+/// Which CI checks gate a repository's deploys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Checks {
+    /// None: a commit deploys as soon as it is pushed.
+    #[default]
+    None,
+    /// The required status checks the base branch's rulesets and branch protection name.
+    Required,
+    /// These check runs or commit statuses, by name.
+    Named(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Checks {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Word(String),
+            Names(Vec<String>),
+        }
+        let wrong = || {
+            serde::de::Error::custom(
+                "checks: `none`, `required`, or a non-empty list of check names",
+            )
+        };
+        match Given::deserialize(deserializer).map_err(|_| wrong())? {
+            Given::Word(word) if word == "none" => Ok(Checks::None),
+            Given::Word(word) if word == "required" => Ok(Checks::Required),
+            Given::Word(_) => Err(wrong()),
+            Given::Names(names)
+                if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) =>
+            {
+                Err(wrong())
+            }
+            Given::Names(names) => Ok(Checks::Named(names)),
+        }
+    }
+}
+
+fn default_checks_timeout() -> Duration {
+    crate::timing::DEFAULT_CHECKS_TIMEOUT
+}
+
+fn checks_timeout<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    crate::model::duration::parse(&text)
+        .map_err(|e| serde::de::Error::custom(format!("checksTimeout: {e}")))
 }
 
 /// A preview's time to live: `None` means it never expires.
@@ -92,6 +151,8 @@ impl RepositoryConfig {
             max_previews: None,
             ttl: Ttl::default(),
             deployments: false,
+            checks: Checks::None,
+            checks_timeout: default_checks_timeout(),
         }
     }
 }
@@ -127,6 +188,31 @@ mod tests {
         assert_eq!(repo.max_previews, Some(3));
         assert_eq!(repo.ttl, Ttl(Some(Duration::from_secs(129_600))));
         assert_eq!(parse("name: o/r\nttl: never\n").unwrap().ttl, Ttl(None));
+    }
+
+    #[test]
+    fn checks_are_none_required_or_named() {
+        assert_eq!(parse("name: o/r\n").unwrap().checks, Checks::None);
+        let required = parse("name: o/r\nchecks: required\nchecksTimeout: 20m\n").unwrap();
+        assert_eq!(required.checks, Checks::Required);
+        assert_eq!(required.checks_timeout, Duration::from_secs(1200));
+        assert_eq!(
+            parse("name: o/r\nchecks: [build, 'ci/test']\n")
+                .unwrap()
+                .checks,
+            Checks::Named(vec!["build".into(), "ci/test".into()])
+        );
+        for bad in [
+            "checks: all",
+            "checks: []",
+            "checks: ['']",
+            "checks: {a: b}",
+        ] {
+            let err = parse(&format!("name: o/r\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("checks: `none`, `required`"), "{bad}: {err}");
+        }
     }
 
     #[test]

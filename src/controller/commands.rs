@@ -11,6 +11,7 @@ use chrono::Utc;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
+use crate::config::repository::Checks;
 use crate::controller::report::write_status;
 use crate::controller::spec_write::replace_spec;
 use crate::controller::{Ctx, Error};
@@ -36,11 +37,11 @@ mod reaction {
 pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Error> {
     let repository = &pe.spec.pull.repository;
     let settings = &ctx.settings;
-    let ttl = settings
+    let repository_settings = settings
         .config
-        .repository_settings(&settings.allowlist, repository)
-        .ttl
-        .0;
+        .repository_settings(&settings.allowlist, repository);
+    let ttl = repository_settings.ttl.0;
+    let gated = repository_settings.checks != Checks::None;
     let status = pe.status.clone().unwrap_or_default();
     let next_generation = pe.metadata.generation.unwrap_or(0) + 1;
     let mut spec = pe.spec.clone();
@@ -98,6 +99,7 @@ pub(crate) async fn run(pe: &PreviewEnvironment, ctx: &Ctx) -> Result<Action, Er
                 ttl,
                 now: Utc::now(),
                 deployed_since: status.deploy_started_at,
+                gated,
             };
             let effect = apply(&mut spec, &pending.command, facts);
             tracing::info!(comment = id, login = %login, command = %pending.command.as_text(), done = ?effect.done, "command taken");

@@ -5,6 +5,7 @@
 //! to look.
 
 pub(crate) mod apply;
+pub(crate) mod checks;
 pub(crate) mod commands;
 pub mod confirm;
 pub(crate) mod deploy;
@@ -46,6 +47,7 @@ use self::watch_backoff::WatchBackoff;
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
+use crate::github::checks::ChecksMemory;
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
@@ -67,6 +69,8 @@ pub struct Settings {
     pub host_pattern: String,
     /// How long a deployment may take to become ready before it is Failed.
     pub ready_timeout: Duration,
+    /// How often a commit's CI checks are read again while it waits for them.
+    pub checks_recheck: Duration,
     /// How long to wait for a namespace to be gone before reporting it stuck.
     pub terminate_timeout: Duration,
     /// The configuration file.
@@ -104,6 +108,8 @@ pub struct Ctx {
     pub own_writes: OwnWrites,
     /// This replica's cache of the records, what the resync's findings are decided on first.
     pub records: Records,
+    /// The last answers about commits' CI checks (asked again conditionally).
+    pub checks: ChecksMemory,
 }
 
 /// Why a reconcile did not finish.
@@ -190,7 +196,8 @@ pub async fn run(
 }
 
 /// What of a record a reconcile acts on: its spec (generation), its deletion and finalizers,
-/// and a comment GitHub refused (the status shows it). Status writes, the reconcile's own and
+/// a change of its head's CI checks (an annotation the webhook sets), and a comment GitHub
+/// refused (the status shows it). Status writes, the reconcile's own and
 /// the publisher's, wake no reconcile: each reconcile says when to look again.
 fn worth_a_reconcile(pe: &PreviewEnvironment) -> Option<u64> {
     let mut hasher = std::hash::DefaultHasher::new();
@@ -200,6 +207,7 @@ fn worth_a_reconcile(pe: &PreviewEnvironment) -> Option<u64> {
         meta.generation,
         meta.deletion_timestamp.as_ref().map(|t| t.0.to_string()),
         &meta.finalizers,
+        pe.annotations().get(labels::CHECKS_CHANGED),
         pe.status
             .as_ref()
             .and_then(|s| s.comment_failure.as_deref()),

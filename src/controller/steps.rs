@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 use super::deploy::Came;
 use super::report::report;
 use super::spec_write::replace_spec;
-use super::{Ctx, Error, commands, confirm, deploy};
+use super::{Ctx, Error, checks, commands, confirm, deploy};
 use crate::metrics;
 use crate::model::crd::{Desired, DestroyReason, Phase, PreviewEnvironment};
 use crate::model::outbox::comment_pending;
@@ -50,6 +50,8 @@ pub(crate) async fn run(
         namespace: None,
         slot: None,
         applied: None,
+        checks: None,
+        checks_recheck: ctx.settings.checks_recheck,
     };
     // The namespace as read: applying updates it only at this version (never adopting one),
     // deleting deletes only that one.
@@ -76,6 +78,11 @@ pub(crate) async fn run(
                 seen_uid = found.as_ref().and_then(|ns| ns.metadata.uid.clone());
                 checked =
                     found.filter(|ns| labels::owns(&ns.metadata, &ctx.settings.instance, &uid));
+            }
+            Step::ReadChecks => {
+                let policy = &repository.checks;
+                facts.checks = Some(checks::read(ctx, &pe.spec.pull, policy).await?);
+                facts.now = Utc::now();
             }
             Step::ClaimSlot { since } => {
                 facts.slot = Some(

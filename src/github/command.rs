@@ -181,19 +181,7 @@ fn interpret(arguments: &str) -> Command {
     };
     let args: Vec<&str> = words.collect();
     match name.to_ascii_lowercase().as_str() {
-        "deploy" => match args.as_slice() {
-            [] => Command::Deploy { sha: None },
-            [sha] => match commit_sha(sha) {
-                Some(sha) => Command::Deploy { sha: Some(sha) },
-                None => problem(format!(
-                    "{} is not a commit SHA (7 to 40 hex characters)",
-                    code(sha)
-                )),
-            },
-            [_, extra @ ..] => {
-                unexpected(extra, "`deploy` takes at most one argument, a commit SHA")
-            }
-        },
+        "deploy" => deploy(&args),
         "extend" => match args.as_slice() {
             [] => problem(
                 "`extend` needs a duration, e.g. `/preview extend 24h` or `/preview extend 1d12h`"
@@ -222,6 +210,33 @@ fn interpret(arguments: &str) -> Command {
         _ => problem(format!("unknown command {}", code(name))),
     }
 }
+
+/// `deploy [--force] [sha]`, the flag before or after the SHA.
+fn deploy(args: &[&str]) -> Command {
+    let force = args.iter().any(|a| a.eq_ignore_ascii_case(FORCE));
+    let rest: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.eq_ignore_ascii_case(FORCE))
+        .collect();
+    match rest.as_slice() {
+        [] => Command::Deploy { sha: None, force },
+        [sha] => match commit_sha(sha) {
+            Some(sha) => Command::Deploy {
+                sha: Some(sha),
+                force,
+            },
+            None => problem(format!(
+                "{} is not a commit SHA (7 to 40 hex characters)",
+                code(sha)
+            )),
+        },
+        [_, extra @ ..] => unexpected(extra, "`deploy` takes at most a commit SHA and `--force`"),
+    }
+}
+
+/// The flag of `deploy` that skips the wait for CI checks.
+const FORCE: &str = "--force";
 
 /// `command` when nothing follows it, else help saying what did.
 fn without_arguments(command: Command, name: &str, args: &[&str]) -> Command {

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::model::checks::{CheckState, ChecksOutcome, ChecksReport};
 use crate::model::crd::{Phase, WantedComment};
-use crate::model::markdown::clip;
+use crate::model::markdown::{clip, code};
 use crate::model::time::rfc3339;
 
 /// Characters of the message (a failure reason can quote a long API server answer) and of the
@@ -46,6 +47,8 @@ pub(crate) struct CommentView<'a> {
     pub expires_at: Option<DateTime<Utc>>,
     /// The answer to the last command.
     pub notice: Option<&'a str>,
+    /// The gated CI checks the head waits for, if it waits.
+    pub checks: Option<&'a ChecksReport>,
 }
 
 /// The text a wanted comment is rendered from.
@@ -58,6 +61,7 @@ pub(crate) fn view(wanted: &WantedComment) -> CommentView<'_> {
         message: wanted.message.as_deref(),
         expires_at: wanted.expires_at,
         notice: wanted.notice.as_deref(),
+        checks: wanted.checks.as_ref(),
     }
 }
 
@@ -98,6 +102,9 @@ pub(crate) fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) 
             clip(message, MESSAGE_SHOWN).replace("```", "'''")
         ));
     }
+    if let Some(checks) = view.checks {
+        body.push_str(&checks_section(checks));
+    }
     if let Some(notice) = view.notice.filter(|n| !n.is_empty()) {
         body.push('\n');
         for line in clip(notice, NOTICE_SHOWN).lines() {
@@ -106,6 +113,53 @@ pub(crate) fn render(view: &CommentView<'_>, instance: &str, at: DateTime<Utc>) 
     }
     body.push_str("\n<sub>Steer this preview with `/preview help`.</sub>\n");
     body
+}
+
+/// Gated checks listed at most (a repository may require many).
+const CHECKS_SHOWN: usize = 20;
+
+/// The checks the head waits for, each named and linked to its page on GitHub.
+fn checks_section(report: &ChecksReport) -> String {
+    let short_sha: String = report.sha.chars().take(7).collect();
+    let headline = match report.outcome {
+        ChecksOutcome::Waiting => format!("`{short_sha}` deploys when its checks pass:"),
+        ChecksOutcome::Failed => format!("`{short_sha}` is not deployed: a check failed."),
+        ChecksOutcome::TimedOut => {
+            format!("`{short_sha}` is not deployed: its checks did not finish in time.")
+        }
+    };
+    let mut section = format!("\n**Checks:** {headline}\n\n");
+    for check in report.checks.iter().take(CHECKS_SHOWN) {
+        let (icon, state) = match check.state {
+            CheckState::NotCreated => ("⏳", "not created yet".to_owned()),
+            CheckState::Running => ("⏳", "running".to_owned()),
+            CheckState::Failed => ("❌", check.conclusion.clone().unwrap_or_default()),
+        };
+        let name = code(&check.name);
+        let link = check
+            .url
+            .as_deref()
+            .and_then(web_link)
+            .map(|url| format!(" ([details]({url}))"))
+            .unwrap_or_default();
+        section.push_str(&format!("- {icon} {name}: {state}{link}\n"));
+    }
+    if report.checks.len() > CHECKS_SHOWN {
+        section.push_str(&format!(
+            "- … and {} more\n",
+            report.checks.len() - CHECKS_SHOWN
+        ));
+    }
+    section
+}
+
+/// `url` as a Markdown link target, if it is a plain http(s) address (a status's `target_url`
+/// is whatever its author set).
+fn web_link(url: &str) -> Option<&str> {
+    let plain = url
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '(' | ')' | '<' | '>' | '[' | ']' | '`'));
+    (plain && (url.starts_with("https://") || url.starts_with("http://"))).then_some(url)
 }
 
 #[cfg(test)]
@@ -122,7 +176,46 @@ mod tests {
             message,
             expires_at: None,
             notice: None,
+            checks: None,
         }
+    }
+
+    #[test]
+    fn waiting_checks_are_named_and_linked() {
+        let report = ChecksReport {
+            sha: "0123456789abcdef".into(),
+            since: Utc::now(),
+            outcome: ChecksOutcome::Failed,
+            checks: vec![
+                crate::model::checks::GatedCheck {
+                    name: "test `suite`".into(),
+                    state: CheckState::Failed,
+                    conclusion: Some("failure".into()),
+                    url: Some("https://github.com/o/r/runs/7".into()),
+                },
+                crate::model::checks::GatedCheck {
+                    name: "lint".into(),
+                    state: CheckState::Running,
+                    conclusion: None,
+                    url: Some("javascript:alert(1)".into()),
+                },
+            ],
+        };
+        let v = CommentView {
+            checks: Some(&report),
+            ..view(Phase::Ready, None)
+        };
+        let body = render(&v, "default", Utc::now());
+        assert!(
+            body.contains("**Checks:** `0123456` is not deployed: a check failed."),
+            "{body}"
+        );
+        assert!(
+            body.contains(
+                "- ❌ `test 'suite'`: failure ([details](https://github.com/o/r/runs/7))"
+            )
+        );
+        assert!(body.contains("- ⏳ `lint`: running\n"), "{body}");
     }
 
     #[test]

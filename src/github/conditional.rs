@@ -27,12 +27,26 @@ pub(crate) struct Cost {
 /// The last answer to each read, by a key the caller chooses, with its ETag.
 pub(crate) struct Remembered<T> {
     answers: Mutex<HashMap<String, (String, T)>>,
+    /// Answers kept at most (none: as many as there are keys).
+    capacity: Option<usize>,
 }
 
 impl<T> Default for Remembered<T> {
     fn default() -> Self {
         Remembered {
             answers: Mutex::new(HashMap::new()),
+            capacity: None,
+        }
+    }
+}
+
+impl<T> Remembered<T> {
+    /// A memory of at most `capacity` answers, for reads whose keys keep coming (one per
+    /// commit): past it, some answer is forgotten, and that read is answered anew next time.
+    pub(crate) fn bounded(capacity: usize) -> Self {
+        Remembered {
+            answers: Mutex::new(HashMap::new()),
+            capacity: Some(capacity.max(1)),
         }
     }
 }
@@ -77,7 +91,14 @@ impl GitHub {
         }
         let value: T = answer.json(operation)?;
         if let Some(etag) = answer.headers.get(ETAG).and_then(|v| v.to_str().ok()) {
-            memory.lock().insert(key, (etag.to_owned(), value.clone()));
+            let mut answers = memory.lock();
+            let full = memory
+                .capacity
+                .is_some_and(|cap| answers.len() >= cap && !answers.contains_key(&key));
+            if full && let Some(any) = answers.keys().next().cloned() {
+                answers.remove(&any);
+            }
+            answers.insert(key, (etag.to_owned(), value.clone()));
         }
         Ok(Read { value, fresh: true })
     }

@@ -7,7 +7,7 @@ use sha2::Sha256;
 
 use super::command;
 use super::pull::{Label, Login, PullRequest, RepositoryRef};
-use crate::model::event::{CommandEvent, PullAction, PullRequestEvent};
+use crate::model::event::{ChecksEvent, CommandEvent, PullAction, PullRequestEvent};
 use crate::model::pull::PullFacts;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -45,6 +45,8 @@ pub enum WebhookEvent {
     PullRequest(PullRequestEvent),
     /// A comment on a pull request that carries a `/preview` command.
     Command(CommandEvent),
+    /// A commit's CI checks changed.
+    Checks(ChecksEvent),
     /// An event or action previewd does not act on (answered 2xx, nothing recorded).
     Ignored {
         /// `X-GitHub-Event`.
@@ -178,6 +180,17 @@ fn parse_shape(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
                 WebhookEvent::Command,
             ))
         }
+        "check_run" | "check_suite" | "status" => {
+            let ActionOnly { action } = from_body(body).map_err(malformed)?;
+            if !checks_changed(event, action.as_deref()) {
+                return Ok(WebhookEvent::Ignored {
+                    event: event.to_owned(),
+                    action,
+                });
+            }
+            let checks = checks_event(event, body).map_err(malformed)?;
+            Ok(WebhookEvent::Checks(checks))
+        }
         _ => {
             let action = serde_json::from_slice::<ActionOnly>(body)
                 .ok()
@@ -188,6 +201,86 @@ fn parse_shape(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
             })
         }
     }
+}
+
+/// Whether a delivery of `event` with `action` may change whether a commit's checks passed: a
+/// check run created (a re-run) or completed, a check suite completed, any commit status.
+fn checks_changed(event: &str, action: Option<&str>) -> bool {
+    match event {
+        "check_run" => matches!(action, Some("created" | "completed" | "rerequested")),
+        "check_suite" => matches!(action, Some("completed")),
+        _ => true,
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    id: u64,
+    head_sha: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    conclusion: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CheckRunPayload {
+    action: String,
+    check_run: CheckBody,
+    repository: RepositoryRef,
+}
+
+#[derive(Deserialize)]
+struct CheckSuitePayload {
+    action: String,
+    check_suite: CheckBody,
+    repository: RepositoryRef,
+}
+
+#[derive(Deserialize)]
+struct StatusPayload {
+    id: u64,
+    sha: String,
+    state: String,
+    context: String,
+    repository: RepositoryRef,
+}
+
+/// The commit and change a checks delivery reports.
+fn checks_event(
+    event: &str,
+    body: &[u8],
+) -> Result<ChecksEvent, serde_path_to_error::Error<serde_json::Error>> {
+    let describe = |check: &CheckBody, action: &str| {
+        let state = check
+            .conclusion
+            .as_deref()
+            .or(check.status.as_deref())
+            .unwrap_or("");
+        format!("{event} {} {action} {state}", check.id)
+    };
+    let (repository, sha, change) = match event {
+        "check_run" => {
+            let p: CheckRunPayload = from_body(body)?;
+            let change = describe(&p.check_run, &p.action);
+            (p.repository, p.check_run.head_sha, change)
+        }
+        "check_suite" => {
+            let p: CheckSuitePayload = from_body(body)?;
+            let change = describe(&p.check_suite, &p.action);
+            (p.repository, p.check_suite.head_sha, change)
+        }
+        _ => {
+            let p: StatusPayload = from_body(body)?;
+            let change = format!("status {} {} {}", p.id, p.context, p.state);
+            (p.repository, p.sha, change)
+        }
+    };
+    Ok(ChecksEvent {
+        repository: repository.repository(),
+        sha,
+        change,
+    })
 }
 
 fn pull_action(action: &str, body: &[u8]) -> Option<PullAction> {

@@ -10,7 +10,9 @@ use super::AppState;
 use super::body::{self, BodyError, BodyLimits};
 use super::deliveries::Result as Delivered;
 use crate::config::Serving;
+use crate::config::repository::Checks;
 use crate::github::webhook::{ParseError, WebhookEvent, parse, signature_is_valid};
+use crate::intake::checks;
 use crate::intake::record::{Delivery, Outcome, record};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -131,6 +133,37 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
             };
             let recorded = record(&app.client, &app.records, &app.instance, delivery);
             answer(recorded.instrument(span).await)
+        }
+        WebhookEvent::Checks(checks) => {
+            let span = tracing::info_span!("checks", repository = %checks.repository.full_name, sha = %checks.sha, change = %checks.change);
+            let repo = match app.config.serving(&app.allowlist, &checks.repository) {
+                Serving::Served(repo) => repo,
+                other => return not_served(&other),
+            };
+            if repo.checks == Checks::None {
+                return reply(
+                    StatusCode::ACCEPTED,
+                    "ignored",
+                    "ignored: this repository does not gate previews on checks\n",
+                );
+            }
+            let woken = checks::wake(&app.client, &app.records, &app.instance, &checks);
+            match woken.instrument(span).await {
+                Ok(names) if names.is_empty() => reply(
+                    StatusCode::ACCEPTED,
+                    "ignored",
+                    "ignored: no preview waits on this commit's checks\n",
+                ),
+                Ok(names) => {
+                    tracing::info!(previews = ?names, "woken by a change of checks");
+                    reply(
+                        StatusCode::ACCEPTED,
+                        "recorded",
+                        format!("woken: {}\n", names.join(", ")),
+                    )
+                }
+                Err(e) => answer(Err(e)),
+            }
         }
         WebhookEvent::Command(command) => {
             let span = tracing::info_span!("command", repository = %command.pull.repository.full_name, pr = command.pull.number, comment = command.comment_id, login = %command.login);

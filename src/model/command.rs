@@ -11,12 +11,15 @@ use super::duration;
 )]
 #[serde(tag = "name", rename_all = "camelCase")]
 pub enum Command {
-    /// `/preview deploy [sha]`: deploy the preview; with a SHA, approve exactly that commit
-    /// (how a fork's code gets to run).
+    /// `/preview deploy [--force] [sha]`: deploy the preview; with a SHA, approve exactly that
+    /// commit (how a fork's code gets to run); with `--force`, without waiting for CI checks.
     Deploy {
         /// The approved commit, lowercase hex (7 to 40 characters).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sha: Option<String>,
+        /// Deploy the head now, whatever its CI checks say.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        force: bool,
     },
     /// `/preview redeploy`: restart the preview's workloads with fresh pods.
     Redeploy,
@@ -47,8 +50,11 @@ impl Command {
     /// `/preview deploy abc1234` (`Help` is always `/preview help`).
     pub(crate) fn as_text(&self) -> String {
         match self {
-            Command::Deploy { sha: None } => format!("{PREFIX} deploy"),
-            Command::Deploy { sha: Some(sha) } => format!("{PREFIX} deploy {sha}"),
+            Command::Deploy { sha, force } => {
+                let force = if *force { " --force" } else { "" };
+                let sha = sha.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+                format!("{PREFIX} deploy{force}{sha}")
+            }
             Command::Redeploy => format!("{PREFIX} redeploy"),
             Command::Destroy => format!("{PREFIX} destroy"),
             Command::Extend { seconds } => format!(
@@ -70,6 +76,7 @@ pub(crate) const HELP: &str = "\
 
 - `/preview deploy`: deploy the preview of this pull request
 - `/preview deploy <sha>`: approve and deploy exactly this commit (7 to 40 hex characters; how a fork's code gets to run)
+- `/preview deploy --force`: deploy the head now, without waiting for its CI checks
 - `/preview redeploy`: restart the preview's workloads with fresh pods
 - `/preview destroy`: tear the preview down
 - `/preview extend <duration>`: keep the preview longer, e.g. `/preview extend 24h` or `/preview extend 1d12h` (units `s`, `m`, `h`, `d`, `w`)

@@ -8,6 +8,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::checks::ChecksReport;
 use super::command::Command;
 use super::pull::PullFacts;
 
@@ -50,6 +51,10 @@ pub struct PreviewEnvironmentSpec {
     /// The fork commit a maintainer approved; a fork's preview runs only this SHA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approved_sha: Option<String>,
+    /// The commit a maintainer asked to deploy without waiting for its CI checks
+    /// (`/preview deploy --force`); a later push waits for its checks again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_sha: Option<String>,
     /// Last push (or open, reopen, deploy command): the time to live counts from here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_activity_at: Option<DateTime<Utc>>,
@@ -76,6 +81,7 @@ impl PreviewEnvironmentSpec {
             confirm_with_github: false,
             requested: false,
             approved_sha: None,
+            forced_sha: None,
             last_activity_at: None,
             extended_until: None,
             pinned: false,
@@ -304,6 +310,10 @@ pub struct PreviewEnvironmentStatus {
     /// (written by the publisher; repositories with `deployments` on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<DeploymentReport>,
+    /// The head SHA's wait for the CI checks its repository gates on (none once they passed,
+    /// or when nothing is gated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<ChecksReport>,
     /// The outbox: reactions to command comments, sent by the publisher in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<QueuedReaction>,
@@ -399,6 +409,9 @@ pub struct WantedComment {
     /// The answer to the last command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The gated CI checks the SHA waits for, if it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<ChecksReport>,
 }
 
 /// A GitHub deployment previewd made for a preview, and what it reported on it last.

@@ -2,7 +2,7 @@
 //! resync found. The intake turns these into desired state (see `rules::intent`).
 
 use super::command::Command;
-use super::pull::PullFacts;
+use super::pull::{PullFacts, Repository};
 
 /// What happened to a pull request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,4 +64,17 @@ pub struct CommandEvent {
     pub login: String,
     /// The command.
     pub command: Command,
+}
+
+/// A commit's CI changed: a check run or check suite was created or concluded, or a commit
+/// status was set (`check_run`, `check_suite`, `status`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChecksEvent {
+    /// The repository.
+    pub repository: Repository,
+    /// The commit whose checks changed.
+    pub sha: String,
+    /// What changed, e.g. `check_run 128620228 completed success` (the same text for a
+    /// redelivery).
+    pub change: String,
 }

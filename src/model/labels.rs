@@ -25,6 +25,9 @@ pub(crate) const PULL_REQUEST_URL: &str = "previewd.dev/pull-request-url";
 pub(crate) const REPOSITORY: &str = "previewd.dev/repository";
 /// Annotation: the deployed head SHA.
 pub(crate) const SHA: &str = "previewd.dev/sha";
+/// Annotation a `check_run`, `check_suite` or `status` delivery sets on the records waiting on
+/// that commit's checks (the change it reported): the controller reconciles on it.
+pub const CHECKS_CHANGED: &str = "previewd.dev/checks-changed";
 
 /// Label selector for everything an installation manages.
 pub fn instance_selector(instance: &str) -> String {

@@ -7,8 +7,13 @@ impl WantedComment {
     /// A fingerprint of everything the comment says except the time, so unchanged state
     /// rewrites nothing.
     pub fn fingerprint(&self) -> String {
+        let checks = self
+            .checks
+            .as_ref()
+            .and_then(|c| serde_json::to_string(c).ok())
+            .unwrap_or_default();
         format!(
-            "{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{checks}",
             self.phase.as_str(),
             self.url.as_deref().unwrap_or(""),
             self.sha,

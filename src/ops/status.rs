@@ -189,6 +189,7 @@ pub fn describe(
             .filter(|_| status.phase != Phase::Deploying),
         expires_at: expires,
         notice: status.notice.as_deref(),
+        checks: status.checks.as_ref(),
     };
     let at = status.last_transition_at.unwrap_or(now);
     out.push_str("\nComment (as previewd writes it from this status):\n");

@@ -21,8 +21,8 @@ pub(crate) const REMEMBERED: usize = 100;
 const REFUSALS_REMEMBERED: usize = 50;
 /// Users with a line in the notice; the rest are counted.
 const NOTICE_USERS: usize = 10;
-/// Characters of one user's line in the notice.
-const NOTICE_LINE: usize = 500;
+/// Characters of one user's line in the notice: the whole help fits.
+const NOTICE_LINE: usize = 1_500;
 
 /// Why a command comment is not recorded; `None` when it is.
 pub(crate) fn not_recorded(

@@ -20,6 +20,8 @@ pub(crate) struct Facts<'a> {
     pub deployed_since: Option<DateTime<Utc>>,
     /// Now.
     pub now: DateTime<Utc>,
+    /// The repository gates deploys on CI checks.
+    pub gated: bool,
 }
 
 /// The answer to a command.
@@ -63,13 +65,22 @@ pub(crate) fn apply(
         Command::Deploy { .. } | Command::Redeploy if closed => {
             failed("the pull request is closed; reopen it to deploy a preview".into())
         }
-        Command::Deploy { sha } => {
+        Command::Deploy { sha, force } => {
             if let Err(why) = check_sha(spec, sha.as_deref()) {
                 return failed(why);
             }
             deploy(spec, facts.now);
+            let head = short(&spec.pull.head_sha);
+            let how = match (*force, facts.gated) {
+                (true, _) => {
+                    spec.forced_sha = Some(spec.pull.head_sha.clone());
+                    " now, without waiting for its CI checks (`--force`)"
+                }
+                (false, true) => " once its CI checks pass",
+                (false, false) => "",
+            };
             Effect {
-                notice: format!("{asked}: deploying `{}`", short(&spec.pull.head_sha)),
+                notice: format!("{asked}: deploying `{head}`{how}"),
                 done: Done::When(Phase::Ready),
             }
         }

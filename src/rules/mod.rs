@@ -2,6 +2,7 @@
 //! and when, what a command does, when a preview expires and whether its workloads are ready.
 
 pub(crate) mod admission;
+pub(crate) mod checks;
 pub(crate) mod command_limits;
 pub(crate) mod comment_cursor;
 pub(crate) mod deployment;

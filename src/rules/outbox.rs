@@ -41,6 +41,7 @@ pub(crate) fn wanted_comment(
             .filter(|_| seen.phase != Phase::Deploying),
         expires_at: seen.expires_at.filter(|_| holds_phase(seen.phase)),
         notice: current.notice.clone(),
+        checks: seen.checks.as_deref().cloned(),
     })
 }
 

@@ -10,12 +10,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::admission::{self, Admission, admit, needs_slot};
+use super::checks::{self, Verdict};
 use super::expiry::expires_at;
 use super::gate::{Gate, gate};
 use super::queue::Slot;
 use super::readiness::Readiness;
 use super::status::{Observation, holds_deployment};
 use crate::config::RepositoryConfig;
+use crate::config::repository::Checks;
+use crate::model::checks::{ChecksOutcome, ChecksReport};
 use crate::model::crd::{
     Desired, DestroyReason, Phase, PreviewEnvironmentSpec, PreviewEnvironmentStatus,
 };
@@ -53,6 +56,10 @@ pub(crate) struct Facts<'a> {
     pub slot: Option<Slot>,
     /// How applying went, once done.
     pub applied: Option<ApplyOutcome>,
+    /// What the head SHA's CI checks say, once read (only when the repository gates on them).
+    pub checks: Option<Verdict>,
+    /// How often checks are read again while the head waits for them.
+    pub checks_recheck: Duration,
 }
 
 /// The namespace of the preview's name, as the API server showed it.
@@ -117,6 +124,8 @@ pub(crate) enum Step {
     Expire,
     /// Read the namespace of the preview's name.
     LookAtNamespace,
+    /// Read the head SHA's CI checks (and the required ones, if the repository gates on those).
+    ReadChecks,
     /// Ask the queue for a slot, waiting since `since`.
     ClaimSlot {
         /// Since when the preview waits.
@@ -369,6 +378,10 @@ fn deploy(f: &Facts<'_>) -> Step {
         } => {}
     }
 
+    if let Some(waiting) = wait_for_checks(f, &base, running_sha) {
+        return waiting;
+    }
+
     let queued_since = f.status.queued_at.unwrap_or(f.now);
     // A paused previewd admits nothing new, so it takes no slot either.
     if needs_slot(running_sha) && !f.paused && f.slot.is_none() {
@@ -405,6 +418,71 @@ fn deploy(f: &Facts<'_>) -> Step {
         return Step::Apply;
     };
     judge(f, base, expires, applied)
+}
+
+/// While the head SHA's gated CI checks have not passed: keeps what runs running (or nothing)
+/// and says what it waits for; `None` when the head may deploy (nothing gated, the checks
+/// passed, the head already runs, or a maintainer forced it).
+fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>) -> Option<Step> {
+    let head = f.spec.pull.head_sha.as_str();
+    let gated = f.repository.checks != Checks::None;
+    if !gated || running_sha == Some(head) || f.spec.forced_sha.as_deref() == Some(head) {
+        return None;
+    }
+    let Some(verdict) = &f.checks else {
+        return Some(Step::ReadChecks);
+    };
+    let Verdict::NotYet { outcome, checks } = verdict else {
+        return None;
+    };
+    // The wait counts from when this SHA was first found waiting, or from the last push or
+    // `/preview deploy`, whichever is later.
+    let recorded = f.status.checks.as_ref().filter(|c| c.sha == head);
+    let since = recorded.map_or(f.now, |c| c.since);
+    let since = f
+        .spec
+        .last_activity_at
+        .map_or(since, |at| since.max(at))
+        .min(f.now);
+    let timeout = f.repository.checks_timeout;
+    let elapsed = (f.now - since).to_std().unwrap_or_default();
+    let timed_out = elapsed >= timeout;
+    let outcome = match outcome {
+        ChecksOutcome::Waiting if timed_out => ChecksOutcome::TimedOut,
+        other => *other,
+    };
+    let message = checks::message(outcome, checks, &crate::model::duration::format(timeout));
+    let then = match timed_out {
+        true => Then::AwaitChange,
+        false => Then::After(
+            f.checks_recheck
+                .min(timeout - elapsed)
+                .max(timing::MIN_REQUEUE),
+        ),
+    };
+    let waiting = Box::new(ChecksReport {
+        sha: head.to_owned(),
+        since,
+        outcome,
+        checks: checks.clone(),
+    });
+    let seen = match running_sha {
+        // What runs keeps running, its phase and address unchanged.
+        Some(_) => Observation {
+            phase: f.status.phase,
+            url: f.status.url.clone(),
+            message: Some(message),
+            checks: Some(waiting),
+            ..base.clone()
+        },
+        None => Observation {
+            phase: Phase::Pending,
+            message: Some(message),
+            checks: Some(waiting),
+            ..base.clone()
+        },
+    };
+    Some(report(seen, then))
 }
 
 /// Keeps what runs running and says why nothing new is deployed.

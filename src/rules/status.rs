@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use crate::model::checks::ChecksReport;
 use crate::model::crd::{Phase, PhaseChange, PreviewEnvironmentStatus, WantedComment};
 use crate::model::markdown::clip;
 use crate::model::outbox::unsent;
@@ -32,6 +33,8 @@ pub(crate) struct Observation {
     pub queued_at: Option<DateTime<Utc>>,
     /// Post no new PR comment for this (an existing one is still edited).
     pub quiet: bool,
+    /// The head SHA's wait for its CI checks, if it waits (boxed: most reports have none).
+    pub checks: Option<Box<ChecksReport>>,
 }
 
 /// Whether a preview has objects applied (it counts against the caps until its namespace is
@@ -137,6 +140,7 @@ pub(crate) fn next_status(
         comment_failure: current.comment_failure.clone(),
         comment_wanted: wanted,
         deployment: current.deployment.clone(),
+        checks: seen.checks.map(|c| *c),
         reactions: unsent(&current.reactions, current.reacted_up_to)
             .cloned()
             .collect(),

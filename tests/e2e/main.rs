@@ -12,6 +12,7 @@
 //! or `eval "$(scripts/cluster.sh env)" && cargo test --test e2e <filter>`.
 
 mod chaos;
+mod checks;
 mod cli_verbs;
 mod cluster_smoke;
 mod command_flood;

@@ -69,18 +69,7 @@ async fn a_fork_runs_only_the_commit_a_maintainer_approved() {
     let status = pe.status.unwrap();
     assert_eq!(status.deployed_sha.as_deref(), Some(head.as_str()));
     assert_eq!(status.phase, Phase::Ready);
-    let image = s
-        .deployment(51)
-        .await
-        .spec
-        .unwrap()
-        .template
-        .spec
-        .unwrap()
-        .containers[0]
-        .image
-        .clone()
-        .unwrap();
+    let image = s.web_image(51).await;
     assert!(image.ends_with(&head), "{image}");
 
     let again = s

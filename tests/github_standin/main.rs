@@ -7,6 +7,7 @@
 
 mod accounts;
 mod apps;
+mod checks;
 mod clients;
 mod comments;
 mod deployments;

@@ -175,7 +175,7 @@ const HIDING_OPENERS: [&str; 14] = [
 /// Checks that a parsed command stays within what the parser documents.
 fn assert_within_documented(command: &Command) {
     match command {
-        Command::Deploy { sha: Some(sha) } => {
+        Command::Deploy { sha: Some(sha), .. } => {
             assert!(
                 (7..=40).contains(&sha.len()),
                 "SHA {sha:?} is not 7 to 40 characters"

@@ -4,6 +4,14 @@ use crate::model::command::HELP;
 fn deploy(sha: Option<&str>) -> Command {
     Command::Deploy {
         sha: sha.map(str::to_owned),
+        force: false,
+    }
+}
+
+fn forced(sha: Option<&str>) -> Command {
+    Command::Deploy {
+        sha: sha.map(str::to_owned),
+        force: true,
     }
 }
 
@@ -28,6 +36,15 @@ fn every_subcommand() {
     check(&[
         ("/preview deploy", Some(deploy(None))),
         ("/preview deploy abc1234", Some(deploy(Some("abc1234")))),
+        ("/preview deploy --force", Some(forced(None))),
+        (
+            "/preview deploy --FORCE abc1234",
+            Some(forced(Some("abc1234"))),
+        ),
+        (
+            "/preview deploy abc1234 --force",
+            Some(forced(Some("abc1234"))),
+        ),
         (
             "/preview deploy 0123456789abcdef0123456789abcdef01234567",
             Some(deploy(Some("0123456789abcdef0123456789abcdef01234567"))),
@@ -420,13 +437,13 @@ fn bad_commit_sha() {
         (
             "/preview deploy abc1234 please",
             Some(help(Some(
-                "unexpected `please`: `deploy` takes at most one argument, a commit SHA",
+                "unexpected `please`: `deploy` takes at most a commit SHA and `--force`",
             ))),
         ),
         (
             "/preview deploy abc1234 def5678 now",
             Some(help(Some(
-                "unexpected `def5678 now`: `deploy` takes at most one argument, a commit SHA",
+                "unexpected `def5678 now`: `deploy` takes at most a commit SHA and `--force`",
             ))),
         ),
     ]);
@@ -617,6 +634,7 @@ fn help_lists_every_command_and_is_none() {
     for command in [
         "`/preview deploy`",
         "`/preview deploy <sha>`",
+        "`/preview deploy --force`",
         "`/preview redeploy`",
         "`/preview destroy`",
         "`/preview extend <duration>`",
@@ -633,7 +651,7 @@ fn help_lists_every_command_and_is_none() {
             "{command} in HELP"
         );
     }
-    assert_eq!(HELP.lines().filter(|l| l.starts_with("- ")).count(), 9);
+    assert_eq!(HELP.lines().filter(|l| l.starts_with("- ")).count(), 10);
 }
 
 #[test]

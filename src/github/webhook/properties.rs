@@ -302,6 +302,18 @@ fn assert_event_comes_from(name: &str, body: &Value, event: &WebhookEvent) {
                 );
             }
         }
+        WebhookEvent::Checks(e) => {
+            let sha = match name {
+                "check_run" => "/check_run/head_sha",
+                "check_suite" => "/check_suite/head_sha",
+                _ => "/sha",
+            };
+            assert_eq!(e.sha, text_at(body, sha));
+            assert_eq!(
+                Some(e.repository.id),
+                body.pointer("/repository/id").and_then(Value::as_u64)
+            );
+        }
         WebhookEvent::PullRequest(e) => {
             assert_eq!(name, "pull_request");
             let pull = &e.pull;

@@ -222,3 +222,55 @@ fn values_previewd_cannot_record_are_invalid_not_malformed() {
         "{error}"
     );
 }
+
+fn check_run_payload(action: &str, sha: &str) -> Vec<u8> {
+    json!({
+        "action": action,
+        "check_run": {"id": 7, "name": "build", "head_sha": sha, "status": "completed", "conclusion": "failure"},
+        "repository": {"id": 1, "full_name": "o/r"}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn check_deliveries_name_the_commit_and_the_change() {
+    let sha = "abcabcabcabcabcabcabcabcabcabcabcabcabca";
+    let Ok(WebhookEvent::Checks(event)) = parse("check_run", &check_run_payload("completed", sha))
+    else {
+        panic!("not a checks event")
+    };
+    assert_eq!(event.sha, sha);
+    assert_eq!(event.repository.full_name, "o/r");
+    assert_eq!(event.change, "check_run 7 completed failure");
+    let status = json!({
+        "id": 9, "sha": sha, "state": "success", "context": "ci/jenkins",
+        "repository": {"id": 1, "full_name": "o/r"}
+    });
+    let Ok(WebhookEvent::Checks(event)) = parse("status", status.to_string().as_bytes()) else {
+        panic!("not a checks event")
+    };
+    assert_eq!(event.change, "status 9 ci/jenkins success");
+    // A button clicked on a check, a suite requested: nothing a verdict depends on.
+    for (event, action) in [
+        ("check_run", "requested_action"),
+        ("check_suite", "requested"),
+    ] {
+        let body = json!({"action": action}).to_string();
+        assert!(
+            matches!(
+                parse(event, body.as_bytes()),
+                Ok(WebhookEvent::Ignored { .. })
+            ),
+            "{event} {action}"
+        );
+    }
+    // A commit that is no SHA cannot be recorded, however often it is sent.
+    assert!(matches!(
+        parse("check_run", &check_run_payload("completed", "main")),
+        Err(ParseError::Invalid {
+            field: "head_sha",
+            ..
+        })
+    ));
+}

@@ -30,6 +30,12 @@ pub(super) fn check(event_name: &str, event: &WebhookEvent) -> Result<(), ParseE
             check_pull(&command.pull).map_err(|(field, why)| invalid(field, why))?;
             check_id(command.comment_id).map_err(|why| invalid("comment.id", why))
         }
+        WebhookEvent::Checks(checks) => {
+            check_id(checks.repository.id).map_err(|why| invalid("repository.id", why))?;
+            check_full_name(&checks.repository.full_name)
+                .map_err(|why| invalid("repository.full_name", why))?;
+            check_sha(&checks.sha).map_err(|why| invalid("head_sha", why))
+        }
         WebhookEvent::Ping | WebhookEvent::Ignored { .. } => Ok(()),
     }
 }

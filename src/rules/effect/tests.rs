@@ -14,6 +14,7 @@ fn facts() -> Facts<'static> {
         ttl: DAY,
         now: at(10),
         deployed_since: None,
+        gated: false,
     }
 }
 
@@ -39,7 +40,13 @@ fn deploy_clears_what_a_command_may_clear_and_awaits_ready() {
     ] {
         let mut s = spec();
         s.desired = Desired::Destroyed(reason);
-        let effect = run(&mut s, Command::Deploy { sha: None });
+        let effect = run(
+            &mut s,
+            Command::Deploy {
+                sha: None,
+                force: false,
+            },
+        );
         assert_eq!(effect.done, Done::When(Phase::Ready), "{reason:?}");
         assert_eq!(s.desired, Desired::Deployed);
         assert!(s.requested);
@@ -57,7 +64,13 @@ fn a_closed_pull_request_is_not_deployed() {
         let mut s = spec();
         s.desired = Desired::Destroyed(reason);
         let before = s.clone();
-        for command in [Command::Deploy { sha: None }, Command::Redeploy] {
+        for command in [
+            Command::Deploy {
+                sha: None,
+                force: false,
+            },
+            Command::Redeploy,
+        ] {
             let effect = run(&mut s, command);
             assert_eq!(effect.done, Done::Failed);
             assert!(effect.notice.contains("closed"), "{}", effect.notice);
@@ -73,13 +86,20 @@ fn a_named_sha_must_be_the_head_and_forks_must_name_one() {
         &mut s,
         Command::Deploy {
             sha: Some("1234567".into()),
+            force: false,
         },
     );
     assert_eq!(effect.done, Done::Failed);
     assert!(effect.notice.contains("`1234567` is not the head"));
     let mut fork = spec();
     fork.pull.fork = true;
-    let effect = run(&mut fork, Command::Deploy { sha: None });
+    let effect = run(
+        &mut fork,
+        Command::Deploy {
+            sha: None,
+            force: false,
+        },
+    );
     assert_eq!(effect.done, Done::Failed);
     assert!(effect.notice.contains("`/preview deploy abcdef0123456789`"));
     assert_eq!(fork.approved_sha, None);
@@ -87,6 +107,7 @@ fn a_named_sha_must_be_the_head_and_forks_must_name_one() {
         &mut fork,
         Command::Deploy {
             sha: Some("abcdef0".into()),
+            force: false,
         },
     );
     assert_eq!(
@@ -104,6 +125,7 @@ fn a_named_sha_must_be_the_head_and_forks_must_name_one() {
         &mut fork,
         Command::Deploy {
             sha: Some("abcdef0123456789".into()),
+            force: false,
         },
     );
     assert_eq!(effect.done, Done::When(Phase::Ready));
@@ -201,4 +223,52 @@ fn status_and_help_change_nothing() {
         refusal("mallory", &Command::Destroy, "o/r"),
         "@mallory `/preview destroy` was refused: commands need write permission on o/r"
     );
+}
+
+#[test]
+fn a_forced_deploy_skips_the_checks_of_the_head_only() {
+    let mut s = spec();
+    let gated = Facts {
+        gated: true,
+        ..facts()
+    };
+    let waits = apply(
+        &mut s,
+        &Command::Deploy {
+            sha: None,
+            force: false,
+        },
+        gated,
+    );
+    assert_eq!(
+        waits.notice,
+        "@maintainer `/preview deploy`: deploying `abcdef0` once its CI checks pass"
+    );
+    assert_eq!(s.forced_sha, None);
+    let forced = apply(
+        &mut s,
+        &Command::Deploy {
+            sha: None,
+            force: true,
+        },
+        gated,
+    );
+    assert_eq!(
+        forced.notice,
+        "@maintainer `/preview deploy --force`: deploying `abcdef0` now, without waiting for its CI checks (`--force`)"
+    );
+    assert_eq!(s.forced_sha.as_deref(), Some(s.pull.head_sha.as_str()));
+    // A fork still needs its exact SHA; forcing does not approve anything else.
+    let mut fork = spec();
+    fork.pull.fork = true;
+    let refused = apply(
+        &mut fork,
+        &Command::Deploy {
+            sha: None,
+            force: true,
+        },
+        gated,
+    );
+    assert_eq!(refused.done, Done::Failed);
+    assert_eq!((fork.forced_sha, fork.approved_sha), (None, None));
 }

@@ -1,4 +1,6 @@
 use super::*;
+use crate::config::repository::Checks;
+use crate::model::checks::{CheckState, ChecksOutcome, ChecksReport, GatedCheck};
 use crate::model::crd::PendingCommand;
 use crate::model::pull::{PullFacts, Repository};
 use chrono::TimeZone;
@@ -8,6 +10,7 @@ const OLD: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NAME: &str = "o-r-pr-3";
 const READY_TIMEOUT: Duration = Duration::from_secs(600);
 const TERMINATE_TIMEOUT: Duration = Duration::from_secs(300);
+const CHECKS_RECHECK: Duration = Duration::from_secs(30);
 const KEEP_DESTROYED: Duration = Duration::from_secs(7 * 24 * 3600);
 
 fn now() -> DateTime<Utc> {
@@ -29,6 +32,7 @@ struct Fixture {
     namespace: Option<NamespaceState>,
     slot: Option<Slot>,
     applied: Option<ApplyOutcome>,
+    checks: Option<Verdict>,
 }
 
 impl Fixture {
@@ -50,6 +54,7 @@ impl Fixture {
                 confirm_with_github: false,
                 requested: false,
                 approved_sha: None,
+                forced_sha: None,
                 last_activity_at: Some(minutes_ago(1)),
                 extended_until: None,
                 pinned: false,
@@ -64,6 +69,7 @@ impl Fixture {
             namespace: Some(NamespaceState::Absent),
             slot: Some(Slot::Free),
             applied: None,
+            checks: None,
         }
     }
 
@@ -98,6 +104,8 @@ impl Fixture {
             namespace: self.namespace.clone(),
             slot: self.slot.clone(),
             applied: self.applied.clone(),
+            checks: self.checks.clone(),
+            checks_recheck: CHECKS_RECHECK,
         })
     }
 
@@ -643,4 +651,138 @@ fn a_destroyed_preview_of_an_open_pull_request_is_never_forgotten() {
         f.status.last_transition_at = Some(now() - chrono::Duration::days(30));
         assert_eq!(f.report().1, Then::AwaitChange, "{reason:?}");
     }
+}
+
+fn gated(state: CheckState) -> GatedCheck {
+    GatedCheck {
+        name: "build".into(),
+        state,
+        conclusion: (state == CheckState::Failed).then(|| "failure".into()),
+        url: None,
+    }
+}
+
+fn not_yet(outcome: ChecksOutcome, state: CheckState) -> Option<Verdict> {
+    Some(Verdict::NotYet {
+        outcome,
+        checks: vec![gated(state)],
+    })
+}
+
+fn gating() -> Fixture {
+    let mut f = Fixture::new();
+    f.repository.checks = Checks::Named(vec!["build".into()]);
+    f
+}
+
+#[test]
+fn nothing_gated_reads_no_checks() {
+    assert_eq!(Fixture::new().plan(), Step::Apply);
+}
+
+#[test]
+fn a_first_deploy_waits_for_its_checks_and_says_so() {
+    let mut f = gating();
+    assert_eq!(f.plan(), Step::ReadChecks);
+    f.checks = not_yet(ChecksOutcome::Waiting, CheckState::NotCreated);
+    let (seen, then) = f.report();
+    assert_eq!(seen.phase, Phase::Pending);
+    assert!(!seen.quiet, "the wait is announced");
+    assert_eq!(
+        seen.message.as_deref(),
+        Some("waiting for checks: build (not created yet)")
+    );
+    let report = seen.checks.expect("the wait is recorded");
+    assert_eq!(
+        (report.sha.as_str(), report.outcome, report.since),
+        (HEAD, ChecksOutcome::Waiting, now())
+    );
+    assert_eq!(then, Then::After(CHECKS_RECHECK));
+    f.checks = Some(Verdict::Passed);
+    assert_eq!(f.plan(), Step::Apply);
+}
+
+#[test]
+fn a_running_preview_keeps_its_sha_while_the_new_one_waits_or_failed() {
+    let mut f = gating().running(OLD);
+    f.checks = not_yet(ChecksOutcome::Waiting, CheckState::Running);
+    let (seen, _) = f.report();
+    assert_eq!(
+        (seen.phase, seen.deployed_sha.as_deref()),
+        (Phase::Ready, Some(OLD))
+    );
+    assert_eq!(seen.url.as_deref(), Some("https://o-r-pr-3.preview.test"));
+    f.checks = not_yet(ChecksOutcome::Failed, CheckState::Failed);
+    let (seen, then) = f.report();
+    assert_eq!(seen.deployed_sha.as_deref(), Some(OLD));
+    assert!(
+        seen.message
+            .as_deref()
+            .unwrap()
+            .starts_with("not deployed: check failed: build (failure)")
+    );
+    assert_eq!(seen.checks.unwrap().outcome, ChecksOutcome::Failed);
+    assert_eq!(then, Then::After(CHECKS_RECHECK), "a re-run is noticed");
+}
+
+#[test]
+fn the_head_already_running_or_forced_is_not_gated() {
+    let mut running = gating().running(HEAD);
+    running.applied = applied(Readiness::Ready);
+    assert!(matches!(running.plan(), Step::Report { .. }));
+    let mut forced = gating();
+    forced.spec.forced_sha = Some(HEAD.into());
+    assert_eq!(forced.plan(), Step::Apply);
+    forced.spec.forced_sha = Some(OLD.into());
+    assert_eq!(forced.plan(), Step::ReadChecks, "a push waits again");
+}
+
+#[test]
+fn the_wait_times_out_from_when_it_began_or_the_last_request() {
+    let mut f = gating();
+    f.repository.checks_timeout = Duration::from_secs(600);
+    f.checks = not_yet(ChecksOutcome::Waiting, CheckState::NotCreated);
+    f.spec.last_activity_at = Some(minutes_ago(20));
+    f.status.checks = Some(ChecksReport {
+        sha: HEAD.into(),
+        since: minutes_ago(9),
+        outcome: ChecksOutcome::Waiting,
+        checks: vec![gated(CheckState::NotCreated)],
+    });
+    let (_, then) = f.report();
+    assert_eq!(then, Then::After(CHECKS_RECHECK));
+    f.status.checks.as_mut().unwrap().since = minutes_ago(10);
+    let (seen, then) = f.report();
+    assert_eq!(then, Then::AwaitChange);
+    assert_eq!(seen.checks.unwrap().outcome, ChecksOutcome::TimedOut);
+    assert!(
+        seen.message
+            .unwrap()
+            .starts_with("checks did not finish within 10m: build (not created yet)")
+    );
+    // `/preview deploy` (or a push) starts the wait again.
+    f.spec.last_activity_at = Some(minutes_ago(1));
+    let (seen, _) = f.report();
+    assert_eq!(seen.checks.unwrap().since, minutes_ago(1));
+    // Another SHA's wait does not count.
+    f.spec.last_activity_at = None;
+    f.status.checks.as_mut().unwrap().sha = OLD.into();
+    let (seen, _) = f.report();
+    assert_eq!(seen.checks.unwrap().since, now());
+}
+
+#[test]
+fn the_recheck_comes_no_later_than_the_timeout() {
+    let mut f = gating();
+    f.repository.checks_timeout = Duration::from_secs(600);
+    f.checks = not_yet(ChecksOutcome::Waiting, CheckState::Running);
+    f.spec.last_activity_at = None;
+    f.status.checks = Some(ChecksReport {
+        sha: HEAD.into(),
+        since: now() - chrono::Duration::seconds(590),
+        outcome: ChecksOutcome::Waiting,
+        checks: vec![gated(CheckState::Running)],
+    });
+    let (_, then) = f.report();
+    assert_eq!(then, Then::After(Duration::from_secs(10)));
 }

@@ -223,6 +223,15 @@ impl Scenario {
         );
     }
 
+    /// The image of the `web` Deployment of PR `number`'s preview.
+    pub async fn web_image(&self, number: u64) -> String {
+        let deployment = self.deployment(number).await;
+        let pod = deployment.spec.and_then(|s| s.template.spec);
+        pod.and_then(|p| p.containers.into_iter().next())
+            .and_then(|c| c.image)
+            .unwrap_or_default()
+    }
+
     /// The `web` Deployment of PR `number`'s preview.
     pub async fn deployment(&self, number: u64) -> Deployment {
         Api::<Deployment>::namespaced(self.kube.clone(), &self.preview_name(number))

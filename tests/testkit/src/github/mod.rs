@@ -26,11 +26,15 @@
 //! installation tokens that expire and reach only their installation's repositories, suspended
 //! and uninstalled installations, an owner's installation and `GET /installation/repositories`;
 //! an organisation's or a user's repositories (`/orgs/{org}/repos`, `/users/{username}/repos`);
-//! deployments and their statuses (`auto_inactive` as GitHub applies it). `openapi` checks bodies against GitHub's OpenAPI description,
+//! deployments and their statuses (`auto_inactive` as GitHub applies it); check runs (create,
+//! update, list for a ref), commit statuses (create, combined for a ref), and a branch's
+//! required status checks (`GET .../branches/{branch}` with its protection,
+//! `GET .../rules/branches/{branch}`; set with `require_checks`). `openapi` checks bodies against GitHub's OpenAPI description,
 //! which the tests do for every answer.
 
 mod admin;
 mod apps;
+mod checks;
 mod deployments;
 mod faults;
 mod layer;
@@ -50,6 +54,7 @@ use axum::middleware;
 
 pub use admin::admin_routes;
 pub use apps::{APP_KEY_FILE, sign_app_jwt};
+pub use checks::{CI_APP_ID, CheckRun, CommitStatus, Required};
 pub use deployments::{Deployment, DeploymentStatus};
 pub use faults::{Chaos, Fault, FaultRule, Target, Targeted};
 pub use objects::{label, label_id, repo_id, user_id};

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 
 use super::state::{ROLES, User};
 
+mod checks;
 mod comments;
 mod deployments;
 mod pulls;
 
+pub(crate) use checks::{branch, branch_rules, check_run, combined_state, commit_status};
 pub(crate) use comments::{comment, reaction};
 pub(crate) use deployments::{deployment, deployment_status};
 pub(crate) use pulls::{PullContext, pull_request, pull_request_simple};

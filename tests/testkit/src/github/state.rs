@@ -151,6 +151,14 @@ pub(super) struct State {
     pub(crate) deployment_statuses: Vec<super::deployments::DeploymentStatus>,
     /// The last deployment or deployment status id given.
     pub(crate) last_deployment_id: u64,
+    /// Check runs by id.
+    pub(crate) check_runs: BTreeMap<u64, super::checks::CheckRun>,
+    /// Commit statuses, oldest first.
+    pub(crate) commit_statuses: Vec<super::checks::CommitStatus>,
+    /// The last check run or commit status id given.
+    pub(crate) last_check_id: u64,
+    /// The status checks each (owner, repo, branch) requires.
+    pub(crate) required_checks: BTreeMap<(String, String, String), super::checks::Required>,
 }
 
 impl State {
@@ -180,6 +188,10 @@ impl State {
             deployment_statuses: Vec::new(),
             // Real deployment ids are large; starting high catches 32-bit truncation.
             last_deployment_id: 3_000_000_000,
+            check_runs: BTreeMap::new(),
+            commit_statuses: Vec::new(),
+            last_check_id: 4_000_000_000,
+            required_checks: BTreeMap::new(),
         }
     }
 

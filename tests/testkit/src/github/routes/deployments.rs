@@ -20,7 +20,7 @@ fn is_sha(text: &str) -> bool {
 }
 
 /// The commit `git_ref` names: a full SHA, or the head of an open pull request's branch.
-fn resolve(s: &Standin, owner: &str, repo: &str, git_ref: &str) -> Option<String> {
+pub(super) fn resolve(s: &Standin, owner: &str, repo: &str, git_ref: &str) -> Option<String> {
     if is_sha(git_ref) {
         return Some(git_ref.to_ascii_lowercase());
     }

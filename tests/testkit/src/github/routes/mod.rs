@@ -2,6 +2,7 @@
 //! recording, faults, rate limits, ETags and common headers live in the layer (layer.rs).
 
 mod apps;
+mod checks;
 mod collaborators;
 mod comments;
 mod deployments;
@@ -134,6 +135,31 @@ pub(super) fn router() -> Router<GitHub> {
             "/repos/{owner}/{repo}/deployments/{id}/statuses",
             get(deployments::list_statuses).post(deployments::create_status),
         )
+        .route("/repos/{owner}/{repo}/check-runs", post(checks::create_run))
+        .route(
+            "/repos/{owner}/{repo}/check-runs/{id}",
+            axum::routing::patch(checks::update_run),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{git_ref}/check-runs",
+            get(checks::runs_for_ref),
+        )
+        .route(
+            "/repos/{owner}/{repo}/statuses/{sha}",
+            post(checks::create_status),
+        )
+        .route(
+            "/repos/{owner}/{repo}/commits/{git_ref}/status",
+            get(checks::combined_status),
+        )
+        .route(
+            "/repos/{owner}/{repo}/branches/{branch}",
+            get(checks::get_branch),
+        )
+        .route(
+            "/repos/{owner}/{repo}/rules/branches/{branch}",
+            get(checks::branch_rules),
+        )
         .route("/repos/{owner}/{repo}", get(repositories::get))
         .route("/repositories/{id}", get(repositories::by_id))
         .route("/repos/{owner}/{repo}/pulls", get(pulls::list))
@@ -172,9 +198,8 @@ fn created(json: &Value) -> Response {
     response
 }
 
-/// One page of `items` per `per_page` (default 30, at most 100) and `page` (from 1), with an
-/// RFC 5988 `Link` header in GitHub's order: prev, next, last, first.
-fn paginate(items: Vec<Value>, uri: &Uri, api: &str) -> Response {
+/// The `per_page` (default 30, at most 100) and `page` (from 1) a request asks for.
+fn page_asked(uri: &Uri) -> (usize, usize) {
     let params = query_pairs(uri.query());
     let number = |name: &str| {
         params
@@ -184,9 +209,22 @@ fn paginate(items: Vec<Value>, uri: &Uri, api: &str) -> Response {
     };
     let per_page = number("per_page").filter(|n| *n > 0).unwrap_or(30).min(100);
     let page = number("page").filter(|n| *n > 0).unwrap_or(1);
-    let last = items.len().div_ceil(per_page).max(1);
+    (per_page, page)
+}
+
+/// The items of the page a request asks for.
+fn page_of(items: Vec<Value>, uri: &Uri) -> Vec<Value> {
+    let (per_page, page) = page_asked(uri);
     let start = (page - 1).saturating_mul(per_page).min(items.len());
-    let slice: Vec<Value> = items.into_iter().skip(start).take(per_page).collect();
+    items.into_iter().skip(start).take(per_page).collect()
+}
+
+/// One page of `items` per `per_page` (default 30, at most 100) and `page` (from 1), with an
+/// RFC 5988 `Link` header in GitHub's order: prev, next, last, first.
+fn paginate(items: Vec<Value>, uri: &Uri, api: &str) -> Response {
+    let (per_page, page) = page_asked(uri);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice = page_of(items, uri);
 
     let link_to = |target: usize, rel: &str| {
         let mut query: Vec<String> = uri
