@@ -5,8 +5,9 @@
 # memory. RUNS runs in a row (a ratio counts when it holds in each); then, with BURST > 0, BURST
 # PRs opened at once through previewd and through the minimal client; then webhook answers at
 # RATE deliveries/s (0: skipped); then, with LIVE > 0, previewd's memory with no preview and
-# with LIVE previews open at once.
-# usage: scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST]   (defaults 30, 0, 1, 500, 0)
+# with LIVE previews open at once; then the GitHub writes of BUDGET lifecycles with GitHub
+# deployments off and on (0: skipped).
+# usage: scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST] [BUDGET]   (defaults 30, 0, 1, 500, 0, 3)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -20,4 +21,4 @@ eval "$(scripts/cluster.sh env)"
 target="${CARGO_TARGET_DIR:-$repo/target}/release"
 "$target/previewd" crd | kubectl apply --server-side -f - >/dev/null
 kubectl wait --for=condition=Established crd/previewenvironments.previewd.dev --timeout=60s >/dev/null
-"$target/examples/bench" "${1:-30}" "${2:-0}" "${3:-1}" "${4:-500}" "${5:-0}"
+"$target/examples/bench" "${1:-30}" "${2:-0}" "${3:-1}" "${4:-500}" "${5:-0}" "${6:-3}"

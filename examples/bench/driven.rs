@@ -79,10 +79,22 @@ impl Driven {
         replicas: u32,
         settings: &[(&str, &str)],
     ) -> Self {
+        Driven::start_serving(gh, name, replicas, settings, "").await
+    }
+
+    /// The same, the benchmark repository's entry in the configuration file taking
+    /// `repository` (YAML lines of its settings, each indented by four spaces) too.
+    pub async fn start_serving(
+        gh: &GitHub,
+        name: &str,
+        replicas: u32,
+        settings: &[(&str, &str)],
+        repository: &str,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("previewd-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("bench dir");
         let config = format!(
-            "repositories:\n  - name: {OWNER}/{REPO}\nvalues: {{image: registry.test/app, replicas: {replicas}, port: 8080}}\n"
+            "repositories:\n  - name: {OWNER}/{REPO}\n{repository}values: {{image: registry.test/app, replicas: {replicas}, port: 8080}}\n"
         );
         std::fs::write(dir.join("config.yaml"), config).expect("write config");
         let child = Command::new(previewd_binary())

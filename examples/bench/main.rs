@@ -3,8 +3,11 @@
 //! interleaved: PR opened → Ready comment, push → Ready comment, close → namespace gone and the
 //! comment says so; where previewd's time goes; its GitHub writes per lifecycle and its memory.
 //! Then a burst of PRs opened at once (`burst.rs`) and webhook answers under load
-//! (`webhooks.rs`). Run through `scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST]`.
+//! (`webhooks.rs`), previews at scale (`fleet.rs`) and the GitHub writes of a lifecycle with
+//! deployments off and on (`budget.rs`). Run through
+//! `scripts/bench.sh [PRS] [LIVE] [RUNS] [RATE] [BURST] [BUDGET]`.
 
+mod budget;
 mod burst;
 mod driven;
 mod fleet;
@@ -265,6 +268,7 @@ fn arg(n: usize, default: u64) -> u64 {
 #[tokio::main]
 async fn main() {
     let (prs, live, runs, rate, burst) = (arg(1, 30), arg(2, 0), arg(3, 1), arg(4, 500), arg(5, 0));
+    let budget = arg(6, 3);
     let first = 1000 + u64::from(std::process::id() % 100) * 1000;
     let gh = GitHub::start().await;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -308,6 +312,10 @@ async fn main() {
     if rate > 0 {
         eprintln!("bench: webhook answers at {rate} deliveries/s");
         webhooks::run(&gh, after_runs, rate, WEBHOOK_SECONDS).await;
+    }
+    if budget > 0 {
+        eprintln!("bench: GitHub writes of {budget} lifecycles, deployments off and on");
+        budget::run(&gh, budget, after_runs + 4 * WEBHOOK_NUMBERS).await;
     }
     if live > 0 {
         eprintln!("bench: {live} previews open at once");

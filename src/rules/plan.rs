@@ -429,12 +429,6 @@ fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>)
     if !gated || running_sha == Some(head) || f.spec.forced_sha.as_deref() == Some(head) {
         return None;
     }
-    let Some(verdict) = &f.checks else {
-        return Some(Step::ReadChecks);
-    };
-    let Verdict::NotYet { outcome, checks } = verdict else {
-        return None;
-    };
     // The wait counts from when this SHA was first found waiting, or from the last push or
     // `/preview deploy`, whichever is later.
     let recorded = f.status.checks.as_ref().filter(|c| c.sha == head);
@@ -444,6 +438,14 @@ fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>)
         .last_activity_at
         .map_or(since, |at| since.max(at))
         .min(f.now);
+    // Given up on, and not asked again since: the checks are not read any more.
+    let given_up = recorded.filter(|c| c.outcome == ChecksOutcome::TimedOut && c.since == since);
+    let (outcome, checks) = match (given_up, &f.checks) {
+        (Some(report), _) => (&report.outcome, &report.checks),
+        (None, None) => return Some(Step::ReadChecks),
+        (None, Some(Verdict::Passed)) => return None,
+        (None, Some(Verdict::NotYet { outcome, checks })) => (outcome, checks),
+    };
     let timeout = f.repository.checks_timeout;
     let elapsed = (f.now - since).to_std().unwrap_or_default();
     let timed_out = elapsed >= timeout;
@@ -452,9 +454,11 @@ fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>)
         other => *other,
     };
     let message = checks::message(outcome, checks, &crate::model::duration::format(timeout));
-    let then = match timed_out {
-        true => Then::AwaitChange,
-        false => Then::After(
+    let then = match (timed_out, running_sha) {
+        // What runs is still looked at now and then (its expiry, its drift).
+        (true, Some(_)) => Then::After(timing::HOLD_RECHECK),
+        (true, None) => Then::AwaitChange,
+        (false, _) => Then::After(
             f.checks_recheck
                 .min(timeout - elapsed)
                 .max(timing::MIN_REQUEUE),

@@ -754,14 +754,36 @@ fn the_wait_times_out_from_when_it_began_or_the_last_request() {
     f.status.checks.as_mut().unwrap().since = minutes_ago(10);
     let (seen, then) = f.report();
     assert_eq!(then, Then::AwaitChange);
-    assert_eq!(seen.checks.unwrap().outcome, ChecksOutcome::TimedOut);
+    assert_eq!(
+        seen.checks.as_ref().unwrap().outcome,
+        ChecksOutcome::TimedOut
+    );
     assert!(
         seen.message
             .unwrap()
             .starts_with("checks did not finish within 10m: build (not created yet)")
     );
-    // `/preview deploy` (or a push) starts the wait again.
+    // Given up: not read again, even when asked to plan (a running preview is still looked at).
+    f.status.checks = seen.checks.map(|c| *c);
+    f.checks = None;
+    let (seen, then) = f.report();
+    assert_eq!(seen.checks.unwrap().outcome, ChecksOutcome::TimedOut);
+    assert_eq!(then, Then::AwaitChange);
+    let mut running = Fixture {
+        status: f.status.clone(),
+        ..gating().running(OLD)
+    };
+    running.spec.last_activity_at = f.spec.last_activity_at;
+    running.repository.checks_timeout = Duration::from_secs(600);
+    running.status.phase = Phase::Ready;
+    running.status.deployed_sha = Some(OLD.into());
+    let (seen, then) = running.report();
+    assert_eq!(seen.deployed_sha.as_deref(), Some(OLD));
+    assert_eq!(then, Then::After(timing::HOLD_RECHECK));
+    // `/preview deploy` (or a push) starts the wait again: the checks are read again.
     f.spec.last_activity_at = Some(minutes_ago(1));
+    assert_eq!(f.plan(), Step::ReadChecks);
+    f.checks = not_yet(ChecksOutcome::Waiting, CheckState::NotCreated);
     let (seen, _) = f.report();
     assert_eq!(seen.checks.unwrap().since, minutes_ago(1));
     // Another SHA's wait does not count.
