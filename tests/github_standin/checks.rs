@@ -69,6 +69,21 @@ async fn check_runs_are_created_concluded_and_listed_latest_first() {
     );
     let by_branch = get(&gh, "/repos/acme/shop/commits/feature-7/check-runs").await;
     assert_eq!(by_branch.json()["total_count"], 2);
+    // One suite, of GitHub Actions, still running (lint is queued).
+    let suites = get(
+        &gh,
+        &format!("/repos/acme/shop/commits/{head}/check-suites"),
+    )
+    .await
+    .json();
+    assert_eq!(suites["total_count"], 1);
+    let suite = &suites["check_suites"][0];
+    assert_eq!(
+        (suite["status"].clone(), suite["conclusion"].clone()),
+        (json!("queued"), Value::Null)
+    );
+    assert_eq!(suite["latest_check_runs_count"], 2);
+    assert_eq!(suite["id"], rerun["check_suite"]["id"]);
     for (body, field) in [
         (json!({"head_sha": head}), "name"),
         (json!({"name": "x"}), "head_sha"),

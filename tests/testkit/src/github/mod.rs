@@ -27,7 +27,7 @@
 //! and uninstalled installations, an owner's installation and `GET /installation/repositories`;
 //! an organisation's or a user's repositories (`/orgs/{org}/repos`, `/users/{username}/repos`);
 //! deployments and their statuses (`auto_inactive` as GitHub applies it); check runs (create,
-//! update, list for a ref), commit statuses (create, combined for a ref), and a branch's
+//! update, list for a ref), check suites (one per App for a ref), commit statuses (create, combined for a ref), and a branch's
 //! required status checks (`GET .../branches/{branch}` with its protection,
 //! `GET .../rules/branches/{branch}`; set with `require_checks`). `openapi` checks bodies against GitHub's OpenAPI description,
 //! which the tests do for every answer.

@@ -16,7 +16,9 @@ mod comments;
 mod deployments;
 mod pulls;
 
-pub(crate) use checks::{branch, branch_rules, check_run, combined_state, commit_status};
+pub(crate) use checks::{
+    branch, branch_rules, check_run, check_suite, combined_state, commit_status,
+};
 pub(crate) use comments::{comment, reaction};
 pub(crate) use deployments::{deployment, deployment_status};
 pub(crate) use pulls::{PullContext, pull_request, pull_request_simple};

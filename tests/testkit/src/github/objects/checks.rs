@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::super::checks::{CheckRun, CommitStatus, Required};
 use super::super::state::User;
-use super::{Urls, simple_user, timestamp};
+use super::{Urls, simple_user, stable_id, timestamp};
 
 /// The GitHub App a check run names as its creator (`nullable-integration`).
 fn check_app(urls: &Urls, owner: &User, id: u64, slug: &str) -> Value {
@@ -40,8 +40,69 @@ pub(crate) fn check_run(urls: &Urls, run: &CheckRun, app_owner: &User) -> Value 
             "annotations_url": format!("{repo_api}/check-runs/{}/annotations", run.id),
         },
         "name": run.name,
-        "check_suite": {"id": run.id + 1_000_000},
+        "check_suite": {"id": suite_id(run)},
         "app": check_app(urls, app_owner, run.app_id, &run.app_slug),
+        "pull_requests": [],
+    })
+}
+
+/// The id of the check suite `run` belongs to: one per App and commit.
+pub(crate) fn suite_id(run: &CheckRun) -> u64 {
+    stable_id(&format!(
+        "suite:{}/{}:{}:{}",
+        run.owner, run.repo, run.head_sha, run.app_id
+    ))
+}
+
+/// A `check-suite` holding `runs` (the latest of each name, of one App, for one commit).
+pub(crate) fn check_suite(
+    urls: &Urls,
+    runs: &[CheckRun],
+    app_owner: &User,
+    repository: Value,
+) -> Value {
+    let first = &runs[0];
+    let repo_api = format!("{}/repos/{}/{}", urls.api, first.owner, first.repo);
+    let id = suite_id(first);
+    let done = runs.iter().all(|r| r.status == "completed");
+    let running = runs.iter().any(|r| r.status == "in_progress");
+    let failed = runs
+        .iter()
+        .filter_map(|r| r.conclusion.as_deref())
+        .find(|c| !matches!(*c, "success" | "neutral" | "skipped"));
+    let status = match (done, running) {
+        (true, _) => "completed",
+        (false, true) => "in_progress",
+        (false, false) => "queued",
+    };
+    let conclusion = done.then(|| failed.unwrap_or("success"));
+    let started = runs.iter().map(|r| r.started_at).min().unwrap_or_default();
+    let updated = runs
+        .iter()
+        .map(|r| r.completed_at.unwrap_or(r.started_at))
+        .max()
+        .unwrap_or(started);
+    let git_user = json!({"name": "CI", "email": "ci@example.com"});
+    json!({
+        "id": id,
+        "node_id": format!("CS_{id:x}"),
+        "head_branch": null,
+        "head_sha": first.head_sha,
+        "status": status,
+        "conclusion": conclusion,
+        "url": format!("{repo_api}/check-suites/{id}"),
+        "before": null,
+        "after": first.head_sha,
+        "created_at": timestamp(started),
+        "updated_at": timestamp(updated),
+        "app": check_app(urls, app_owner, first.app_id, &first.app_slug),
+        "head_commit": {
+            "id": first.head_sha, "tree_id": first.head_sha, "message": "Change",
+            "timestamp": timestamp(started), "author": git_user, "committer": git_user,
+        },
+        "repository": repository,
+        "latest_check_runs_count": runs.len(),
+        "check_runs_url": format!("{repo_api}/check-suites/{id}/check-runs"),
         "pull_requests": [],
     })
 }

@@ -1,4 +1,5 @@
-//! Check runs (create, update, list the latest of each name for a ref), commit statuses
+//! Check runs (create, update, list the latest of each name for a ref), check suites (one per
+//! App for a ref), commit statuses
 //! (create, combined for a ref) and what a branch requires (`branches/{branch}` with its
 //! protection, `rules/branches/{branch}`).
 
@@ -121,6 +122,40 @@ pub(super) async fn runs_for_ref(
         let total = runs.len();
         let all: Vec<Value> = runs.iter().map(|r| run_json(s, r)).collect();
         let body = json!({"total_count": total, "check_runs": page_of(all, &uri)});
+        Ok(objects::json_response(StatusCode::OK, &body))
+    })
+}
+
+/// `GET /repos/{owner}/{repo}/commits/{ref}/check-suites`: one suite per App that checked the
+/// commit, made of its latest runs.
+pub(super) async fn suites_for_ref(
+    State(gh): State<GitHub>,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    gh.with(|s| {
+        let sha = resolve(s, &owner, &repo, &git_ref).ok_or(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("No commit found for SHA: {git_ref}"),
+            DOC_RUNS,
+        ))?;
+        let runs = s.latest_check_runs(&owner, &repo, &sha);
+        let mut apps: Vec<u64> = runs.iter().map(|r| r.app_id).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        let app_owner = s.user("github");
+        let owner_user = s.user(&owner);
+        let id = s.repository_id(&owner, &repo);
+        let repository = objects::repository(&s.urls, &owner_user, &repo, false, "main", id);
+        let suites: Vec<Value> = apps
+            .iter()
+            .map(|app| {
+                let of_app: Vec<_> = runs.iter().filter(|r| r.app_id == *app).cloned().collect();
+                objects::check_suite(&s.urls, &of_app, &app_owner, repository.clone())
+            })
+            .collect();
+        let total = suites.len();
+        let body = json!({"total_count": total, "check_suites": page_of(suites, &uri)});
         Ok(objects::json_response(StatusCode::OK, &body))
     })
 }

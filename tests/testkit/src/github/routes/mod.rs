@@ -145,6 +145,10 @@ pub(super) fn router() -> Router<GitHub> {
             get(checks::runs_for_ref),
         )
         .route(
+            "/repos/{owner}/{repo}/commits/{git_ref}/check-suites",
+            get(checks::suites_for_ref),
+        )
+        .route(
             "/repos/{owner}/{repo}/statuses/{sha}",
             post(checks::create_status),
         )
