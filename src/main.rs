@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
 use previewd::build::ReadBinding;
 use previewd::build::render::{self, Context};
-use previewd::build::templates;
+use previewd::build::{definition, templates};
 use previewd::config::{Allowlist, FileConfig, RepositoryConfig, lane};
 use previewd::controller::events::Recorder;
 use previewd::controller::kinds::Kinds;
@@ -282,6 +282,13 @@ struct RenderArgs {
     /// covers the full name instead, so the name differs from the one previewd gives).
     #[arg(long, default_value_t = 0)]
     repository_id: u64,
+    /// A checkout of the application's repository: render the preview its definition
+    /// directory (`--definition-dir`) describes instead of --templates-dir.
+    #[arg(long)]
+    repo_dir: Option<PathBuf>,
+    /// The directory of a repository that defines its preview.
+    #[arg(long, default_value = definition::DEFAULT_DIR)]
+    definition_dir: PathBuf,
 }
 
 fn main() -> std::process::ExitCode {
@@ -370,14 +377,28 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {
 
 fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let config = load_config(args.templates.config.as_ref())?;
-    let templates = templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
     let repository = Repository {
         id: args.repository_id,
         full_name: args.repo.clone(),
     };
     let namespace = names::preview_name(&repository, args.pr);
     let allowlist = Allowlist::unresolved(config.repositories.len());
-    let values = config.values_for(config.repository(&allowlist, &repository));
+    let operator_values = config.values_for(config.repository(&allowlist, &repository));
+    let (templates, values) = match &args.repo_dir {
+        Some(repo_dir) => {
+            let dir = repo_dir.join(&args.definition_dir);
+            let defined = definition::local::read_dir(&dir)
+                .and_then(|files| definition::read(&files))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            let values = defined.values(operator_values);
+            (defined.templates, values)
+        }
+        None => {
+            let templates =
+                templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
+            (templates, operator_values)
+        }
+    };
     let pull = PullFacts {
         repository,
         number: args.pr,

@@ -364,3 +364,55 @@ fn polling_makes_the_webhook_secret_optional_and_needs_a_resync() {
     let (_, stderr) = serve_with(SERVED, &[("PREVIEWD_WEBHOOK_SECRET", "")]);
     assert!(stderr.contains("--webhook-secret"), "{stderr}");
 }
+
+#[test]
+fn render_takes_the_preview_a_repository_defines() {
+    let mut command = previewd();
+    render_args(&mut command, "A title").args(["--repo-dir", "examples/app-repo"]);
+    let out = run(command, Duration::from_secs(20));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("# Source: templates/api.yaml\n"),
+        "{stdout}"
+    );
+    let objects = documents(&stdout);
+    let kinds: Vec<(&str, &str)> = objects
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("Deployment", "api"), ("ConfigMap", "api-settings")]
+    );
+    let image = &objects[0]["spec"]["template"]["spec"]["containers"][0]["image"];
+    // The definition's values win over the operator's for the repository.
+    assert_eq!(image, &format!("ghcr.io/codertocat/hello-world:{SHA}"));
+    assert_eq!(objects[1]["data"]["QUEUE_NAME"], "previews-pr-2");
+}
+
+#[cfg(unix)]
+#[test]
+fn render_refuses_a_definition_that_links_out_of_its_directory() {
+    let repo = temp_dir("linked");
+    let templates = repo.join(".preview/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(repo.join(".preview/preview.yaml"), "source: handlebars\n").unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", templates.join("host.yaml")).unwrap();
+    let mut command = previewd();
+    render_args(&mut command, "A title").args(["--repo-dir".as_ref(), repo.as_os_str()]);
+    let out = run(command, Duration::from_secs(20));
+    let _ = std::fs::remove_dir_all(&repo);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("templates/host.yaml: a symbolic link is refused"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
