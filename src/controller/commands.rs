@@ -157,8 +157,9 @@ pub(crate) fn settle_awaiting(
     for awaited in &awaiting {
         let verdict = match (awaited.until, phase) {
             _ if awaited.generation > generation => Verdict::Pending,
-            // Held (paused, or a fork's push awaiting approval): what runs is not what was asked.
-            (Phase::Ready, Phase::Ready) if !at_head => Verdict::Pending,
+            // Held (paused, a fork's push awaiting approval, a head waiting for its checks): what
+            // runs, or failed, is not what was asked.
+            (Phase::Ready, Phase::Ready | Phase::Failed) if !at_head => Verdict::Pending,
             (until, phase) if until == phase => Verdict::React(reaction::DONE),
             (Phase::Ready, Phase::Failed) => Verdict::React(reaction::FAILED),
             // Superseded (destroyed before it was ready, or deployed again before it was gone).

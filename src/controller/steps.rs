@@ -17,6 +17,7 @@ use crate::metrics;
 use crate::model::crd::{Desired, DestroyReason, Phase, PreviewEnvironment};
 use crate::model::outbox::comment_pending;
 use crate::model::{labels, time};
+use crate::rules::checks::Verdict;
 use crate::rules::plan::{Facts, NamespaceState, Step, Then, plan};
 use crate::timing;
 
@@ -81,7 +82,16 @@ pub(crate) async fn run(
             }
             Step::ReadChecks => {
                 let policy = &repository.checks;
-                facts.checks = Some(checks::read(ctx, &pe.spec.pull, policy).await?);
+                facts.checks = Some(match checks::read(ctx, &pe.spec.pull, policy).await {
+                    Ok(verdict) => verdict,
+                    // Asking again cannot help (a permission missing): said in the status
+                    // and the comment, and waited on like a check not created.
+                    Err(Error::GitHub(e)) if e.is_permanent() => {
+                        tracing::warn!(error = %e, "cannot read the CI checks");
+                        Verdict::Unreadable(e.to_string())
+                    }
+                    Err(e) => return Err(e),
+                });
                 facts.now = Utc::now();
             }
             Step::ClaimSlot { since } => {

@@ -10,11 +10,18 @@ fn cut(text: &str, max: usize) -> (String, usize) {
     (kept, left_out)
 }
 
-/// `text` as inline code for a message: backticks become `'` (they would end the code span)
-/// and long text is cut short.
+/// `text` as inline code for a message: backticks become `'` (they would end the code span),
+/// control characters spaces (a line break could end it too), and long text is cut short.
 pub(crate) fn code(text: &str) -> String {
     let (kept, left_out) = cut(text, ECHO_LIMIT);
-    let shown = kept.replace('`', "'");
+    let shown: String = kept
+        .chars()
+        .map(|c| match c {
+            '`' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     let ellipsis = if left_out > 0 { "…" } else { "" };
     format!("`{shown}{ellipsis}`")
 }
@@ -30,6 +37,11 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_stays_one_span_on_one_line() {
+        assert_eq!(code("a`b\n\nc"), "`a'b  c`");
+    }
 
     #[test]
     fn clipping_keeps_whole_characters() {

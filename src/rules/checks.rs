@@ -58,6 +58,8 @@ pub(crate) struct Status {
 pub(crate) enum Verdict {
     /// Every gated check passed (or nothing is gated).
     Passed,
+    /// GitHub would not say (a permission missing, say): waited on like a check not created.
+    Unreadable(String),
     /// Not yet: these gated checks have not passed (`outcome` says whether one failed).
     NotYet {
         /// `Waiting` or `Failed`.
@@ -74,8 +76,11 @@ const PASSING: [&str; 3] = ["success", "neutral", "skipped"];
 pub(crate) fn judge(gated: &[Gated], runs: &[Run], statuses: &[Status]) -> Verdict {
     let mut seen_names = Vec::new();
     let mut not_passed = Vec::new();
+    let pinned = |name: &str| gated.iter().any(|g| g.name == name && g.app_id.is_some());
     for gate in gated {
-        if seen_names.contains(&gate.name) {
+        // A name pinned to an App anywhere is judged pinned (an unpinned duplicate would let
+        // anyone's run or status pass it).
+        if seen_names.contains(&gate.name) || (gate.app_id.is_none() && pinned(&gate.name)) {
             continue;
         }
         seen_names.push(gate.name.clone());
@@ -105,7 +110,11 @@ fn judge_one(gate: &Gated, runs: &[Run], statuses: &[Status]) -> Option<GatedChe
         .filter(|r| r.name == gate.name)
         .filter(|r| gate.app_id.is_none() || r.app_id == gate.app_id)
         .max_by_key(|r| r.id);
-    let status = statuses.iter().find(|s| s.context == gate.name);
+    // A commit status names no App: it cannot pass a check pinned to one.
+    let status = statuses
+        .iter()
+        .filter(|_| gate.app_id.is_none())
+        .find(|s| s.context == gate.name);
     let from_run = latest_run.map(|run| match (run.status.as_str(), &run.conclusion) {
         ("completed", Some(c)) if PASSING.contains(&c.as_str()) => (None, run.url.clone()),
         ("completed", conclusion) => (
@@ -180,7 +189,9 @@ pub(crate) fn waits_on(
     status: Option<&PreviewEnvironmentStatus>,
     sha: &str,
 ) -> bool {
-    if spec.desired != Desired::Deployed || spec.pull.head_sha != sha {
+    let forced = spec.forced_sha.as_deref() == Some(sha);
+    let unapproved_fork = spec.pull.fork && spec.approved_sha.as_deref() != Some(sha);
+    if spec.desired != Desired::Deployed || spec.pull.head_sha != sha || forced || unapproved_fork {
         return false;
     }
     let Some(status) = status else {
@@ -217,7 +228,7 @@ mod tests {
 
     fn states(verdict: &Verdict) -> Vec<(String, CheckState)> {
         match verdict {
-            Verdict::Passed => Vec::new(),
+            Verdict::Passed | Verdict::Unreadable(_) => Vec::new(),
             Verdict::NotYet { checks, .. } => {
                 checks.iter().map(|c| (c.name.clone(), c.state)).collect()
             }
@@ -329,7 +340,18 @@ mod tests {
             [("build".into(), CheckState::NotCreated)]
         );
         let genuine = run("build", 1, "completed", Some("success"));
-        assert_eq!(judge(&gated, &[genuine], &[]), Verdict::Passed);
+        assert_eq!(
+            judge(&gated, std::slice::from_ref(&genuine), &[]),
+            Verdict::Passed
+        );
+        // Neither a status nor an unpinned duplicate of the name passes it.
+        let status = [status("build", "success")];
+        let both = [Gated::named("build"), gated[0].clone()];
+        assert_eq!(
+            states(&judge(&both, &[], &status)),
+            [("build".into(), CheckState::NotCreated)]
+        );
+        assert_eq!(judge(&both, &[genuine], &status), Verdict::Passed);
     }
 
     #[test]
@@ -366,6 +388,14 @@ mod tests {
         assert!(waits_on(&spec, Some(&status), &sha), "a re-run may pass");
         status.checks.as_mut().unwrap().outcome = ChecksOutcome::TimedOut;
         assert!(!waits_on(&spec, Some(&status), &sha), "given up");
+        status.checks = None;
+        spec.forced_sha = Some(sha.clone());
+        assert!(!waits_on(&spec, Some(&status), &sha), "forced: runs anyway");
+        spec.forced_sha = None;
+        spec.pull.fork = true;
+        assert!(!waits_on(&spec, Some(&status), &sha), "a fork not approved");
+        spec.approved_sha = Some(sha.clone());
+        assert!(waits_on(&spec, Some(&status), &sha), "a fork approved");
         spec.desired = Desired::Destroyed(crate::model::crd::DestroyReason::Closed);
         status.checks = None;
         assert!(!waits_on(&spec, Some(&status), &sha), "not wanted");

@@ -18,7 +18,7 @@ use super::readiness::Readiness;
 use super::status::{Observation, holds_deployment};
 use crate::config::RepositoryConfig;
 use crate::config::repository::Checks;
-use crate::model::checks::{ChecksOutcome, ChecksReport};
+use crate::model::checks::{CheckState, ChecksOutcome, ChecksReport, GatedCheck};
 use crate::model::crd::{
     Desired, DestroyReason, Phase, PreviewEnvironmentSpec, PreviewEnvironmentStatus,
 };
@@ -440,17 +440,28 @@ fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>)
         .min(f.now);
     // Given up on, and not asked again since: the checks are not read any more.
     let given_up = recorded.filter(|c| c.outcome == ChecksOutcome::TimedOut && c.since == since);
+    let unreadable;
     let (outcome, checks) = match (given_up, &f.checks) {
         (Some(report), _) => (&report.outcome, &report.checks),
         (None, None) => return Some(Step::ReadChecks),
         (None, Some(Verdict::Passed)) => return None,
         (None, Some(Verdict::NotYet { outcome, checks })) => (outcome, checks),
+        (None, Some(Verdict::Unreadable(why))) => {
+            unreadable = vec![GatedCheck {
+                name: format!("(previewd could not read the checks: {why})"),
+                state: CheckState::NotCreated,
+                conclusion: None,
+                url: None,
+            }];
+            (&ChecksOutcome::Waiting, &unreadable)
+        }
     };
     let timeout = f.repository.checks_timeout;
     let elapsed = (f.now - since).to_std().unwrap_or_default();
     let timed_out = elapsed >= timeout;
+    // A failed check is waited on too (a re-run may pass), up to the timeout.
     let outcome = match outcome {
-        ChecksOutcome::Waiting if timed_out => ChecksOutcome::TimedOut,
+        _ if timed_out => ChecksOutcome::TimedOut,
         other => *other,
     };
     let message = checks::message(outcome, checks, &crate::model::duration::format(timeout));

@@ -808,3 +808,34 @@ fn the_recheck_comes_no_later_than_the_timeout() {
     let (_, then) = f.report();
     assert_eq!(then, Then::After(Duration::from_secs(10)));
 }
+
+#[test]
+fn a_failed_check_is_waited_on_up_to_the_timeout_and_an_unreadable_one_is_said() {
+    let mut f = gating();
+    f.repository.checks_timeout = Duration::from_secs(600);
+    f.spec.last_activity_at = None;
+    f.checks = not_yet(ChecksOutcome::Failed, CheckState::Failed);
+    f.status.checks = Some(ChecksReport {
+        sha: HEAD.into(),
+        since: minutes_ago(11),
+        outcome: ChecksOutcome::Failed,
+        checks: vec![gated(CheckState::Failed)],
+    });
+    let (seen, then) = f.report();
+    assert_eq!(seen.checks.unwrap().outcome, ChecksOutcome::TimedOut);
+    assert!(seen.message.unwrap().contains("build (failure)"));
+    assert_eq!(then, Then::AwaitChange);
+
+    let mut unreadable = gating();
+    unreadable.checks = Some(Verdict::Unreadable(
+        "HTTP 403: Resource not accessible".into(),
+    ));
+    let (seen, then) = unreadable.report();
+    assert_eq!(seen.phase, Phase::Pending);
+    assert!(
+        seen.message
+            .unwrap()
+            .contains("previewd could not read the checks: HTTP 403: Resource not accessible"),
+    );
+    assert_eq!(then, Then::After(CHECKS_RECHECK));
+}
