@@ -615,6 +615,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         own_writes: Default::default(),
         records: records.clone(),
         checks: Default::default(),
+        definitions: Default::default(),
         queue,
         settings: Settings {
             instance: args.templates.instance,

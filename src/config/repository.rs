@@ -49,6 +49,13 @@ pub struct RepositoryConfig {
     /// branch's required status checks) or a list of check names.
     #[serde(default)]
     pub checks: Checks,
+    /// The repository may define its previews in its own definition directory (read from the
+    /// pull request's base branch).
+    #[serde(default)]
+    pub defined_in_repository: bool,
+    /// That directory.
+    #[serde(default = "default_definition_dir")]
+    pub definition_dir: String,
     /// How long a commit waits for its checks before previewd stops waiting (`1h`).
     #[serde(
         default = "default_checks_timeout",
@@ -94,6 +101,10 @@ impl<'de> Deserialize<'de> for Checks {
             Given::Names(names) => Ok(Checks::Named(names)),
         }
     }
+}
+
+fn default_definition_dir() -> String {
+    crate::build::definition::DEFAULT_DIR.to_owned()
 }
 
 fn default_checks_timeout() -> Duration {
@@ -152,6 +163,8 @@ impl RepositoryConfig {
             ttl: Ttl::default(),
             deployments: false,
             checks: Checks::None,
+            defined_in_repository: false,
+            definition_dir: default_definition_dir(),
             checks_timeout: default_checks_timeout(),
         }
     }

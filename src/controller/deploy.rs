@@ -9,12 +9,16 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::ResourceExt;
 use serde_json::Value;
 
-use crate::build::render::{self, Context, RenderedObject};
+use std::borrow::Cow;
+
+use crate::build::definition;
+use crate::build::render::{self, Context, RenderedObject, Template};
 use crate::build::{fence_objects, restart};
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
 };
 use crate::controller::{Ctx, Error, recheck};
+use crate::github::definition::Fetched;
 use crate::metrics;
 use crate::model::crd::{Phase, PreviewEnvironment};
 use crate::model::labels;
@@ -61,10 +65,14 @@ async fn apply_or_reread(
         pull.number,
     );
     let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
+    let (templates, values) = match defined(pe, ctx, values).await? {
+        Ok(chosen) => chosen,
+        Err(why) => return Ok(ApplyOutcome::Invalid(why)),
+    };
     let started = std::time::Instant::now();
     let rendered =
         Context::new(pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
-            render::render(&ctx.settings.templates, &context, &preview_labels).map(|o| (context, o))
+            render::render(&templates, &context, &preview_labels).map(|o| (context, o))
         });
     metrics::get().step("render", started.elapsed());
     let (context, mut objects) = match rendered {
@@ -155,6 +163,50 @@ async fn apply_or_reread(
         url: context.url,
         kinds: kinds_of(std::iter::empty(), &objects),
         readiness: readiness::overall(&returned),
+    })
+}
+
+/// The templates and values `pe` renders with: its repository's own definition (read from the
+/// pull request's base branch, never its head) when the operator lets the repository define
+/// its previews and it does, else previewd's templates; `Err` says why the definition is
+/// refused, naming the file.
+async fn defined<'a>(
+    pe: &PreviewEnvironment,
+    ctx: &'a Ctx,
+    values: Value,
+) -> Result<Result<(Cow<'a, [Template]>, Value), String>, Error> {
+    let settings = &ctx.settings;
+    let repository = settings
+        .config
+        .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
+    let own = Ok((Cow::Borrowed(settings.templates.as_slice()), values.clone()));
+    if !repository.defined_in_repository {
+        return Ok(own);
+    }
+    let dir = repository.definition_dir.trim_end_matches('/');
+    let pull = &pe.spec.pull;
+    let read = ctx
+        .github
+        .definition(&pull.repository, &pull.base_branch, dir, &ctx.definitions);
+    let files = match metrics::timed("github_definition", read).await? {
+        Fetched::Absent => return Ok(own),
+        Fetched::Refused(why) => return Ok(Err(format!("{dir}/{why}"))),
+        Fetched::Found { files, .. } => files,
+    };
+    Ok(match definition::read(&files) {
+        Ok(found) => {
+            let values = found.values(values);
+            let templates = found
+                .templates
+                .into_iter()
+                .map(|t| Template {
+                    file: format!("{dir}/{}", t.file),
+                    source: t.source,
+                })
+                .collect::<Vec<_>>();
+            Ok((Cow::Owned(templates), values))
+        }
+        Err(why) => Err(format!("{dir}/{why}")),
     })
 }
 

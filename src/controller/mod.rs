@@ -49,6 +49,7 @@ use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
 use crate::github::checks::ChecksMemory;
 use crate::github::client::{GitHub, GitHubError};
+use crate::github::definition::Definitions;
 use crate::github::permissions::Permissions;
 use crate::metrics::{self, Outcome};
 use crate::model::crd::PreviewEnvironment;
@@ -110,6 +111,8 @@ pub struct Ctx {
     pub records: Records,
     /// The last answers about commits' CI checks (asked again conditionally).
     pub checks: ChecksMemory,
+    /// The definitions repositories give their previews, by tree (read once).
+    pub definitions: Definitions,
 }
 
 /// Why a reconcile did not finish.
@@ -196,7 +199,8 @@ pub async fn run(
 }
 
 /// What of a record a reconcile acts on: its spec (generation), its deletion and finalizers,
-/// a change of its head's CI checks (an annotation the webhook sets), and a comment GitHub
+/// a change of its head's CI checks or of its base's definition (annotations the webhook sets),
+/// and a comment GitHub
 /// refused (the status shows it). Status writes, the reconcile's own and
 /// the publisher's, wake no reconcile: each reconcile says when to look again.
 fn worth_a_reconcile(pe: &PreviewEnvironment) -> Option<u64> {
@@ -208,6 +212,7 @@ fn worth_a_reconcile(pe: &PreviewEnvironment) -> Option<u64> {
         meta.deletion_timestamp.as_ref().map(|t| t.0.to_string()),
         &meta.finalizers,
         pe.annotations().get(labels::CHECKS_CHANGED),
+        pe.annotations().get(labels::BASE_CHANGED),
         pe.status
             .as_ref()
             .and_then(|s| s.comment_failure.as_deref()),

@@ -117,7 +117,7 @@ impl Default for ChecksMemory {
 }
 
 /// `text` as one path segment (a branch name may hold `/`).
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

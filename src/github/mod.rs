@@ -8,6 +8,7 @@ pub(crate) mod command;
 pub mod comment;
 pub(crate) mod comment_feed;
 pub(crate) mod conditional;
+pub mod definition;
 pub(crate) mod deployments;
 pub(crate) mod edits;
 pub mod installations;

@@ -7,7 +7,7 @@ use sha2::Sha256;
 
 use super::command;
 use super::pull::{Label, Login, PullRequest, RepositoryRef};
-use crate::model::event::{ChecksEvent, CommandEvent, PullAction, PullRequestEvent};
+use crate::model::event::{ChecksEvent, CommandEvent, PullAction, PullRequestEvent, PushEvent};
 use crate::model::pull::PullFacts;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -47,6 +47,8 @@ pub enum WebhookEvent {
     Command(CommandEvent),
     /// A commit's CI checks changed.
     Checks(ChecksEvent),
+    /// Commits were pushed to a branch.
+    Push(PushEvent),
     /// An event or action previewd does not act on (answered 2xx, nothing recorded).
     Ignored {
         /// `X-GitHub-Event`.
@@ -179,6 +181,28 @@ fn parse_shape(event: &str, body: &[u8]) -> Result<WebhookEvent, ParseError> {
                 },
                 WebhookEvent::Command,
             ))
+        }
+        "push" => {
+            #[derive(Deserialize)]
+            struct PushPayload {
+                #[serde(rename = "ref")]
+                git_ref: String,
+                after: String,
+                repository: RepositoryRef,
+            }
+            let p: PushPayload = from_body(body).map_err(malformed)?;
+            let Some(branch) = p.git_ref.strip_prefix("refs/heads/") else {
+                // A tag.
+                return Ok(WebhookEvent::Ignored {
+                    event: event.to_owned(),
+                    action: None,
+                });
+            };
+            Ok(WebhookEvent::Push(PushEvent {
+                repository: p.repository.repository(),
+                branch: branch.to_owned(),
+                after: p.after,
+            }))
         }
         "check_run" | "check_suite" | "status" => {
             let ActionOnly { action } = from_body(body).map_err(malformed)?;

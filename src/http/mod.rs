@@ -5,6 +5,7 @@ pub mod dashboard;
 pub(crate) mod deliveries;
 pub(crate) mod health;
 pub(crate) mod metrics;
+pub(crate) mod wakes;
 pub(crate) mod webhook;
 
 use std::sync::Arc;

@@ -9,10 +9,9 @@ use tracing::Instrument;
 use super::AppState;
 use super::body::{self, BodyError, BodyLimits};
 use super::deliveries::Result as Delivered;
+use super::wakes;
 use crate::config::Serving;
-use crate::config::repository::Checks;
 use crate::github::webhook::{ParseError, WebhookEvent, parse, signature_is_valid};
-use crate::intake::checks;
 use crate::intake::record::{Delivery, Outcome, record};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -21,9 +20,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// What a delivery gets back: the status, the result counted in the metrics, and a line for
 /// GitHub's delivery log.
-type Answer = (StatusCode, Extension<Delivered>, String);
+pub(super) type Answer = (StatusCode, Extension<Delivered>, String);
 
-fn reply(status: StatusCode, result: &'static str, body: impl Into<String>) -> Answer {
+pub(super) fn reply(status: StatusCode, result: &'static str, body: impl Into<String>) -> Answer {
     (status, Extension(Delivered(result)), body.into())
 }
 
@@ -134,37 +133,8 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
             let recorded = record(&app.client, &app.records, &app.instance, delivery);
             answer(recorded.instrument(span).await)
         }
-        WebhookEvent::Checks(checks) => {
-            let span = tracing::info_span!("checks", repository = %checks.repository.full_name, sha = %checks.sha, change = %checks.change);
-            let repo = match app.config.serving(&app.allowlist, &checks.repository) {
-                Serving::Served(repo) => repo,
-                other => return not_served(&other),
-            };
-            if repo.checks == Checks::None {
-                return reply(
-                    StatusCode::ACCEPTED,
-                    "ignored",
-                    "ignored: this repository does not gate previews on checks\n",
-                );
-            }
-            let woken = checks::wake(&app.client, &app.records, &app.instance, &checks);
-            match woken.instrument(span).await {
-                Ok(names) if names.is_empty() => reply(
-                    StatusCode::ACCEPTED,
-                    "ignored",
-                    "ignored: no preview waits on this commit's checks\n",
-                ),
-                Ok(names) => {
-                    tracing::info!(previews = ?names, "woken by a change of checks");
-                    reply(
-                        StatusCode::ACCEPTED,
-                        "recorded",
-                        format!("woken: {}\n", names.join(", ")),
-                    )
-                }
-                Err(e) => answer(Err(e)),
-            }
-        }
+        WebhookEvent::Checks(checks) => wakes::checks(app, &checks).await,
+        WebhookEvent::Push(push) => wakes::push(app, &push).await,
         WebhookEvent::Command(command) => {
             let span = tracing::info_span!("command", repository = %command.pull.repository.full_name, pr = command.pull.number, comment = command.comment_id, login = %command.login);
             let serving = app.config.serving(&app.allowlist, &command.pull.repository);
@@ -182,7 +152,7 @@ async fn act(app: &AppState, event: &str, body: &[u8]) -> Answer {
     }
 }
 
-fn not_served(serving: &Serving<'_>) -> Answer {
+pub(super) fn not_served(serving: &Serving<'_>) -> Answer {
     let why = match serving {
         Serving::MovedOut(entry) => format!(
             "repository not served: it moved away from {} to an owner previewd does not serve",
@@ -196,7 +166,7 @@ fn not_served(serving: &Serving<'_>) -> Answer {
 
 /// The answer to a delivery once recording was tried: 202; 422 when the API server refuses its
 /// values; or 503 so that GitHub's redelivery (or the resync) brings it back.
-fn answer(recorded: Result<Outcome, kube::Error>) -> Answer {
+pub(super) fn answer(recorded: Result<Outcome, kube::Error>) -> Answer {
     match recorded {
         Ok(Outcome::Recorded { name, changed }) => {
             tracing::info!(preview = %name, changed, "recorded");

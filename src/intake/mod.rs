@@ -2,8 +2,8 @@
 //! PreviewEnvironments; the orphan sweep removes namespaces whose preview is gone.
 
 pub mod allowlist;
-pub mod checks;
 pub(crate) mod comment_poll;
 pub(crate) mod orphans;
 pub mod record;
 pub mod resync;
+pub mod wake;

@@ -78,3 +78,14 @@ pub struct ChecksEvent {
     /// redelivery).
     pub change: String,
 }
+
+/// Commits were pushed to a branch (`push`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushEvent {
+    /// The repository.
+    pub repository: Repository,
+    /// The branch (`refs/heads/` left out).
+    pub branch: String,
+    /// The commit it points at now.
+    pub after: String,
+}

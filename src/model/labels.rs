@@ -28,6 +28,9 @@ pub(crate) const SHA: &str = "previewd.dev/sha";
 /// Annotation a `check_run`, `check_suite` or `status` delivery sets on the records waiting on
 /// that commit's checks (the change it reported): the controller reconciles on it.
 pub const CHECKS_CHANGED: &str = "previewd.dev/checks-changed";
+/// Annotation a `push` to a base branch sets on the records of pull requests into it, in a
+/// repository that defines its previews (the commit pushed): the controller renders them again.
+pub const BASE_CHANGED: &str = "previewd.dev/base-changed";
 
 /// Label selector for everything an installation manages.
 pub fn instance_selector(instance: &str) -> String {

@@ -19,6 +19,7 @@ mod command_flood;
 mod commands;
 mod container_image;
 mod dashboard;
+mod definitions;
 mod deployments;
 mod drift;
 mod failures;

@@ -12,6 +12,7 @@ mod clients;
 mod comments;
 mod deployments;
 mod faults;
+mod git;
 mod http;
 mod log;
 mod permissions;

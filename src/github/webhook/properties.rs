@@ -302,6 +302,10 @@ fn assert_event_comes_from(name: &str, body: &Value, event: &WebhookEvent) {
                 );
             }
         }
+        WebhookEvent::Push(e) => {
+            assert_eq!(name, "push");
+            assert!(text_at(body, "/ref").ends_with(&e.branch));
+        }
         WebhookEvent::Checks(e) => {
             let sha = match name {
                 "check_run" => "/check_run/head_sha",

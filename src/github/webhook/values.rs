@@ -36,6 +36,11 @@ pub(super) fn check(event_name: &str, event: &WebhookEvent) -> Result<(), ParseE
                 .map_err(|why| invalid("repository.full_name", why))?;
             check_sha(&checks.sha).map_err(|why| invalid("head_sha", why))
         }
+        WebhookEvent::Push(push) => {
+            check_id(push.repository.id).map_err(|why| invalid("repository.id", why))?;
+            check_full_name(&push.repository.full_name)
+                .map_err(|why| invalid("repository.full_name", why))
+        }
         WebhookEvent::Ping | WebhookEvent::Ignored { .. } => Ok(()),
     }
 }

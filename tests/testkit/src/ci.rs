@@ -1,8 +1,9 @@
-//! CI in a scenario: check runs and commit statuses set on the stand-in as CI would, each
-//! followed by the delivery GitHub sends for it (`check_run`, `status`), built from GitHub's
-//! example payloads re-targeted at the scenario's repository.
+//! CI and pushes in a scenario: check runs and commit statuses set on the stand-in as CI would,
+//! and a branch's files pushed, each followed by the delivery GitHub sends for it (`check_run`,
+//! `status`, `push`), built from GitHub's example payloads re-targeted at the scenario's
+//! repository.
 
-use super::github::CI_APP_ID;
+use super::github::{CI_APP_ID, GitFile};
 use super::scenario::Scenario;
 use super::webhooks::{Payload, Sent, example_at};
 
@@ -66,6 +67,24 @@ impl Scenario {
             .set("/sha", sha)
             .set("/context", context)
             .set("/state", state);
+        self.deliver(&payload).await
+    }
+}
+
+impl Scenario {
+    /// Branch `branch` now holds `files` (a new commit), and GitHub delivers its `push`.
+    pub async fn push_files(&self, branch: &str, files: Vec<GitFile>) -> Sent {
+        self.github
+            .set_branch_files(&self.owner, &self.repo, branch, files);
+        let after = self
+            .github
+            .branch_commit(&self.owner, &self.repo, branch)
+            .expect("the branch was just set");
+        let payload = Payload::new("push", example_at("push", 0))
+            .repo(&self.owner, &self.repo)
+            .repository_id(self.github.repository_id(&self.owner, &self.repo))
+            .set("/ref", format!("refs/heads/{branch}"))
+            .set("/after", after);
         self.deliver(&payload).await
     }
 }

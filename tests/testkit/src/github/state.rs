@@ -157,6 +157,8 @@ pub(super) struct State {
     pub(crate) commit_statuses: Vec<super::checks::CommitStatus>,
     /// The last check run or commit status id given.
     pub(crate) last_check_id: u64,
+    /// The files of branches set by tests.
+    pub(crate) branch_files: Vec<super::git::BranchFiles>,
     /// The status checks each (owner, repo, branch) requires.
     pub(crate) required_checks: BTreeMap<(String, String, String), super::checks::Required>,
 }
@@ -192,6 +194,7 @@ impl State {
             commit_statuses: Vec::new(),
             last_check_id: 4_000_000_000,
             required_checks: BTreeMap::new(),
+            branch_files: Vec::new(),
         }
     }
 

@@ -147,7 +147,7 @@ pub(crate) fn combined_state(statuses: &[CommitStatus]) -> &'static str {
 pub(crate) fn branch(
     urls: &Urls,
     (owner, repo, branch): (&str, &str, &str),
-    sha: &str,
+    (sha, tree): (&str, &str),
     required: Option<&Required>,
     author: &User,
 ) -> Value {
@@ -164,7 +164,7 @@ pub(crate) fn branch(
             "url": format!("{repo_api}/git/commits/{sha}"),
             "author": signature, "committer": signature,
             "message": "Merge pull request", "comment_count": 0,
-            "tree": {"sha": sha, "url": format!("{repo_api}/git/trees/{sha}")},
+            "tree": {"sha": tree, "url": format!("{repo_api}/git/trees/{tree}")},
         },
         "author": simple_user(urls, author),
         "committer": simple_user(urls, author),

@@ -227,6 +227,9 @@ pub(super) async fn combined_status(
 /// The commit branch `branch` points at: a pull request's base or head, or the default
 /// branch; `None` for a branch the stand-in does not know.
 fn branch_head(s: &Standin, owner: &str, repo: &str, branch: &str) -> Option<String> {
+    if let Some(files) = s.branch_files_of(owner, repo, branch) {
+        return Some(files.commit_sha());
+    }
     let of_repo = || {
         s.pulls
             .values()
@@ -258,10 +261,13 @@ pub(super) async fn get_branch(
         let key = (owner.clone(), repo.clone(), branch.clone());
         let required = s.required_checks.get(&key).cloned();
         let author = s.user(&owner);
+        let tree = s
+            .branch_files_of(&owner, &repo, &branch)
+            .map_or_else(|| sha.clone(), |files| files.tree_sha(""));
         let body = objects::branch(
             &s.urls,
             (&owner, &repo, &branch),
-            &sha,
+            (&sha, &tree),
             required.as_ref(),
             &author,
         );

@@ -6,6 +6,7 @@ mod checks;
 mod collaborators;
 mod comments;
 mod deployments;
+mod git;
 mod pulls;
 mod reactions;
 mod repositories;
@@ -156,6 +157,8 @@ pub(super) fn router() -> Router<GitHub> {
             "/repos/{owner}/{repo}/commits/{git_ref}/status",
             get(checks::combined_status),
         )
+        .route("/repos/{owner}/{repo}/git/trees/{sha}", get(git::tree))
+        .route("/repos/{owner}/{repo}/git/blobs/{sha}", get(git::blob))
         .route(
             "/repos/{owner}/{repo}/branches/{branch}",
             get(checks::get_branch),

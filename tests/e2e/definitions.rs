@@ -1,0 +1,132 @@
+//! Previews defined in the application's repository (setting `definedInRepository`): the
+//! `.preview/` directory of the pull request's base branch, read with the git trees and blobs
+//! API, never the head's; a push to the base renders running previews again; a definition
+//! holding a symbolic link fails the preview, naming the file.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use previewd::model::crd::Phase;
+use previewd_testkit::github::GitFile;
+use previewd_testkit::scenario::Scenario;
+
+const READY: Duration = Duration::from_secs(90);
+/// The base branch of the `pr-opened` payload.
+const BASE: &str = "master";
+/// Its head branch.
+const HEAD_BRANCH: &str = "changes";
+
+async fn defining(prefix: &str) -> Scenario {
+    Scenario::start(prefix, |o| {
+        o.repository_settings = serde_json::json!({"definedInRepository": true});
+    })
+    .await
+}
+
+/// A definition whose ConfigMap names the queue `queue`, with `extra` files.
+fn definition(queue: &str, extra: Vec<GitFile>) -> Vec<GitFile> {
+    let api = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: api\n          image: \"{{values.image}}:{{sha}}\"\n          securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, capabilities: {drop: [ALL]}}\n          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}\n";
+    let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-settings}\ndata:\n  QUEUE_NAME: \"{{values.queue}}-pr-{{number}}\"\n";
+    let mut files = vec![
+        GitFile::new("README.md", "the application"),
+        GitFile::new(
+            ".preview/preview.yaml",
+            &format!("source: handlebars\nvalues: {{queue: {queue}, image: registry.test/api}}\n"),
+        ),
+        GitFile::new(".preview/templates/api.yaml", api),
+        GitFile::new(".preview/templates/settings.yaml", settings),
+    ];
+    files.extend(extra);
+    files
+}
+
+async fn queue_name(s: &Scenario, number: u64) -> Option<String> {
+    Api::<ConfigMap>::namespaced(s.kube.clone(), &s.preview_name(number))
+        .get_opt("api-settings")
+        .await
+        .expect("read the ConfigMap")
+        .and_then(|c| c.data)
+        .and_then(|d| d.get("QUEUE_NAME").cloned())
+}
+
+#[tokio::test]
+async fn the_preview_is_what_the_base_branch_defines_not_the_head() {
+    let s = defining("defined").await;
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![]));
+    s.github.set_branch_files(
+        &s.owner,
+        &s.repo,
+        HEAD_BRANCH,
+        definition("from-the-head", vec![]),
+    );
+    s.deliver(&s.payload("pr-opened", 1)).await;
+    s.wait_phase(1, Phase::Ready, None, READY).await;
+    assert_eq!(queue_name(&s, 1).await.as_deref(), Some("previews-pr-1"));
+    let deployments = Api::<Deployment>::namespaced(s.kube.clone(), &s.preview_name(1));
+    assert!(deployments.get_opt("api").await.unwrap().is_some());
+    assert!(
+        deployments.get_opt("web").await.unwrap().is_none(),
+        "previewd's own templates are not used"
+    );
+    let asked: Vec<String> = s
+        .github
+        .requests()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/branches/") || p.contains("/git/"))
+        .collect();
+    assert!(
+        asked.iter().all(|p| !p.contains(HEAD_BRANCH)),
+        "the head was read: {asked:#?}"
+    );
+    assert!(
+        asked.iter().any(|p| p.contains("/git/blobs/")),
+        "{asked:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_push_to_the_base_renders_running_previews_again() {
+    let s = defining("defined-push").await;
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![]));
+    s.deliver(&s.payload("pr-opened", 2)).await;
+    s.wait_phase(2, Phase::Ready, None, READY).await;
+    let sent = s.push_files(BASE, definition("renamed", vec![])).await;
+    assert!(sent.body.contains("woken"), "{}", sent.body);
+    let deadline = tokio::time::Instant::now() + READY;
+    while queue_name(&s, 2).await.as_deref() != Some("renamed-pr-2") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not rendered again:\n{}",
+            s.previewd.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A push to another branch wakes nothing.
+    let other = s.push_files("elsewhere", vec![]).await;
+    assert!(other.body.contains("ignored"), "{}", other.body);
+}
+
+#[tokio::test]
+async fn a_symbolic_link_in_the_definition_fails_the_preview_naming_it() {
+    let s = defining("defined-link").await;
+    let link = GitFile::link(
+        ".preview/templates/token.yaml",
+        "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    );
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![link]));
+    s.deliver(&s.payload("pr-opened", 3)).await;
+    let failed = s.wait_phase(3, Phase::Failed, None, READY).await;
+    let message = failed.status.unwrap().message.unwrap_or_default();
+    assert_eq!(
+        message,
+        ".preview/templates/token.yaml: a symbolic link is refused"
+    );
+    s.wait_comment(3, "a symbolic link is refused").await;
+    assert!(s.namespace(3).await.is_none(), "nothing was applied");
+}
