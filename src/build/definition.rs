@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::render::Template;
 
 /// The directory of a repository that holds its preview's definition, unless configured.
-pub const DEFAULT_DIR: &str = ".preview";
+pub const DEFAULT_DIR: &str = crate::config::repository::DEFAULT_DEFINITION_DIR;
 /// The definition's settings file, at the top of the directory.
 pub const SETTINGS_FILE: &str = "preview.yaml";
 

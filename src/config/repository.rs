@@ -103,8 +103,11 @@ impl<'de> Deserialize<'de> for Checks {
     }
 }
 
+/// The directory of a repository that holds its preview's definition, unless configured.
+pub const DEFAULT_DEFINITION_DIR: &str = ".preview";
+
 fn default_definition_dir() -> String {
-    crate::build::definition::DEFAULT_DIR.to_owned()
+    DEFAULT_DEFINITION_DIR.to_owned()
 }
 
 fn default_checks_timeout() -> Duration {

@@ -130,3 +130,22 @@ async fn a_symbolic_link_in_the_definition_fails_the_preview_naming_it() {
     s.wait_comment(3, "a symbolic link is refused").await;
     assert!(s.namespace(3).await.is_none(), "nothing was applied");
 }
+
+#[tokio::test]
+async fn a_kind_the_operator_does_not_allow_fails_naming_the_definition_s_file() {
+    let s = defining("defined-kind").await;
+    let role = GitFile::new(
+        ".preview/templates/role.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n",
+    );
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![role]));
+    s.deliver(&s.payload("pr-opened", 4)).await;
+    let failed = s.wait_phase(4, Phase::Failed, None, READY).await;
+    let message = failed.status.unwrap().message.unwrap_or_default();
+    assert!(
+        message.starts_with(".preview/templates/role.yaml") && message.contains("templateKinds"),
+        "{message}"
+    );
+    assert!(s.namespace(4).await.is_none(), "nothing was applied");
+}
