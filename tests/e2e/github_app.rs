@@ -112,6 +112,15 @@ fn since(s: &Scenario, mark: usize) -> Vec<Recorded> {
 #[tokio::test]
 async fn a_refused_token_is_replaced_after_one_401_and_one_near_its_expiry_before_use() {
     let s = Scenario::start_as_app("app-tokens", |_| {}).await;
+    // previewd holds a token once it has resolved its repositories at startup.
+    s.github
+        .wait_for("previewd's first installation token", READY, |g| {
+            g.requests()
+                .iter()
+                .any(|r| r.path.starts_with(TOKENS) && r.status == Some(201))
+                .then_some(())
+        })
+        .await;
     // GitHub revokes the token previewd holds: one 401, a new token, the same call again. The
     // new token lives five minutes and four seconds.
     s.github
