@@ -130,11 +130,11 @@ fn checks_section(report: &ChecksReport) -> String {
     };
     let mut section = format!("\n**Checks:** {headline}\n\n");
     for check in report.checks.iter().take(CHECKS_SHOWN) {
-        let (icon, state) = match check.state {
-            CheckState::NotCreated => ("⏳", "not created yet".to_owned()),
-            CheckState::Running => ("⏳", "running".to_owned()),
-            CheckState::Failed => ("❌", check.conclusion.clone().unwrap_or_default()),
+        let icon = match check.state {
+            CheckState::NotCreated | CheckState::Running => "⏳",
+            CheckState::Failed => "❌",
         };
+        let state = check.state_words();
         let name = code(&check.name);
         let link = check
             .url

@@ -60,13 +60,17 @@ pub enum CheckState {
 }
 
 impl GatedCheck {
-    /// `name (state)`, as a status message lists it.
-    pub(crate) fn describe(&self) -> String {
-        let state = match self.state {
+    /// Where it stands, in words: `not created yet`, `running`, or how it concluded.
+    pub(crate) fn state_words(&self) -> &str {
+        match self.state {
             CheckState::NotCreated => "not created yet",
             CheckState::Running => "running",
             CheckState::Failed => self.conclusion.as_deref().unwrap_or("failed"),
-        };
-        format!("{} ({state})", self.name)
+        }
+    }
+
+    /// `name (state)`, as a status message lists it.
+    pub(crate) fn describe(&self) -> String {
+        format!("{} ({})", self.name, self.state_words())
     }
 }

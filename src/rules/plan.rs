@@ -482,33 +482,33 @@ fn wait_for_checks(f: &Facts<'_>, base: &Observation, running_sha: Option<&str>)
         checks: checks.clone(),
     });
     let seen = match running_sha {
-        // What runs keeps running, its phase and address unchanged.
-        Some(_) => Observation {
-            phase: f.status.phase,
-            url: f.status.url.clone(),
-            message: Some(message),
-            checks: Some(waiting),
-            ..base.clone()
-        },
+        Some(_) => held(f, base, message),
         None => Observation {
             phase: Phase::Pending,
             message: Some(message),
-            checks: Some(waiting),
             ..base.clone()
         },
+    };
+    let seen = Observation {
+        checks: Some(waiting),
+        ..seen
     };
     Some(report(seen, then))
 }
 
 /// Keeps what runs running and says why nothing new is deployed.
 fn hold(f: &Facts<'_>, base: &Observation, why: String) -> Step {
-    let held = Observation {
+    report(held(f, base, why), Then::After(timing::HOLD_RECHECK))
+}
+
+/// What runs, its phase and address unchanged, with `why` nothing new is deployed.
+fn held(f: &Facts<'_>, base: &Observation, why: String) -> Observation {
+    Observation {
         phase: f.status.phase,
         message: Some(why),
         url: f.status.url.clone(),
         ..base.clone()
-    };
-    report(held, Then::After(timing::HOLD_RECHECK))
+    }
 }
 
 /// The report after applying: the phase from what the API server returned, and when to look

@@ -198,6 +198,13 @@ impl State {
         }
     }
 
+    /// Repository `owner/repo` as GitHub shows it (default branch `main`).
+    pub(crate) fn repository_json(&mut self, owner: &str, repo: &str) -> Value {
+        let id = self.repository_id(owner, repo);
+        let account = self.user(owner);
+        super::objects::repository(&self.urls, &account, repo, false, "main", id)
+    }
+
     /// The id of repository `owner/repo`.
     pub(crate) fn repository_id(&self, owner: &str, repo: &str) -> u64 {
         let full_name = format!("{owner}/{repo}");

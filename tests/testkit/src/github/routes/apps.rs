@@ -10,7 +10,7 @@ use super::super::GitHub;
 use super::super::apps::{App, Installation};
 use super::super::objects::{self, timestamp};
 use super::super::state::{State as Standin, now};
-use super::{ApiError, ApiResult, InstallationCaller, query_param};
+use super::{ApiError, ApiResult, InstallationCaller, counted_page};
 
 const DOC_APP: &str = "https://docs.github.com/rest/apps/apps#get-the-authenticated-app";
 const DOC_REPO_INSTALLATION: &str = "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app";
@@ -92,13 +92,6 @@ pub(super) async fn installation_repositories(
             DOC_INSTALLATION_REPOSITORIES,
         ));
     };
-    let number = |name: &str, default: usize| {
-        query_param(&uri, name)
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(default)
-    };
-    let (per_page, page) = (number("per_page", 30).min(100), number("page", 1));
     gh.with(|s| {
         let found = installation_by_id(s, id, DOC_INSTALLATION_REPOSITORIES)?;
         let names: Vec<String> = s
@@ -106,22 +99,11 @@ pub(super) async fn installation_repositories(
             .into_iter()
             .filter(|repo| found.covers(&found.account, repo))
             .collect();
-        let owner = s.user(&found.account);
         let all: Vec<Value> = names
             .iter()
-            .map(|repo| {
-                let id = s.repository_id(&found.account, repo);
-                objects::repository(&s.urls, &owner, repo, false, "main", id)
-            })
+            .map(|repo| s.repository_json(&found.account, repo))
             .collect();
-        let total = all.len();
-        let slice: Vec<Value> = all
-            .into_iter()
-            .skip((page - 1).saturating_mul(per_page))
-            .take(per_page)
-            .collect();
-        let body = json!({"total_count": total, "repositories": slice});
-        Ok(objects::json_response(StatusCode::OK, &body))
+        Ok(counted_page("repositories", all, &uri))
     })
 }
 

@@ -14,7 +14,8 @@ use super::super::objects;
 use super::super::state::State as Standin;
 use super::deployments::resolve;
 use super::{
-    ApiError, ApiResult, Caller, InstallationCaller, created, json_body, page_of, query_param,
+    ApiError, ApiResult, Caller, InstallationCaller, counted_page, created, json_body, page_of,
+    query_param,
 };
 
 const DOC_RUNS: &str = "https://docs.github.com/rest/checks/runs";
@@ -101,6 +102,15 @@ pub(super) async fn update_run(
     })
 }
 
+/// The commit `git_ref` names, for the checks of a commit; 422 as GitHub answers otherwise.
+fn checked_commit(s: &Standin, owner: &str, repo: &str, git_ref: &str) -> Result<String, ApiError> {
+    resolve(s, owner, repo, git_ref).ok_or(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("No commit found for SHA: {git_ref}"),
+        DOC_RUNS,
+    ))
+}
+
 /// `GET /repos/{owner}/{repo}/commits/{ref}/check-runs` (`filter=latest`, the default).
 pub(super) async fn runs_for_ref(
     State(gh): State<GitHub>,
@@ -109,20 +119,14 @@ pub(super) async fn runs_for_ref(
 ) -> ApiResult {
     let name = query_param(&uri, "check_name");
     gh.with(|s| {
-        let sha = resolve(s, &owner, &repo, &git_ref).ok_or(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("No commit found for SHA: {git_ref}"),
-            DOC_RUNS,
-        ))?;
+        let sha = checked_commit(s, &owner, &repo, &git_ref)?;
         let runs: Vec<_> = s
             .latest_check_runs(&owner, &repo, &sha)
             .into_iter()
             .filter(|r| name.as_ref().is_none_or(|n| &r.name == n))
             .collect();
-        let total = runs.len();
         let all: Vec<Value> = runs.iter().map(|r| run_json(s, r)).collect();
-        let body = json!({"total_count": total, "check_runs": page_of(all, &uri)});
-        Ok(objects::json_response(StatusCode::OK, &body))
+        Ok(counted_page("check_runs", all, &uri))
     })
 }
 
@@ -134,19 +138,13 @@ pub(super) async fn suites_for_ref(
     uri: Uri,
 ) -> ApiResult {
     gh.with(|s| {
-        let sha = resolve(s, &owner, &repo, &git_ref).ok_or(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("No commit found for SHA: {git_ref}"),
-            DOC_RUNS,
-        ))?;
+        let sha = checked_commit(s, &owner, &repo, &git_ref)?;
         let runs = s.latest_check_runs(&owner, &repo, &sha);
         let mut apps: Vec<u64> = runs.iter().map(|r| r.app_id).collect();
         apps.sort_unstable();
         apps.dedup();
         let app_owner = s.user("github");
-        let owner_user = s.user(&owner);
-        let id = s.repository_id(&owner, &repo);
-        let repository = objects::repository(&s.urls, &owner_user, &repo, false, "main", id);
+        let repository = s.repository_json(&owner, &repo);
         let suites: Vec<Value> = apps
             .iter()
             .map(|app| {
@@ -154,9 +152,7 @@ pub(super) async fn suites_for_ref(
                 objects::check_suite(&s.urls, &of_app, &app_owner, repository.clone())
             })
             .collect();
-        let total = suites.len();
-        let body = json!({"total_count": total, "check_suites": page_of(suites, &uri)});
-        Ok(objects::json_response(StatusCode::OK, &body))
+        Ok(counted_page("check_suites", suites, &uri))
     })
 }
 
@@ -207,9 +203,7 @@ pub(super) async fn combined_status(
             .iter()
             .map(|st| objects::commit_status(&s.urls, st, None))
             .collect();
-        let owner_user = s.user(&owner);
-        let id = s.repository_id(&owner, &repo);
-        let repository = objects::repository(&s.urls, &owner_user, &repo, false, "main", id);
+        let repository = s.repository_json(&owner, &repo);
         let api = format!("{}/repos/{owner}/{repo}", s.urls.api);
         let body = json!({
             "state": objects::combined_state(&latest),

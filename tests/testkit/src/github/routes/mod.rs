@@ -226,6 +226,13 @@ fn page_of(items: Vec<Value>, uri: &Uri) -> Vec<Value> {
     items.into_iter().skip(start).take(per_page).collect()
 }
 
+/// `{"total_count": …, <key>: [the page asked for]}`, as GitHub answers the lists it counts.
+fn counted_page(key: &str, items: Vec<Value>, uri: &Uri) -> Response {
+    let mut body = json!({"total_count": items.len()});
+    body[key] = Value::Array(page_of(items, uri));
+    objects::json_response(StatusCode::OK, &body)
+}
+
 /// One page of `items` per `per_page` (default 30, at most 100) and `page` (from 1), with an
 /// RFC 5988 `Link` header in GitHub's order: prev, next, last, first.
 fn paginate(items: Vec<Value>, uri: &Uri, api: &str) -> Response {

@@ -66,23 +66,17 @@ pub(super) async fn of_user(
 
 /// The repositories of `owner`, a page of them.
 fn owned(s: &mut Standin, owner: &str, uri: &Uri) -> axum::response::Response {
-    let account = s.user(owner);
     let items = s
         .repositories_of(owner)
         .into_iter()
-        .map(|repo| {
-            let id = s.repository_id(owner, &repo);
-            objects::repository(&s.urls, &account, &repo, false, "main", id)
-        })
+        .map(|repo| s.repository_json(owner, &repo))
         .collect();
     paginate(items, uri, &s.urls.api)
 }
 
 /// A `full-repository`.
 fn full_repository(s: &mut Standin, owner: &str, repo: &str) -> Value {
-    let id = s.repository_id(owner, repo);
-    let owner = s.user(owner);
-    let mut value = objects::repository(&s.urls, &owner, repo, false, "main", id);
+    let mut value = s.repository_json(owner, repo);
     value["network_count"] = json!(0);
     value["subscribers_count"] = json!(0);
     value
