@@ -616,6 +616,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         records: records.clone(),
         checks: Default::default(),
         definitions: Default::default(),
+        branches: Default::default(),
         queue,
         settings: Settings {
             instance: args.templates.instance,

@@ -15,7 +15,8 @@ pub(crate) async fn read(ctx: &Ctx, pull: &PullFacts, policy: &Checks) -> Result
         Checks::None => return Ok(Verdict::Passed),
         Checks::Named(names) => names.iter().map(|n| Gated::named(n)).collect(),
         Checks::Required => {
-            let required = github.required_checks(repository, &pull.base_branch, memory);
+            let memories = (memory, &ctx.branches);
+            let required = github.required_checks(repository, &pull.base_branch, memories);
             metrics::timed("github_required_checks", required).await?
         }
     };

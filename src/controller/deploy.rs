@@ -185,9 +185,12 @@ async fn defined<'a>(
     }
     let dir = repository.definition_dir.trim_end_matches('/');
     let pull = &pe.spec.pull;
-    let read = ctx
-        .github
-        .definition(&pull.repository, &pull.base_branch, dir, &ctx.definitions);
+    let read = ctx.github.definition(
+        &pull.repository,
+        &pull.base_branch,
+        dir,
+        (&ctx.definitions, &ctx.branches),
+    );
     let files = match metrics::timed("github_definition", read).await? {
         Fetched::Absent => return Ok(own),
         Fetched::Refused(why) => return Ok(Err(format!("{dir}/{why}"))),

@@ -47,6 +47,7 @@ use self::watch_backoff::WatchBackoff;
 use crate::build::fence_objects::ReadBinding;
 use crate::build::render::Template;
 use crate::config::{Allowlist, FileConfig};
+use crate::github::branches::Branches;
 use crate::github::checks::ChecksMemory;
 use crate::github::client::{GitHub, GitHubError};
 use crate::github::definition::Definitions;
@@ -113,6 +114,9 @@ pub struct Ctx {
     pub checks: ChecksMemory,
     /// The definitions repositories give their previews, by tree (read once).
     pub definitions: Definitions,
+    /// The last answer about each branch read (base branches: their required checks, their
+    /// definition).
+    pub branches: Branches,
 }
 
 /// Why a reconcile did not finish.

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::branches::{Branches, segment};
 use super::client::{GitHub, GitHubError};
 use super::conditional::{PER_PAGE, Remembered};
 use super::transport::Call;
@@ -50,33 +51,6 @@ struct StatusBody {
 }
 
 #[derive(Clone, Deserialize)]
-pub(crate) struct Branch {
-    #[serde(default)]
-    protection: Option<Protection>,
-}
-
-#[derive(Clone, Deserialize)]
-struct Protection {
-    #[serde(default)]
-    required_status_checks: Option<RequiredStatusChecks>,
-}
-
-#[derive(Clone, Deserialize)]
-struct RequiredStatusChecks {
-    #[serde(default)]
-    contexts: Vec<String>,
-    #[serde(default)]
-    checks: Vec<ProtectionCheck>,
-}
-
-#[derive(Clone, Deserialize)]
-struct ProtectionCheck {
-    context: String,
-    #[serde(default)]
-    app_id: Option<u64>,
-}
-
-#[derive(Clone, Deserialize)]
 pub(crate) struct Rule {
     #[serde(rename = "type")]
     kind: String,
@@ -101,7 +75,6 @@ struct RuleCheck {
 pub struct ChecksMemory {
     runs: Remembered<RunsPage>,
     statuses: Remembered<CombinedStatus>,
-    branches: Remembered<Branch>,
     rules: Remembered<Vec<Rule>>,
 }
 
@@ -110,22 +83,9 @@ impl Default for ChecksMemory {
         ChecksMemory {
             runs: Remembered::bounded(CHECKS_REMEMBERED),
             statuses: Remembered::bounded(CHECKS_REMEMBERED),
-            branches: Remembered::bounded(CHECKS_REMEMBERED),
             rules: Remembered::bounded(CHECKS_REMEMBERED),
         }
     }
-}
-
-/// `text` as one path segment (a branch name may hold `/`).
-pub(crate) fn segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 impl GitHub {
@@ -207,7 +167,7 @@ impl GitHub {
         &self,
         repository: &Repository,
         branch: &str,
-        memory: &ChecksMemory,
+        (memory, branches): (&ChecksMemory, &Branches),
     ) -> Result<Vec<Gated>, GitHubError> {
         let rules_page = |n: u32| {
             Call::get(
@@ -240,38 +200,8 @@ impl GitHub {
                 app_id: c.integration_id,
             })
             .collect();
-        let call = Call::get(
-            "get a branch",
-            "/repos/{owner}/{repo}/branches/{branch}",
-            format!("/branches/{}", segment(branch)),
-        )
-        .within(repository);
-        let key = format!("{}/branch/{branch}", repository.id);
-        let protection = match self.read_remembered(call, key, &memory.branches).await {
-            Ok(read) => read.value.protection,
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e),
-        };
-        let required = protection.and_then(|p| p.required_status_checks);
-        if let Some(required) = required {
-            gated.extend(required.checks.into_iter().map(|c| Gated {
-                name: c.context,
-                app_id: c.app_id,
-            }));
-            gated.extend(required.contexts.iter().map(|c| Gated::named(c)));
-        }
+        let found = self.branch(repository, branch, branches).await?;
+        gated.extend(found.map(|b| b.required_checks()).unwrap_or_default());
         Ok(gated)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn branch_names_are_one_segment() {
-        assert_eq!(segment("release/1.0"), "release%2F1.0");
-        assert_eq!(segment("feature_x-2.~"), "feature_x-2.~");
-        assert_eq!(segment("ä b"), "%C3%A4%20b");
     }
 }

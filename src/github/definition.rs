@@ -11,35 +11,14 @@ use std::sync::Mutex;
 use base64::Engine;
 use serde::Deserialize;
 
+use super::branches::Branches;
 use super::client::{GitHub, GitHubError};
-use super::conditional::Remembered;
 use super::transport::Call;
 use crate::build::definition::{Files, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, check_path};
 use crate::model::pull::Repository;
 
 /// Definitions kept (by tree SHA) at most.
 const DEFINITIONS_KEPT: usize = 256;
-
-#[derive(Clone, Deserialize)]
-pub(crate) struct BranchBody {
-    commit: CommitRef,
-}
-
-#[derive(Clone, Deserialize)]
-struct CommitRef {
-    sha: String,
-    commit: CommitInner,
-}
-
-#[derive(Clone, Deserialize)]
-struct CommitInner {
-    tree: TreeRef,
-}
-
-#[derive(Clone, Deserialize)]
-struct TreeRef {
-    sha: String,
-}
 
 #[derive(Deserialize)]
 struct TreeBody {
@@ -82,10 +61,9 @@ pub(crate) enum Fetched {
     Refused(String),
 }
 
-/// The last answers about branches, and the definitions read, by tree SHA.
+/// The definitions read, by tree SHA.
 #[derive(Default)]
 pub struct Definitions {
-    branches: Remembered<BranchBody>,
     trees: Mutex<HashMap<String, Result<Files, String>>>,
 }
 
@@ -111,20 +89,12 @@ impl GitHub {
         repository: &Repository,
         branch: &str,
         dir: &str,
-        memory: &Definitions,
+        (memory, branches): (&Definitions, &Branches),
     ) -> Result<Fetched, GitHubError> {
-        let call = Call::get(
-            "get a branch",
-            "/repos/{owner}/{repo}/branches/{branch}",
-            format!("/branches/{}", super::checks::segment(branch)),
-        )
-        .within(repository);
-        let key = format!("{}/branch/{branch}", repository.id);
-        let head = match self.read_remembered(call, key, &memory.branches).await {
-            Ok(read) => read.value.commit,
-            Err(e) if e.is_not_found() => return Ok(Fetched::Absent),
-            Err(e) => return Err(e),
+        let Some(found) = self.branch(repository, branch, branches).await? else {
+            return Ok(Fetched::Absent);
         };
+        let head = found.commit;
         let mut tree = head.commit.tree.sha;
         for segment in dir.split('/').filter(|s| !s.is_empty()) {
             let listed = self.tree(repository, &tree, false).await?;

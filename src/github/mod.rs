@@ -2,6 +2,7 @@
 
 pub mod app_key;
 pub mod auth;
+pub mod branches;
 pub mod checks;
 pub mod client;
 pub(crate) mod command;
