@@ -62,6 +62,7 @@ step kubernetes "kube-apiserver kube-controller-manager kube-scheduler kubectl" 
 	k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
 step kwok "kwok" -- -ldflags "-s -w" -o "$bin/kwok" sigs.k8s.io/kwok/cmd/kwok
 step helm "helm" -- -ldflags "-s -w" -o "$bin/helm" helm.sh/helm/v4/cmd/helm
+step kustomize "kustomize" -- -ldflags "-s -w" -o "$bin/kustomize" sigs.k8s.io/kustomize/kustomize/v5
 
 # kwok ships no stages in its binary; keep the node ones its pinned module ships next to it.
 # The pod stages (shipped pod/fast adjusted for previewd's readiness labels) live in cluster/stages/.

@@ -14,5 +14,6 @@ pub mod model;
 pub mod ops;
 pub mod records;
 pub mod rules;
+pub mod sandbox;
 pub mod telemetry;
 pub(crate) mod timing;

@@ -10,8 +10,9 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
 use previewd::build::ReadBinding;
+use previewd::build::definition::{self, Source};
 use previewd::build::render::{self, Context};
-use previewd::build::{definition, templates};
+use previewd::build::templates;
 use previewd::config::{Allowlist, FileConfig, RepositoryConfig, lane};
 use previewd::controller::events::Recorder;
 use previewd::controller::kinds::Kinds;
@@ -30,6 +31,7 @@ use previewd::model::pull::{PullFacts, Repository};
 use previewd::model::{labels, names};
 use previewd::ops;
 use previewd::records::{self, Records};
+use previewd::sandbox::{Limits, Renderers, Rendering};
 use previewd::telemetry;
 use tokio::sync::Semaphore;
 
@@ -128,6 +130,49 @@ struct TemplateArgs {
     /// Instance label value: two installations with different instances never touch each other.
     #[arg(long, env = "PREVIEWD_INSTANCE", default_value = "default")]
     instance: String,
+    #[command(flatten)]
+    renderers: RendererArgs,
+}
+
+/// The upstream renderers a repository's definition may use, and the bounds of each run.
+#[derive(Args)]
+struct RendererArgs {
+    /// The `helm` executable, for definitions with `source: helm`.
+    #[arg(long, env = "PREVIEWD_HELM", default_value = "helm")]
+    helm: PathBuf,
+    /// The `kustomize` executable, for definitions with `source: kustomize`.
+    #[arg(long, env = "PREVIEWD_KUSTOMIZE", default_value = "kustomize")]
+    kustomize: PathBuf,
+    /// Where each render gets a scratch directory of its own (default: the system's temporary
+    /// directory).
+    #[arg(long, env = "PREVIEWD_SCRATCH_DIR")]
+    scratch_dir: Option<PathBuf>,
+    /// Seconds a render may take before it is killed.
+    #[arg(long, env = "PREVIEWD_RENDER_TIMEOUT_SECS", default_value_t = 30)]
+    render_timeout_secs: u64,
+    /// MiB of heap a render may hold.
+    #[arg(long, env = "PREVIEWD_RENDER_MEMORY_MIB", default_value_t = 256)]
+    render_memory_mib: u64,
+    /// Renders run at once (each may hold --render-memory-mib); more wait their turn.
+    #[arg(long, env = "PREVIEWD_RENDERS_AT_ONCE", default_value_t = 1)]
+    renders_at_once: usize,
+}
+
+impl RendererArgs {
+    fn renderers(&self) -> Renderers {
+        let defaults = Renderers::default();
+        Renderers {
+            helm: self.helm.clone(),
+            kustomize: self.kustomize.clone(),
+            scratch_root: self.scratch_dir.clone().unwrap_or(defaults.scratch_root),
+            limits: Limits {
+                timeout: Duration::from_secs(self.render_timeout_secs.max(1)),
+                memory_bytes: self.render_memory_mib.max(16) * 1024 * 1024,
+                ..defaults.limits
+            },
+            at_once: Arc::new(tokio::sync::Semaphore::new(self.renders_at_once.max(1))),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -313,7 +358,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crd => write_stdout(&serde_yaml_ng::to_string(&PreviewEnvironment::crd())?),
-        Command::Render(args) => render_command(*args),
+        Command::Render(args) => render_command(*args).await,
         Command::Serve(args) => {
             telemetry::init(cli.log_json);
             serve(*args).await
@@ -375,7 +420,7 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<FileConfig> {
     })
 }
 
-fn render_command(args: RenderArgs) -> anyhow::Result<()> {
+async fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let config = load_config(args.templates.config.as_ref())?;
     let repository = Repository {
         id: args.repository_id,
@@ -384,19 +429,43 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let namespace = names::preview_name(&repository, args.pr);
     let allowlist = Allowlist::unresolved(config.repositories.len());
     let operator_values = config.values_for(config.repository(&allowlist, &repository));
-    let (templates, values) = match &args.repo_dir {
+    let defined = match &args.repo_dir {
         Some(repo_dir) => {
             let dir = repo_dir.join(&args.definition_dir);
             let defined = definition::local::read_dir(&dir)
                 .and_then(|files| definition::read(&files))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-            let values = defined.values(operator_values);
-            (defined.templates, values)
+            Some(defined)
+        }
+        None => None,
+    };
+    let own_templates;
+    let shown;
+    let (rendering, values) = match &defined {
+        Some(defined) => {
+            let rendering = match &defined.source {
+                Source::Templates(templates) => Rendering::Templates(templates),
+                Source::Chart(chart) => {
+                    shown = chart.shown_in(&args.definition_dir.to_string_lossy());
+                    Rendering::Chart {
+                        chart,
+                        shown: &shown,
+                    }
+                }
+                Source::Overlay(overlay) => {
+                    shown = args.definition_dir.to_string_lossy().into_owned();
+                    Rendering::Overlay {
+                        overlay,
+                        shown: &shown,
+                    }
+                }
+            };
+            (rendering, defined.values(operator_values))
         }
         None => {
-            let templates =
+            own_templates =
                 templates::load(&args.templates.templates_dir).map_err(anyhow::Error::msg)?;
-            (templates, operator_values)
+            (Rendering::Templates(&own_templates), operator_values)
         }
     };
     let pull = PullFacts {
@@ -417,7 +486,12 @@ fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         args.pr,
     );
     let mut out = String::new();
-    for object in render::render(&templates, &context, &preview_labels)? {
+    let renderers = args.templates.renderers.renderers();
+    let objects = rendering
+        .objects(&renderers, &context, &preview_labels)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    for object in objects {
         out.push_str(&format!("---\n# Source: {}\n", object.file));
         out.push_str(&serde_yaml_ng::to_string(&object.object)?);
     }
@@ -622,6 +696,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             instance: args.templates.instance,
             templates,
             host_pattern: args.templates.preview_host,
+            renderers: args.templates.renderers.renderers(),
             ready_timeout: Duration::from_secs(args.ready_timeout_secs),
             checks_recheck: Duration::from_secs(args.checks_recheck_secs),
             terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),

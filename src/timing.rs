@@ -146,3 +146,7 @@ pub(crate) const RATE_LIMIT_MAX_BACKOFF: Duration = seconds(15 * 60);
 /// How far behind the cache of records runs under the `records-lag` failpoint (tests of a
 /// stale cache).
 pub(crate) const RECORDS_LAG_FAILPOINT: Duration = seconds(3);
+
+/// A render of a repository's chart still running after this long is killed (unless
+/// `--render-timeout-secs` says otherwise).
+pub(crate) const RENDER_TIMEOUT: Duration = seconds(30);

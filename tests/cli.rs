@@ -365,6 +365,19 @@ fn polling_makes_the_webhook_secret_optional_and_needs_a_resync() {
     assert!(stderr.contains("--webhook-secret"), "{stderr}");
 }
 
+/// Each object's (kind, name).
+fn kinds_and_names(objects: &[serde_json::Value]) -> Vec<(&str, &str)> {
+    objects
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn render_takes_the_preview_a_repository_defines() {
     let mut command = previewd();
@@ -377,17 +390,8 @@ fn render_takes_the_preview_a_repository_defines() {
         "{stdout}"
     );
     let objects = documents(&stdout);
-    let kinds: Vec<(&str, &str)> = objects
-        .iter()
-        .map(|o| {
-            (
-                o["kind"].as_str().unwrap_or(""),
-                o["metadata"]["name"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
     assert_eq!(
-        kinds,
+        kinds_and_names(&objects),
         [("Deployment", "api"), ("ConfigMap", "api-settings")]
     );
     let image = &objects[0]["spec"]["template"]["spec"]["containers"][0]["image"];
@@ -415,4 +419,106 @@ fn render_refuses_a_definition_that_links_out_of_its_directory() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// The pinned `tool` (helm, kustomize) the test cluster's build made (`scripts/cluster.sh env`
+/// names its folder).
+fn pinned(tool: &str) -> std::path::PathBuf {
+    let bin = std::env::var_os("PREVIEWD_CLUSTER_BIN").expect(
+        "PREVIEWD_CLUSTER_BIN is not set: run eval \"$(scripts/cluster.sh env)\" (scripts/test.sh does)",
+    );
+    std::path::PathBuf::from(bin).join(tool)
+}
+
+#[test]
+fn render_takes_the_preview_a_repository_s_helm_chart_defines() {
+    let scratch = std::env::temp_dir().join(format!("previewd-cli-scratch-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut command = previewd();
+    render_args(&mut command, "A title")
+        .args(["--repo-dir", "examples/helm-app", "--helm"])
+        .arg(pinned("helm"))
+        .arg("--scratch-dir")
+        .arg(&scratch);
+    let out = run(command, Duration::from_secs(30));
+    let left = std::fs::read_dir(&scratch).unwrap().count();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(left, 0, "the render's scratch directory is removed");
+    let objects = documents(&stdout);
+    // No hook (the migration Job) and no chart test (the smoke Pod).
+    assert_eq!(
+        kinds_and_names(&objects),
+        [
+            ("Service", "shop-web"),
+            ("Deployment", "shop-web"),
+            ("Ingress", "shop-web")
+        ]
+    );
+    assert!(
+        stdout.contains("# Source: .preview/chart/templates/deployment.yaml\n"),
+        "{stdout}"
+    );
+    let deployment = &objects[1];
+    assert_eq!(
+        deployment["spec"]["replicas"], 1,
+        "preview.yaml over values.yaml"
+    );
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        format!("ghcr.io/codertocat/hello-world:{SHA}")
+    );
+    let namespace = deployment["metadata"]["namespace"].as_str().unwrap();
+    assert_eq!(
+        objects[2]["spec"]["rules"][0]["host"],
+        format!("{namespace}.preview.example.com")
+    );
+    assert_eq!(
+        deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "previewd"
+    );
+}
+
+#[test]
+fn render_takes_the_preview_a_repository_s_kustomize_overlay_defines() {
+    let mut command = previewd();
+    render_args(&mut command, "A title")
+        .args(["--repo-dir", "examples/kustomize-app", "--kustomize"])
+        .arg(pinned("kustomize"));
+    let out = run(command, Duration::from_secs(30));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let objects = documents(&stdout);
+    assert_eq!(
+        kinds_and_names(&objects),
+        [
+            ("ConfigMap", "preview"),
+            ("Service", "web"),
+            ("Deployment", "web"),
+            ("Ingress", "web")
+        ]
+    );
+    assert!(
+        stdout.contains("# Source: .preview/base/deployment.yaml\n"),
+        "{stdout}"
+    );
+    let namespace = objects[0]["metadata"]["namespace"].as_str().unwrap();
+    let host = format!("{namespace}.preview.example.com");
+    assert_eq!(objects[0]["data"]["sha"], SHA);
+    assert_eq!(objects[0]["data"]["host"], host);
+    let deployment = &objects[2];
+    assert_eq!(deployment["spec"]["replicas"], 1, "the overlay's patch");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["image"],
+        format!("ghcr.io/codertocat/hello-world:{SHA}")
+    );
+    assert_eq!(container["env"][0]["value"], format!("https://{host}"));
+    assert_eq!(objects[3]["spec"]["rules"][0]["host"], host);
+    assert!(
+        deployment["metadata"].get("annotations").is_none(),
+        "the origin annotation is not applied"
+    );
 }

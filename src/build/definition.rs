@@ -9,6 +9,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::render::Template;
+use chart::Chart;
+use overlay::Overlay;
 
 /// The directory of a repository that holds its preview's definition, unless configured.
 pub const DEFAULT_DIR: &str = crate::config::repository::DEFAULT_DEFINITION_DIR;
@@ -54,6 +56,21 @@ impl Files {
         self.0.get(path).map(Vec::as_slice)
     }
 
+    /// The YAML file at `path` (named `shown` in errors; `missing` says more when it is
+    /// absent), parsed.
+    pub fn yaml<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        shown: &str,
+        missing: &str,
+    ) -> Result<T, String> {
+        let raw = self
+            .get(path)
+            .ok_or_else(|| format!("{shown}: missing{missing}"))?;
+        let text = std::str::from_utf8(raw).map_err(|_| format!("{shown}: not UTF-8"))?;
+        serde_yaml_ng::from_str(text).map_err(|e| format!("{shown}: {e}"))
+    }
+
     /// The paths, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
@@ -89,9 +106,9 @@ pub enum SourceKind {
     /// Handlebars templates, as previewd's own (free text from GitHub stays data).
     #[default]
     Handlebars,
-    /// A Helm chart (not supported yet).
+    /// A Helm chart in the definition, rendered by `helm template`.
     Helm,
-    /// A Kustomize overlay (not supported yet).
+    /// A Kustomize overlay, built by `kustomize build`.
     Kustomize,
 }
 
@@ -102,9 +119,24 @@ pub struct Settings {
     /// How the objects are rendered.
     #[serde(default)]
     pub source: SourceKind,
-    /// The directory of the templates, relative to the definition's.
+    /// The directory of the templates, relative to the definition's (source `handlebars`).
     #[serde(default = "default_templates")]
     pub templates: String,
+    /// The directory of the chart, relative to the definition's (source `helm`).
+    #[serde(default = "default_chart")]
+    pub chart: String,
+    /// The chart's release name (source `helm`).
+    #[serde(default = "default_release")]
+    pub release: String,
+    /// The directory of the kustomization, relative to the definition's (source `kustomize`).
+    #[serde(default = "default_overlay")]
+    pub overlay: String,
+    /// Images whose tag becomes the head commit's SHA (source `kustomize`).
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Kustomize replacements from the generated `preview` ConfigMap (source `kustomize`).
+    #[serde(default)]
+    pub replacements: Option<Value>,
     /// Template values, over those the operator sets for the repository.
     #[serde(default)]
     pub values: Option<Value>,
@@ -114,13 +146,36 @@ fn default_templates() -> String {
     "templates".to_owned()
 }
 
+fn default_chart() -> String {
+    "chart".to_owned()
+}
+
+fn default_overlay() -> String {
+    "overlay".to_owned()
+}
+
+fn default_release() -> String {
+    "preview".to_owned()
+}
+
+/// What a definition renders its objects from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Handlebars templates, sorted by name (each named by its path in the definition).
+    Templates(Vec<Template>),
+    /// A Helm chart.
+    Chart(Chart),
+    /// A Kustomize overlay.
+    Overlay(Overlay),
+}
+
 /// A definition ready to render.
 #[derive(Clone, Debug)]
 pub struct Definition {
     /// Its settings.
     pub settings: Settings,
-    /// Its templates, sorted by name (each named by its path in the definition, for errors).
-    pub templates: Vec<Template>,
+    /// What it renders from.
+    pub source: Source,
 }
 
 impl Definition {
@@ -139,37 +194,49 @@ impl Definition {
     }
 }
 
-/// Reads the definition `files` hold: its `preview.yaml`, and the templates (`*.yaml`, `*.yml`,
-/// `*.hbs`) directly in the directory it names. Errors name the file.
+/// Reads the definition `files` hold: its `preview.yaml`, and what it renders from: the
+/// templates (`*.yaml`, `*.yml`, `*.hbs`) directly in the directory it names, or its chart.
+/// Errors name the file.
 pub fn read(files: &Files) -> Result<Definition, String> {
-    let raw = files
-        .get(SETTINGS_FILE)
-        .ok_or_else(|| format!("{SETTINGS_FILE}: missing"))?;
-    let text = std::str::from_utf8(raw).map_err(|_| format!("{SETTINGS_FILE}: not UTF-8"))?;
-    let settings: Settings =
-        serde_yaml_ng::from_str(text).map_err(|e| format!("{SETTINGS_FILE}: {e}"))?;
+    let settings: Settings = files.yaml(SETTINGS_FILE, SETTINGS_FILE, "")?;
     if settings.values.as_ref().is_some_and(|v| !v.is_object()) {
         return Err(format!(
             "{SETTINGS_FILE}: values: a mapping of names to values"
         ));
     }
-    match settings.source {
-        SourceKind::Handlebars => {}
-        other => {
-            return Err(format!(
-                "{SETTINGS_FILE}: source {other:?} is not supported yet (handlebars is)"
-            ));
-        }
-    }
-    let dir = settings.templates.trim_end_matches('/');
-    if dir != "." {
-        check_path(dir).map_err(|e| format!("{SETTINGS_FILE}: templates: {e}"))?;
-    }
-    let prefix = if dir == "." {
-        String::new()
-    } else {
-        format!("{dir}/")
+    let source = match settings.source {
+        SourceKind::Handlebars => Source::Templates(templates(files, &settings.templates)?),
+        SourceKind::Helm => Source::Chart(chart::read(files, &settings.chart, &settings.release)?),
+        SourceKind::Kustomize => Source::Overlay(overlay::read(files, &settings)?),
     };
+    Ok(Definition { settings, source })
+}
+
+/// The directory `dir` names (relative to the definition; `.` for its top), checked, as a
+/// prefix of the paths under it (`""` for the top).
+fn subdirectory(setting: &str, dir: &str) -> Result<String, String> {
+    let dir = dir.trim_end_matches('/');
+    if dir == "." {
+        return Ok(String::new());
+    }
+    check_path(dir).map_err(|e| format!("{SETTINGS_FILE}: {setting}: {e}"))?;
+    Ok(format!("{dir}/"))
+}
+
+/// `inside` (a directory of the definition, `""` for its top) as a path of the repository, the
+/// definition being in `definition_dir`.
+fn joined(definition_dir: &str, inside: &str) -> String {
+    match (definition_dir.trim_end_matches('/'), inside) {
+        ("" | ".", "") => ".".to_owned(),
+        ("" | ".", inside) => inside.to_owned(),
+        (definition, "") => definition.to_owned(),
+        (definition, inside) => format!("{definition}/{inside}"),
+    }
+}
+
+/// The templates (`*.yaml`, `*.yml`, `*.hbs`) directly in `dir`.
+fn templates(files: &Files, dir: &str) -> Result<Vec<Template>, String> {
+    let prefix = subdirectory("templates", dir)?;
     let mut templates = Vec::new();
     for path in files.paths() {
         let Some(name) = path.strip_prefix(prefix.as_str()) else {
@@ -191,16 +258,18 @@ pub fn read(files: &Files) -> Result<Definition, String> {
     }
     if templates.is_empty() {
         return Err(format!(
-            "{SETTINGS_FILE}: no *.yaml, *.yml or *.hbs template in {dir}/"
+            "{SETTINGS_FILE}: no *.yaml, *.yml or *.hbs template in {}/",
+            dir.trim_end_matches('/')
         ));
     }
-    Ok(Definition {
-        settings,
-        templates,
-    })
+    Ok(templates)
 }
 
+pub mod chart;
 pub mod local;
+pub mod overlay;
+#[cfg(test)]
+pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -227,27 +227,77 @@ pub fn render(
                 column: e.column_no.unwrap_or(0),
                 message: e.reason().to_string(),
             })?;
-        for (index, document) in parse_documents(&template.file, &text)?
-            .into_iter()
-            .enumerate()
-        {
-            let object =
-                prepare(document, &ctx.free_text(), &ctx.namespace, labels).map_err(|message| {
-                    RenderError::Object {
-                        file: template.file.clone(),
-                        document: index + 1,
-                        message,
-                    }
-                })?;
-            if let Some(object) = object {
-                objects.push(RenderedObject {
-                    file: template.file.clone(),
-                    object,
-                });
-            }
-        }
+        objects.extend(place_documents(
+            &template.file,
+            &text,
+            &ctx.free_text(),
+            &ctx.namespace,
+            labels,
+        )?);
     }
     Ok(objects)
+}
+
+/// Places the objects of the YAML stream `text`, which an upstream renderer (Helm) made from
+/// `file`, in the preview namespace as `render` does. No free text from GitHub reached the
+/// renderer, so there is none to substitute.
+pub fn place(
+    file: &str,
+    text: &str,
+    ctx: &Context,
+    labels: &BTreeMap<String, String>,
+) -> Result<Vec<RenderedObject>, RenderError> {
+    place_documents(file, text, &[], &ctx.namespace, labels)
+}
+
+/// The objects of the YAML stream `text` rendered from `file`, free text substituted, each
+/// checked and placed in `namespace` with `labels`.
+fn place_documents(
+    file: &str,
+    text: &str,
+    free_text: &[(&str, &str)],
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<Vec<RenderedObject>, RenderError> {
+    let mut objects = Vec::new();
+    for (index, document) in parse_documents(file, text)?.into_iter().enumerate() {
+        objects.extend(place_one(
+            file, index, document, free_text, namespace, labels,
+        )?);
+    }
+    Ok(objects)
+}
+
+/// Places `document`, the object an upstream renderer (Kustomize) made as the `index`th
+/// (from 0) of `file`, in the preview namespace as `render` does (no free text to substitute).
+pub fn place_object(
+    file: &str,
+    index: usize,
+    document: Value,
+    ctx: &Context,
+    labels: &BTreeMap<String, String>,
+) -> Result<Option<RenderedObject>, RenderError> {
+    place_one(file, index, document, &[], &ctx.namespace, labels)
+}
+
+fn place_one(
+    file: &str,
+    index: usize,
+    document: Value,
+    free_text: &[(&str, &str)],
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<Option<RenderedObject>, RenderError> {
+    let object =
+        prepare(document, free_text, namespace, labels).map_err(|message| RenderError::Object {
+            file: file.to_owned(),
+            document: index + 1,
+            message,
+        })?;
+    Ok(object.map(|object| RenderedObject {
+        file: file.to_owned(),
+        object,
+    }))
 }
 
 /// Renders the templates for a sample pull request, so that a broken template or host pattern
@@ -274,7 +324,7 @@ pub fn check(
     Ok(render(templates, &ctx, &BTreeMap::new())?.len())
 }
 
-fn parse_documents(file: &str, text: &str) -> Result<Vec<Value>, RenderError> {
+pub(crate) fn parse_documents(file: &str, text: &str) -> Result<Vec<Value>, RenderError> {
     use serde::Deserialize;
     serde_yaml_ng::Deserializer::from_str(text)
         .map(|doc| {

@@ -9,10 +9,8 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::ResourceExt;
 use serde_json::Value;
 
-use std::borrow::Cow;
-
-use crate::build::definition;
-use crate::build::render::{self, Context, RenderedObject, Template};
+use crate::build::definition::{self, Source, chart::Chart, overlay::Overlay};
+use crate::build::render::{Context, RenderedObject, Template};
 use crate::build::{fence_objects, restart};
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
@@ -24,6 +22,7 @@ use crate::model::crd::{Phase, PreviewEnvironment};
 use crate::model::labels;
 use crate::rules::plan::ApplyOutcome;
 use crate::rules::readiness;
+use crate::sandbox::Rendering;
 use crate::timing;
 
 /// How a deploy step came to its outcome.
@@ -65,19 +64,23 @@ async fn apply_or_reread(
         pull.number,
     );
     let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
-    let (templates, values) = match defined(pe, ctx, values).await? {
+    let (defined, values) = match defined(pe, ctx, values).await? {
         Ok(chosen) => chosen,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
-    let started = std::time::Instant::now();
-    let rendered =
-        Context::new(pull, &name, &ctx.settings.host_pattern, values).and_then(|context| {
-            render::render(&templates, &context, &preview_labels).map(|o| (context, o))
-        });
-    metrics::get().step("render", started.elapsed());
-    let (context, mut objects) = match rendered {
-        Ok(ok) => ok,
+    let context = match Context::new(pull, &name, &ctx.settings.host_pattern, values) {
+        Ok(context) => context,
         Err(e) => return Ok(ApplyOutcome::Invalid(e.to_string())),
+    };
+    let started = std::time::Instant::now();
+    let rendered = defined
+        .rendering()
+        .objects(&ctx.settings.renderers, &context, &preview_labels)
+        .await;
+    metrics::get().step("render", started.elapsed());
+    let mut objects = match rendered {
+        Ok(objects) => objects,
+        Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
     restart::stamp(&mut objects, pe.spec.redeploys);
     let mut fenced = fence_objects::objects(&config.fences, &name, &preview_labels);
@@ -166,22 +169,41 @@ async fn apply_or_reread(
     })
 }
 
-/// The templates and values `pe` renders with: its repository's own definition (read from the
-/// pull request's base branch, never its head) when the operator lets the repository define
-/// its previews and it does, else previewd's templates; `Err` says why the definition is
-/// refused, naming the file.
+/// What a preview renders from: previewd's templates, or its repository's definition (its
+/// files named by their path in the repository).
+enum Defined<'a> {
+    Own(&'a [Template]),
+    Templates(Vec<Template>),
+    Chart { chart: Chart, shown: String },
+    Overlay { overlay: Overlay, shown: String },
+}
+
+impl Defined<'_> {
+    fn rendering(&self) -> Rendering<'_> {
+        match self {
+            Defined::Own(templates) => Rendering::Templates(templates),
+            Defined::Templates(templates) => Rendering::Templates(templates),
+            Defined::Chart { chart, shown } => Rendering::Chart { chart, shown },
+            Defined::Overlay { overlay, shown } => Rendering::Overlay { overlay, shown },
+        }
+    }
+}
+
+/// What `pe` renders from and with which values: its repository's own definition (read from
+/// the pull request's base branch, never its head) when the operator lets the repository
+/// define its previews and it does, else previewd's templates; `Err` says why the definition
+/// is refused, naming the file.
 async fn defined<'a>(
     pe: &PreviewEnvironment,
     ctx: &'a Ctx,
     values: Value,
-) -> Result<Result<(Cow<'a, [Template]>, Value), String>, Error> {
+) -> Result<Result<(Defined<'a>, Value), String>, Error> {
     let settings = &ctx.settings;
     let repository = settings
         .config
         .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
-    let own = Ok((Cow::Borrowed(settings.templates.as_slice()), values.clone()));
     if !repository.defined_in_repository {
-        return Ok(own);
+        return Ok(Ok((Defined::Own(&settings.templates), values)));
     }
     let dir = repository.definition_dir.trim_end_matches('/');
     let pull = &pe.spec.pull;
@@ -192,25 +214,35 @@ async fn defined<'a>(
         (&ctx.definitions, &ctx.branches),
     );
     let files = match metrics::timed("github_definition", read).await? {
-        Fetched::Absent => return Ok(own),
+        Fetched::Absent => return Ok(Ok((Defined::Own(&settings.templates), values))),
         Fetched::Refused(why) => return Ok(Err(format!("{dir}/{why}"))),
         Fetched::Found { files, .. } => files,
     };
-    Ok(match definition::read(&files) {
-        Ok(found) => {
-            let values = found.values(values);
-            let templates = found
-                .templates
+    let found = match definition::read(&files) {
+        Ok(found) => found,
+        Err(why) => return Ok(Err(format!("{dir}/{why}"))),
+    };
+    let values = found.values(values);
+    let defined = match found.source {
+        Source::Templates(templates) => Defined::Templates(
+            templates
                 .into_iter()
                 .map(|t| Template {
                     file: format!("{dir}/{}", t.file),
                     source: t.source,
                 })
-                .collect::<Vec<_>>();
-            Ok((Cow::Owned(templates), values))
+                .collect(),
+        ),
+        Source::Chart(chart) => {
+            let shown = chart.shown_in(dir);
+            Defined::Chart { chart, shown }
         }
-        Err(why) => Err(format!("{dir}/{why}")),
-    })
+        Source::Overlay(overlay) => Defined::Overlay {
+            overlay,
+            shown: dir.to_owned(),
+        },
+    };
+    Ok(Ok((defined, values)))
 }
 
 /// A deploy under way at the head SHA whose objects this process applied, unchanged since (see

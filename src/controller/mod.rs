@@ -69,6 +69,8 @@ pub struct Settings {
     pub templates: Vec<Template>,
     /// Handlebars pattern of the preview host.
     pub host_pattern: String,
+    /// The upstream renderers a repository's definition may use (Helm), and their bounds.
+    pub renderers: crate::sandbox::Renderers,
     /// How long a deployment may take to become ready before it is Failed.
     pub ready_timeout: Duration,
     /// How often a commit's CI checks are read again while it waits for them.

@@ -106,6 +106,67 @@ fn stage_name(instructions: &[Instruction], stage: usize) -> Option<String> {
     }
 }
 
+/// The (stage, source) the final stage `last` copies to `target` from.
+fn copied_to(instructions: &[Instruction], last: usize, target: &str) -> (String, String) {
+    instructions
+        .iter()
+        .filter(|i| i.stage == last && i.keyword == "COPY")
+        .find_map(|i| {
+            let words: Vec<&str> = i.args.split_whitespace().collect();
+            match words.as_slice() {
+                [from, source, to] if to == &target => {
+                    Some((from.strip_prefix("--from=")?.to_owned(), source.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| panic!("no COPY --from=<stage> <file> {target}"))
+}
+
+/// The instructions of the stage named `name`.
+fn stage<'a>(instructions: &'a [Instruction], name: &str) -> Vec<&'a Instruction> {
+    instructions
+        .iter()
+        .filter(|i| stage_name(instructions, i.stage).as_deref() == Some(name))
+        .collect()
+}
+
+#[test]
+fn the_image_s_renderers_are_built_static_from_the_pins_the_tests_render_with() {
+    let instructions = dockerfile::read();
+    let image = dockerfile::image(&instructions).expect("the final stage");
+    let last = instructions.iter().map(|i| i.stage).max().expect("stages");
+    for (variable, pins, package) in [
+        ("PREVIEWD_HELM", "cluster/helm/", "helm.sh/helm/v4/cmd/helm"),
+        (
+            "PREVIEWD_KUSTOMIZE",
+            "cluster/kustomize/",
+            "sigs.k8s.io/kustomize/kustomize/v5",
+        ),
+    ] {
+        let path = image
+            .var(variable)
+            .unwrap_or_else(|| panic!("no ENV {variable}"));
+        let (from, source) = copied_to(&instructions, last, path);
+        let built = stage(&instructions, &from);
+        assert!(
+            built
+                .iter()
+                .any(|i| i.keyword == "COPY" && i.args.starts_with(pins)),
+            "stage {from} does not build from {pins} (the pins scripts/cluster-build.sh uses)"
+        );
+        let run = built
+            .iter()
+            .find(|i| i.keyword == "RUN" && i.args.contains(package))
+            .unwrap_or_else(|| panic!("stage {from} does not build {package}"));
+        assert!(run.args.contains(&format!("-o {source}")), "{}", run.args);
+        assert!(
+            run.args.contains("CGO_ENABLED=0"),
+            "the final stage is distroless static: {package} must be static"
+        );
+    }
+}
+
 #[test]
 fn the_dockerfile_packages_that_binary_as_the_charts_user() {
     let instructions = dockerfile::read();
@@ -115,19 +176,7 @@ fn the_dockerfile_packages_that_binary_as_the_charts_user() {
     // The final stage copies what a builder stage's run of scripts/build-static.sh installed,
     // to the path of the entrypoint.
     let entrypoint = image.entrypoint.first().expect("an ENTRYPOINT");
-    let copy = instructions
-        .iter()
-        .filter(|i| i.stage == last && i.keyword == "COPY")
-        .find_map(|i| {
-            let words: Vec<&str> = i.args.split_whitespace().collect();
-            match words.as_slice() {
-                [from, source, target] if target == entrypoint => {
-                    Some((from.strip_prefix("--from=")?.to_owned(), source.to_string()))
-                }
-                _ => None,
-            }
-        })
-        .unwrap_or_else(|| panic!("no COPY --from=<stage> <binary> {entrypoint}"));
+    let copy = copied_to(&instructions, last, entrypoint);
     let build = instructions
         .iter()
         .find(|i| {
@@ -183,6 +232,15 @@ async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
         running.written(),
         Vec::<PathBuf>::new(),
         "files previewd wrote"
+    );
+    // Renders write only to the scratch volume, an emptyDir (the root filesystem is read-only).
+    let scratch = container
+        .var("PREVIEWD_SCRATCH_DIR")
+        .expect("PREVIEWD_SCRATCH_DIR");
+    assert!(
+        container.empty_dirs.iter().any(|mount| mount == scratch),
+        "PREVIEWD_SCRATCH_DIR={scratch} is no emptyDir mount: {:?}",
+        container.empty_dirs
     );
     // The chart asks for JSON logs.
     let logs = running.logs();

@@ -20,6 +20,8 @@ mod commands;
 mod container_image;
 mod dashboard;
 mod definitions;
+mod definitions_helm;
+mod definitions_kustomize;
 mod deployments;
 mod drift;
 mod failures;

@@ -1,11 +1,11 @@
+use super::testing::files;
 use super::*;
 
-fn files(entries: &[(&str, &str)]) -> Files {
-    let mut files = Files::default();
-    for (path, text) in entries {
-        files.add(path, text.as_bytes().to_vec()).unwrap();
+fn templates_of(definition: &Definition) -> Vec<&str> {
+    match &definition.source {
+        Source::Templates(templates) => templates.iter().map(|t| t.file.as_str()).collect(),
+        _ => panic!("not templates"),
     }
-    files
 }
 
 #[test]
@@ -65,12 +65,10 @@ fn the_settings_name_the_templates_and_their_values() {
         ("other/x.yaml", "kind: Job"),
     ]))
     .unwrap();
-    let names: Vec<&str> = definition
-        .templates
-        .iter()
-        .map(|t| t.file.as_str())
-        .collect();
-    assert_eq!(names, ["templates/db.hbs", "templates/web.yaml"]);
+    assert_eq!(
+        templates_of(&definition),
+        ["templates/db.hbs", "templates/web.yaml"]
+    );
     let values = definition.values(serde_json::json!({"image": "operator", "domain": "d"}));
     assert_eq!(
         values,
@@ -81,20 +79,38 @@ fn the_settings_name_the_templates_and_their_values() {
         ("k8s/a.yml", "kind: Service"),
     ]))
     .unwrap();
-    assert_eq!(elsewhere.templates[0].file, "k8s/a.yml");
+    assert_eq!(templates_of(&elsewhere), ["k8s/a.yml"]);
 }
 
 #[test]
 fn errors_name_the_file() {
-    let cases: [(&[(&str, &str)], &str); 7] = [
+    let cases: [(&[(&str, &str)], &str); 10] = [
         (&[("templates/a.yaml", "x")], "preview.yaml: missing"),
         (
             &[("preview.yaml", "sauce: helm\n")],
             "preview.yaml: unknown field `sauce`",
         ),
         (
+            &[("preview.yaml", "source: kustomize\n")],
+            "overlay/kustomization.yaml: missing",
+        ),
+        (
             &[("preview.yaml", "source: helm\n")],
-            "source Helm is not supported yet",
+            "chart/Chart.yaml: missing",
+        ),
+        (
+            &[
+                ("preview.yaml", "source: helm\nrelease: Not_A_Label\n"),
+                ("chart/Chart.yaml", "name: app\n"),
+            ],
+            "preview.yaml: release:",
+        ),
+        (
+            &[
+                ("preview.yaml", "source: helm\nchart: ../elsewhere\n"),
+                ("chart/Chart.yaml", "name: app\n"),
+            ],
+            "preview.yaml: chart:",
         ),
         (
             &[("preview.yaml", "templates: ../up\n")],

@@ -6,8 +6,9 @@
 //!
 //! What differs from the pod, and why:
 //! - Mounts: there is no mount namespace here, so each mounted ConfigMap is written under a
-//!   scratch root (`<root>/etc/previewd/config/previewd.yaml`), and every argument and variable
-//!   naming a path under a mount point is rewritten to point there instead.
+//!   scratch root (`<root>/etc/previewd/config/previewd.yaml`), each emptyDir is a writable
+//!   directory there, and every argument and variable naming a path under a mount point is
+//!   rewritten to point there instead.
 //! - `PREVIEWD_LISTEN` (`0.0.0.0:8080` in the pod, checked to be the port the probes use) becomes
 //!   a free loopback port: tests share this machine.
 //! - `PREVIEWD_KUBECONFIG` is added: outside a pod there is no in-cluster configuration, so each
@@ -55,6 +56,8 @@ pub struct Container {
     pub(crate) env: Vec<(String, String)>,
     /// Mount point → the files of the ConfigMap mounted there.
     pub(crate) mounts: BTreeMap<String, BTreeMap<String, String>>,
+    /// The mount points of emptyDir volumes.
+    pub empty_dirs: Vec<String>,
     /// The port the probes target.
     pub(crate) port: u16,
     /// The liveness probe's path.
@@ -165,24 +168,28 @@ impl Container {
             .map(|var| (var.name.clone(), resolve(var, objects, namespace)))
             .collect();
         let volumes = pod.volumes.unwrap_or_default();
-        let mounts = spec
-            .volume_mounts
-            .iter()
-            .flatten()
-            .map(|mount| {
-                assert!(mount.sub_path.is_none(), "subPath is not emulated");
-                let volume = volumes
-                    .iter()
-                    .find(|v| v.name == mount.name)
-                    .unwrap_or_else(|| panic!("no volume {}", mount.name));
-                let source = volume.config_map.as_ref().unwrap_or_else(|| {
-                    panic!("volume {}: only ConfigMaps are emulated", mount.name)
-                });
-                let config_map: ConfigMap = rendered(objects, "ConfigMap", &source.name);
-                let files = config_map.data.unwrap_or_default().into_iter().collect();
-                (mount.mount_path.clone(), files)
-            })
-            .collect();
+        let mut mounts = BTreeMap::new();
+        let mut empty_dirs = Vec::new();
+        for mount in spec.volume_mounts.iter().flatten() {
+            assert!(mount.sub_path.is_none(), "subPath is not emulated");
+            let volume = volumes
+                .iter()
+                .find(|v| v.name == mount.name)
+                .unwrap_or_else(|| panic!("no volume {}", mount.name));
+            if volume.empty_dir.is_some() {
+                empty_dirs.push(mount.mount_path.clone());
+                continue;
+            }
+            let source = volume.config_map.as_ref().unwrap_or_else(|| {
+                panic!(
+                    "volume {}: only ConfigMaps and emptyDirs are emulated",
+                    mount.name
+                )
+            });
+            let config_map: ConfigMap = rendered(objects, "ConfigMap", &source.name);
+            let files = config_map.data.unwrap_or_default().into_iter().collect();
+            mounts.insert(mount.mount_path.clone(), files);
+        }
         let (port, liveness) = probe_path(spec, &spec.liveness_probe);
         let (readiness_port, readiness) = probe_path(spec, &spec.readiness_probe);
         assert_eq!(port, readiness_port, "both probes ask the same port");
@@ -212,6 +219,7 @@ impl Container {
             args: spec.args.clone().unwrap_or_default(),
             env,
             mounts,
+            empty_dirs,
             port,
             liveness,
             readiness,
@@ -224,17 +232,20 @@ impl Container {
     }
 
     /// The value of variable `name`.
-    pub(crate) fn var(&self, name: &str) -> Option<&str> {
+    pub fn var(&self, name: &str) -> Option<&str> {
         self.env
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    /// Writes each mounted ConfigMap's files under a new directory, at its mount point; returns
-    /// that directory.
+    /// Writes each mounted ConfigMap's files under a new directory, at its mount point, and
+    /// makes each emptyDir there, writable; returns that directory.
     fn write_mounts(&self, scratch: &Scratch) -> PathBuf {
         let root = scratch.dir("root", false);
+        for mount in &self.empty_dirs {
+            scratch.dir(&format!("root/{}", mount.trim_start_matches('/')), true);
+        }
         for (mount, files) in &self.mounts {
             let dir = root.join(mount.trim_start_matches('/'));
             std::fs::create_dir_all(&dir).expect("create mount point");
@@ -250,6 +261,7 @@ impl Container {
         let mounted = self
             .mounts
             .keys()
+            .chain(&self.empty_dirs)
             .any(|m| value == m || value.starts_with(&format!("{m}/")));
         if mounted {
             let path = root.join(value.trim_start_matches('/'));
@@ -282,7 +294,14 @@ impl Container {
             "PREVIEWD_KUBECONFIG".into(),
             kubeconfig_file.to_string_lossy().into(),
         );
-        let writable = ["home", "tmp", "work"].map(|name| scratch.dir(name, true));
+        let mut writable = ["home", "tmp", "work"]
+            .map(|name| scratch.dir(name, true))
+            .to_vec();
+        writable.extend(
+            self.empty_dirs
+                .iter()
+                .map(|mount| root.join(mount.trim_start_matches('/'))),
+        );
         env.insert("HOME".into(), writable[0].to_string_lossy().into());
         env.insert("TMPDIR".into(), writable[1].to_string_lossy().into());
         let program = scratch.dir("bin", false).join("previewd");
@@ -305,7 +324,7 @@ impl Container {
         let mut running = Running {
             child: command.spawn().expect("start previewd"),
             url: format!("http://127.0.0.1:{port}"),
-            writable: writable.to_vec(),
+            writable,
             as_user: scratch.owner.map(|(uid, _)| uid),
             scratch,
         };
@@ -428,7 +447,8 @@ impl Running {
         );
     }
 
-    /// Every file and directory the process created in its HOME, TMPDIR or working directory.
+    /// Every file and directory the process left in its HOME, TMPDIR, working directory or
+    /// emptyDir volumes.
     pub fn written(&self) -> Vec<PathBuf> {
         let mut found = Vec::new();
         let mut queue = self.writable.clone();

@@ -21,6 +21,16 @@ pub struct Image {
     pub user: String,
 }
 
+impl Image {
+    /// The value of `ENV` variable `name`.
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// The instructions of the repository's Dockerfile.
 pub fn read() -> Vec<Instruction> {
     let path = crate::repo_root().join("Dockerfile");

@@ -103,6 +103,9 @@ impl Previewd {
             options.instance, options.replica
         ));
         std::fs::create_dir_all(&dir).expect("create test dir");
+        let scratch = dir.join("scratch");
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).expect("create the scratch dir");
         write_config(&dir, &options);
         let templates = match &options.templates {
             None => crate::repo_root().join("templates"),
@@ -148,6 +151,7 @@ impl Previewd {
             .env("PREVIEWD_GITHUB_TIMEOUT_SECS", "5")
             .env("PREVIEWD_TEMPLATES_DIR", templates.trim())
             .env("PREVIEWD_CONFIG", self.dir.join("config.yaml"))
+            .env("PREVIEWD_SCRATCH_DIR", self.scratch_dir())
             .env("PREVIEWD_INSTANCE", &self.options.instance)
             .env("PREVIEWD_PREVIEW_HOST", "{{namespace}}.preview.test")
             .env(
@@ -341,6 +345,16 @@ impl Previewd {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS in /proc/<pid>/status");
         kib * 1024
+    }
+
+    /// Where its renders get their scratch directories.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.dir.join("scratch")
+    }
+
+    /// Its configuration file.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.join("config.yaml")
     }
 
     /// Everything it logged so far.

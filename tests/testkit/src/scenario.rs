@@ -31,6 +31,16 @@ pub struct Scenario {
     started_as: String,
 }
 
+/// A preview that reached Ready.
+pub struct Opened {
+    /// Its namespace.
+    pub namespace: String,
+    /// The head SHA it deployed.
+    pub sha: String,
+    /// Its URL.
+    pub url: String,
+}
+
 impl Scenario {
     /// Starts a stand-in and a previewd serving `owner/<prefix>-<random>`; `adjust` may change
     /// previewd's options (templates, timeouts, failpoints).
@@ -178,6 +188,43 @@ impl Scenario {
             "PR {number} did not reach {phase:?} (sha {sha:?}) in {timeout:?}; last (generation, status) {last:#?}\nprevewd log:\n{}",
             self.previewd.logs()
         );
+    }
+
+    /// Opens PR `number` (the `pr-opened` delivery) and waits until its preview is Ready.
+    pub async fn open_ready(&self, number: u64, timeout: Duration) -> Opened {
+        self.deliver(&self.payload("pr-opened", number)).await;
+        let ready = self.wait_phase(number, Phase::Ready, None, timeout).await;
+        Opened {
+            namespace: self.preview_name(number),
+            sha: ready.spec.pull.head_sha.clone(),
+            url: ready.status.and_then(|s| s.url).unwrap_or_default(),
+        }
+    }
+
+    /// Waits until PR `number`'s status message is one `wanted` accepts; returns it.
+    pub async fn wait_message(
+        &self,
+        number: u64,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let message = self
+                .preview(number)
+                .await
+                .and_then(|pe| pe.status)
+                .and_then(|status| status.message)
+                .unwrap_or_default();
+            if wanted(&message) {
+                return message;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "PR {number}: the status message is still {message:?} after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits until PR `number`'s namespace is gone (404).

@@ -26,3 +26,27 @@ spec:
     );
     ("deployment.yaml".into(), source)
 }
+
+/// A Deployment `name` of one container `web` running `image`, that the fences admit, as YAML
+/// with `replicas` and `image` written as given (a renderer's expressions, or values).
+pub fn web_deployment(name: &str, replicas: &str, image: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      automountServiceAccountToken: false
+      containers:
+        - name: web
+          image: "{image}"
+          securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}, capabilities: {{drop: [ALL]}}}}
+          resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{memory: 64Mi}}}}
+"#
+    )
+}
