@@ -735,7 +735,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         });
     }
     let term_stop = stop_rx.clone();
-    // The controller, the resync and the publisher: what only one replica at a time does.
+    // The controller, the resync, the publisher and the watch of copied sources: what only one
+    // replica at a time does.
     let term = move || {
         let (ctx, woken, stop) = (ctx.clone(), woken.clone(), term_stop.clone());
         async move {
@@ -750,10 +751,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     () = stopped(stop.clone()) => {}
                 }
             };
+            let copies = async {
+                tokio::select! {
+                    () = controller::copies::watch(ctx.clone()) => {}
+                    () = stopped(stop.clone()) => {}
+                }
+            };
             tokio::join!(
                 controller::run(ctx.clone(), woken, stopped(stop.clone())),
                 resync,
-                publisher
+                publisher,
+                copies
             );
         }
     };

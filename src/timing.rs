@@ -150,3 +150,7 @@ pub(crate) const RECORDS_LAG_FAILPOINT: Duration = seconds(3);
 /// A render of a repository's chart still running after this long is killed (unless
 /// `--render-timeout-secs` says otherwise).
 pub(crate) const RENDER_TIMEOUT: Duration = seconds(30);
+
+/// How long a changed copy source waits for the cache of records to have listed them before
+/// the change is left to the next reconcile of each preview.
+pub(crate) const RECORDS_LISTED_WAIT: Duration = seconds(30);

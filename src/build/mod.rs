@@ -2,6 +2,7 @@
 //! fences of its namespace, the redeploy stamp.
 
 pub(crate) mod apply_order;
+pub mod copies;
 pub mod definition;
 pub mod fence_objects;
 pub(crate) mod network_fence;

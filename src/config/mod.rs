@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub(crate) mod branches;
 pub(crate) mod cidr;
+pub mod copies;
 pub(crate) mod egress;
 pub(crate) mod fences;
 pub mod lane;
@@ -131,6 +132,9 @@ impl FileConfig {
                     format!("repositories[{i}].maxPreviews"),
                     "must be at least 1 (use autoDeploy: false to deploy only on request)",
                 ));
+            }
+            if let Some(why) = copies::invalid(&repo.copy_secrets, &repo.copy_config_maps) {
+                return Err(invalid(format!("repositories[{i}]"), &why));
             }
             if repo.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
                 return Err(invalid(

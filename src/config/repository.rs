@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::config::branches::BranchPatterns;
+use crate::config::copies::Copy;
 
 use crate::timing::DEFAULT_TTL;
 
@@ -56,6 +57,15 @@ pub struct RepositoryConfig {
     /// That directory.
     #[serde(default = "default_definition_dir")]
     pub definition_dir: String,
+    /// Secrets copied into each preview namespace of the repository.
+    #[serde(default)]
+    pub copy_secrets: Vec<Copy>,
+    /// ConfigMaps copied into each preview namespace of the repository.
+    #[serde(default)]
+    pub copy_config_maps: Vec<Copy>,
+    /// Pull requests from forks get the copies too (by default they get none).
+    #[serde(default)]
+    pub copy_to_forks: bool,
     /// How long a commit waits for its checks before previewd stops waiting (`1h`).
     #[serde(
         default = "default_checks_timeout",
@@ -169,6 +179,9 @@ impl RepositoryConfig {
             defined_in_repository: false,
             definition_dir: default_definition_dir(),
             checks_timeout: default_checks_timeout(),
+            copy_secrets: Vec::new(),
+            copy_config_maps: Vec::new(),
+            copy_to_forks: false,
         }
     }
 }

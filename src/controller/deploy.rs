@@ -15,7 +15,7 @@ use crate::build::{fence_objects, restart};
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
 };
-use crate::controller::{Ctx, Error, recheck};
+use crate::controller::{Ctx, Error, copies, recheck};
 use crate::github::definition::Fetched;
 use crate::metrics;
 use crate::model::crd::{Phase, PreviewEnvironment};
@@ -90,6 +90,10 @@ async fn apply_or_reread(
             .as_ref()
             .map(|binding| fence_objects::read_binding(binding, &name, &preview_labels)),
     );
+    match copies::objects(pe, ctx, &name, &preview_labels).await? {
+        Ok(copied) => fenced.extend(copied),
+        Err(why) => return Ok(ApplyOutcome::Invalid(why)),
+    }
     let (kinds, fence_kinds) = match resolve_fenced(ctx, &objects, &fenced).await? {
         Ok(kinds) => kinds,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),

@@ -8,6 +8,7 @@ pub(crate) mod apply;
 pub(crate) mod checks;
 pub(crate) mod commands;
 pub mod confirm;
+pub mod copies;
 pub(crate) mod deploy;
 pub mod events;
 pub mod kinds;

@@ -116,6 +116,11 @@ impl Slots {
         });
     }
 
+    /// `pe` looks again now (something it copies changed).
+    pub(crate) fn wake_now(&self, pe: &PreviewEnvironment) {
+        let _ = self.wake.send(ObjectRef::from_obj(pe));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Admitted> {
         self.admitted
             .lock()

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -27,6 +27,7 @@ use previewd::model::labels::{INSTANCE, MANAGED_BY, MANAGER};
 use previewd_testkit::cluster::{
     TestNamespace, delete_namespace_and_wait, kubectl, unique_name, wait_for,
 };
+use previewd_testkit::copies::{copied_token, create_source, pull_secrets, rotate_source};
 use previewd_testkit::helm::{CREDENTIALS, Release};
 use previewd_testkit::metrics::scrape;
 use previewd_testkit::previewd::ensure_crd;
@@ -1202,4 +1203,65 @@ async fn the_dashboard_reads_what_it_shows_as_the_charts_service_account() {
     );
     drop(s);
     installed.remove().await;
+}
+
+#[tokio::test]
+async fn copies_are_read_and_watched_by_name_under_the_charts_grants() {
+    let sources = TestNamespace::new("lp-sources").await;
+    create_source(&sources, "registry", "lp-first-token").await;
+    create_source(&sources, "not-granted", "lp-other-token").await;
+    let copies = json!([{
+        "from": format!("{}/registry", sources.name),
+        "name": "pull",
+        "imagePull": true,
+    }]);
+    // The chart grants its ServiceAccount get, list and watch on exactly the sources its
+    // configuration names.
+    let repositories =
+        format!(r#"config.repositories=[{{"name":"octo-org/web","copySecrets":{copies}}}]"#);
+    let mut extra = PREVIEW_HOSTS.to_vec();
+    extra.extend(["--set-json", repositories.as_str()]);
+    let installed = Installed::new("lp-copies", &extra).await;
+    let as_previewd = installed.token.client().await;
+    wait_policy(&as_previewd, &installed.policy(), true).await;
+    let user = installed.token.username();
+    let secrets = Api::<Secret>::namespaced(as_previewd.clone(), &sources.name);
+    refused_by_rbac(
+        secrets.get("not-granted").await,
+        &user,
+        "a Secret the configuration does not name",
+    );
+    refused_by_rbac(
+        secrets.list(&ListParams::default()).await,
+        &user,
+        "listing every Secret of the source namespace",
+    );
+    let s = Scenario::start("lp-copies", |o| {
+        o.instance = installed.instance().to_owned();
+        o.kubeconfig = Some(installed.token.kubeconfig().to_owned());
+        o.admission_policy = true;
+        o.read_binding = Some(installed.read_binding());
+        o.repository_settings = json!({"copySecrets": copies});
+    })
+    .await;
+
+    s.deliver(&s.payload("pr-opened", 23)).await;
+    s.wait_phase(23, Phase::Ready, None, READY).await;
+    let namespace = s.preview_name(23);
+    let token = copied_token(&s.kube, &namespace, "pull").await;
+    assert_eq!(token.as_deref(), Some("lp-first-token"));
+    assert_eq!(pull_secrets(&s.kube, &namespace).await, ["pull"]);
+    rotate_source(&sources, "registry", "lp-rotated-token").await;
+    wait_for("the copy to follow its source", READY, || async {
+        copied_token(&s.kube, &namespace, "pull").await.as_deref() == Some("lp-rotated-token")
+    })
+    .await;
+    let logs = s.previewd.logs();
+    for refusal in ["forbidden", "Forbidden"] {
+        assert!(!logs.contains(refusal), "{refusal}:\n{logs}");
+    }
+
+    drop(s);
+    installed.remove().await;
+    sources.delete().await;
 }

@@ -18,6 +18,7 @@ mod cluster_smoke;
 mod command_flood;
 mod commands;
 mod container_image;
+mod copies;
 mod dashboard;
 mod definitions;
 mod definitions_helm;

@@ -18,6 +18,7 @@ pub mod ci;
 pub mod cluster;
 pub mod container;
 pub mod convergence;
+pub mod copies;
 pub mod dockerfile;
 pub mod elf;
 pub mod github;

@@ -1,0 +1,166 @@
+//! Copies of a repository's Secrets and ConfigMaps in its previews: each source read by name
+//! when a preview is applied, and watched by name (a field selector, so previewd needs no
+//! grant beyond those objects) so that a change at a source reaches every preview holding a copy
+//! at once. A source's data is never logged, nor put in a status, an Event or a comment.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource};
+use serde_json::Value;
+
+use crate::build::copies::{self, Kind, Sourced};
+use crate::build::render::RenderedObject;
+use crate::config::RepositoryConfig;
+use crate::config::copies::{Copy, Source};
+use crate::controller::{Ctx, Error};
+use crate::model::crd::PreviewEnvironment;
+
+/// The copies `pe`'s namespace gets, with previewd's `labels`; `Err` says which source cannot
+/// be copied and why.
+pub(crate) async fn objects(
+    pe: &PreviewEnvironment,
+    ctx: &Ctx,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<Result<Vec<RenderedObject>, String>, Error> {
+    let settings = &ctx.settings;
+    let repository = settings
+        .config
+        .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
+    if !copies_for(&repository, pe) {
+        return Ok(Ok(Vec::new()));
+    }
+    let mut sources = Vec::new();
+    for (kind, copy) in wanted(&repository) {
+        match read(ctx, kind, &copy.from).await? {
+            Ok(source) => sources.push((kind, copy, source)),
+            Err(why) => return Ok(Err(why)),
+        }
+    }
+    let sourced: Vec<Sourced<'_>> = sources
+        .iter()
+        .map(|(kind, copy, source)| Sourced {
+            kind: *kind,
+            copy,
+            source,
+        })
+        .collect();
+    Ok(copies::objects(&sourced, namespace, labels))
+}
+
+/// Whether `pe` gets its repository's copies: not a pull request from a fork, unless the
+/// operator says so.
+fn copies_for(repository: &RepositoryConfig, pe: &PreviewEnvironment) -> bool {
+    !pe.spec.pull.fork || repository.copy_to_forks
+}
+
+/// Every copy `repository` asks for, Secrets first.
+fn wanted(repository: &RepositoryConfig) -> impl Iterator<Item = (Kind, &Copy)> {
+    let secrets = repository.copy_secrets.iter().map(|c| (Kind::Secret, c));
+    let config_maps = repository
+        .copy_config_maps
+        .iter()
+        .map(|c| (Kind::ConfigMap, c));
+    secrets.chain(config_maps)
+}
+
+/// The source object, or why it cannot be read (missing, or not granted).
+async fn read(ctx: &Ctx, kind: Kind, from: &Source) -> Result<Result<Value, String>, Error> {
+    let read = match kind {
+        Kind::Secret => get::<Secret>(ctx, from).await,
+        Kind::ConfigMap => get::<ConfigMap>(ctx, from).await,
+    };
+    let setting = kind.setting();
+    match read {
+        Ok(Some(source)) => Ok(Ok(source)),
+        Ok(None) => Ok(Err(format!("{setting}: the source {from} does not exist"))),
+        Err(kube::Error::Api(status)) if status.code == 403 => Ok(Err(format!(
+            "{setting}: previewd may not read the source {from} (the chart grants get and watch on each source it finds in config.repositories)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn get<K>(ctx: &Ctx, from: &Source) -> Result<Option<Value>, kube::Error>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let found = Api::<K>::namespaced(ctx.client.clone(), &from.namespace)
+        .get_opt(&from.name)
+        .await?;
+    Ok(found.map(|object| serde_json::to_value(object).unwrap_or(Value::Null)))
+}
+
+/// Watches every source the configuration names until the future is dropped; a source that
+/// changes wakes the previews holding a copy of it.
+pub async fn watch(ctx: Arc<Ctx>) {
+    let mut sources = BTreeSet::new();
+    for repository in &ctx.settings.config.repositories {
+        for (kind, copy) in wanted(repository) {
+            sources.insert((kind.setting(), copy.from.clone()));
+        }
+    }
+    let watches = sources.into_iter().map(|(setting, from)| {
+        let ctx = ctx.clone();
+        async move {
+            if setting == Kind::Secret.setting() {
+                watch_one::<Secret>(ctx, Kind::Secret, from).await;
+            } else {
+                watch_one::<ConfigMap>(ctx, Kind::ConfigMap, from).await;
+            }
+        }
+    });
+    futures::future::join_all(watches).await;
+}
+
+async fn watch_one<K>(ctx: Arc<Ctx>, kind: Kind, from: Source)
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+    K::DynamicType: Default,
+{
+    let api = Api::<K>::namespaced(ctx.client.clone(), &from.namespace);
+    let by_name = watcher::Config::default().fields(&format!("metadata.name={}", from.name));
+    let mut events = std::pin::pin!(watcher(api, by_name).default_backoff());
+    while let Some(event) = events.next().await {
+        match event {
+            // Changed, or created after previewd started: the copies follow.
+            Ok(watcher::Event::Apply(_)) => wake_holders(&ctx, kind, &from).await,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, source = %from, setting = kind.setting(), "watching a copied source failed");
+            }
+        }
+    }
+}
+
+/// Wakes the previews whose repository copies `from`.
+async fn wake_holders(ctx: &Ctx, kind: Kind, from: &Source) {
+    let Some(records) = ctx.records.all(crate::timing::RECORDS_LISTED_WAIT).await else {
+        return;
+    };
+    let settings = &ctx.settings;
+    for pe in records {
+        let repository = settings
+            .config
+            .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
+        let holds = copies_for(&repository, &pe)
+            && wanted(&repository).any(|(k, copy)| k == kind && &copy.from == from);
+        if holds && pe.metadata.deletion_timestamp.is_none() {
+            ctx.queue.wake_now(&pe);
+        }
+    }
+}
