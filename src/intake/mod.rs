@@ -2,6 +2,7 @@
 //! PreviewEnvironments; the orphan sweep removes namespaces whose preview is gone.
 
 pub mod allowlist;
+pub(crate) mod base_moves;
 pub(crate) mod comment_poll;
 pub(crate) mod orphans;
 pub mod record;

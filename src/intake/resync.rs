@@ -23,7 +23,7 @@ use crate::github::owners::OwnerCache;
 use crate::github::pull::PullRequest;
 use crate::intake::comment_poll::{self, CommentPoll};
 use crate::intake::record::{Delivery, Outcome, record};
-use crate::intake::{allowlist, orphans};
+use crate::intake::{allowlist, base_moves, orphans};
 use crate::model::crd::{Desired, PreviewEnvironment};
 use crate::model::event::{PullAction, PullRequestEvent};
 use crate::model::labels;
@@ -109,11 +109,13 @@ pub(crate) struct Round {
     pub new_comments: usize,
     /// Commands those comments recorded (polling mode).
     pub commands: usize,
+    /// Previews woken because the base branch that defines them moved.
+    pub base_moved: usize,
 }
 
 impl Round {
     fn changed(&self) -> bool {
-        self.recorded > 0 || self.confirmed_closed > 0 || self.commands > 0
+        self.recorded > 0 || self.confirmed_closed > 0 || self.commands > 0 || self.base_moved > 0
     }
 
     fn report(&self) {
@@ -139,6 +141,7 @@ impl Round {
             confirmed_closed = self.confirmed_closed,
             new_comments = self.new_comments,
             commands = self.commands,
+            base_moved = self.base_moved,
             "{what}"
         );
     }
@@ -251,15 +254,19 @@ async fn converge(
             .eq_ignore_ascii_case(&repository.full_name),
         id => pe.spec.pull.repository.id == id,
     };
-    let unlisted: Vec<PreviewEnvironment> = records(ctx)
+    let deployed: Vec<PreviewEnvironment> = records(ctx)
         .await?
         .into_iter()
-        .filter(|pe| {
-            is_this_repository(pe)
-                && pe.spec.desired == Desired::Deployed
-                && !listed.contains(&pe.spec.pull.number)
-        })
+        .filter(|pe| is_this_repository(pe) && pe.spec.desired == Desired::Deployed)
         .collect();
+    let bases = deployed
+        .iter()
+        .map(|pe| pe.spec.pull.base_branch.as_str())
+        .collect();
+    round.base_moved = base_moves::wake_moved(ctx, &repository, bases).await?;
+    let unlisted = deployed
+        .iter()
+        .filter(|pe| !listed.contains(&pe.spec.pull.number));
     for pe in unlisted {
         // Never inferred from a list (it may be empty or cut short): GitHub is asked.
         let recorded_in = &pe.spec.pull.repository;

@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use previewd::model::crd::Phase;
+use previewd_testkit::cluster::wait_for;
 use previewd_testkit::github::GitFile;
 use previewd_testkit::scenario::Scenario;
 
@@ -148,4 +149,51 @@ async fn a_kind_the_operator_does_not_allow_fails_naming_the_definition_s_file()
         "{message}"
     );
     assert!(s.namespace(4).await.is_none(), "nothing was applied");
+}
+
+#[tokio::test]
+async fn without_a_push_delivery_the_resync_sees_the_base_move() {
+    let s = Scenario::start("defined-resync", |o| {
+        o.repository_settings = serde_json::json!({"definedInRepository": true});
+        o.resync_secs = 1;
+    })
+    .await;
+    let role = GitFile::new(
+        ".preview/templates/role.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n",
+    );
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![role]));
+    let opened = s.payload("pr-opened", 5);
+    // What GitHub lists for the resync: the pull request as the delivery has it.
+    let head = opened.str("/pull_request/head/sha").unwrap().to_owned();
+    s.github.update_pull(&s.owner, &s.repo, 5, |p| {
+        p.base_branch = BASE.to_owned();
+        p.head_sha = head;
+    });
+    s.deliver(&opened).await;
+    s.wait_phase(5, Phase::Failed, None, READY).await;
+    // A few rounds: whatever the resync records from GitHub's list has been recorded.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.wait_phase(5, Phase::Failed, None, READY).await;
+    // Fixed on the base branch, and no `push` delivery: the resync notices the branch moved.
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![]));
+    s.wait_phase(5, Phase::Ready, None, READY).await;
+    assert_eq!(queue_name(&s, 5).await.as_deref(), Some("previews-pr-5"));
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, definition("renamed", vec![]));
+    let renamed = || async { queue_name(&s, 5).await.as_deref() == Some("renamed-pr-5") };
+    wait_for("the resync to render the moved base", READY, renamed).await;
+    // An unmoved base costs a 304 per round and writes nothing.
+    let woken = |s: &Scenario| {
+        s.github
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(&format!("/branches/{BASE}")) && r.status == Some(200))
+            .count()
+    };
+    let before = woken(&s);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(woken(&s), before, "the branch was read anew while unmoved");
 }

@@ -25,7 +25,7 @@ pub struct Pull {
     /// Head branch.
     pub(crate) branch: String,
     /// Base branch.
-    pub(crate) base_branch: String,
+    pub base_branch: String,
     /// Base commit.
     pub base_sha: String,
     /// `state: open` (else closed).
