@@ -487,10 +487,13 @@ async fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     );
     let mut out = String::new();
     let renderers = args.templates.renderers.renderers();
-    let objects = rendering
+    let mut objects = rendering
         .objects(&renderers, &context, &preview_labels)
         .await
         .map_err(anyhow::Error::msg)?;
+    if let Some(wanted) = defined.as_ref().and_then(|d| d.settings.readiness.as_ref()) {
+        definition::readiness::select(wanted, &mut objects).map_err(anyhow::Error::msg)?;
+    }
     for object in objects {
         out.push_str(&format!("---\n# Source: {}\n", object.file));
         out.push_str(&serde_yaml_ng::to_string(&object.object)?);

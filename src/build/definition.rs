@@ -137,6 +137,10 @@ pub struct Settings {
     /// Kustomize replacements from the generated `preview` ConfigMap (source `kustomize`).
     #[serde(default)]
     pub replacements: Option<Value>,
+    /// The workloads that decide whether the preview is ready (`Kind/name`; default: every
+    /// Deployment, StatefulSet and Job rendered).
+    #[serde(default)]
+    pub readiness: Option<Vec<String>>,
     /// Template values, over those the operator sets for the repository.
     #[serde(default)]
     pub values: Option<Value>,
@@ -268,6 +272,7 @@ fn templates(files: &Files, dir: &str) -> Result<Vec<Template>, String> {
 pub mod chart;
 pub mod local;
 pub mod overlay;
+pub mod readiness;
 #[cfg(test)]
 pub(crate) mod testing;
 

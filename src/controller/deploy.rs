@@ -64,7 +64,11 @@ async fn apply_or_reread(
         pull.number,
     );
     let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
-    let (defined, values) = match defined(pe, ctx, values).await? {
+    let Chosen {
+        defined,
+        values,
+        readiness,
+    } = match defined(pe, ctx, values).await? {
         Ok(chosen) => chosen,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
@@ -82,6 +86,11 @@ async fn apply_or_reread(
         Ok(objects) => objects,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
+    if let Some((wanted, dir)) = &readiness
+        && let Err(why) = definition::readiness::select(wanted, &mut objects)
+    {
+        return Ok(ApplyOutcome::Invalid(format!("{dir}/{why}")));
+    }
     restart::stamp(&mut objects, pe.spec.redeploys);
     let mut fenced = fence_objects::objects(&config.fences, &name, &preview_labels);
     fenced.extend(
@@ -197,17 +206,30 @@ impl Defined<'_> {
 /// the pull request's base branch, never its head) when the operator lets the repository
 /// define its previews and it does, else previewd's templates; `Err` says why the definition
 /// is refused, naming the file.
+/// What a preview renders from, with which values, and (from a definition that names them)
+/// which workloads decide its readiness, with the definition's directory.
+struct Chosen<'a> {
+    defined: Defined<'a>,
+    values: Value,
+    readiness: Option<(Vec<String>, String)>,
+}
+
 async fn defined<'a>(
     pe: &PreviewEnvironment,
     ctx: &'a Ctx,
     values: Value,
-) -> Result<Result<(Defined<'a>, Value), String>, Error> {
+) -> Result<Result<Chosen<'a>, String>, Error> {
     let settings = &ctx.settings;
     let repository = settings
         .config
         .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
+    let own = |values| Chosen {
+        defined: Defined::Own(&settings.templates),
+        values,
+        readiness: None,
+    };
     if !repository.defined_in_repository {
-        return Ok(Ok((Defined::Own(&settings.templates), values)));
+        return Ok(Ok(own(values)));
     }
     let dir = repository.definition_dir.trim_end_matches('/');
     let pull = &pe.spec.pull;
@@ -218,7 +240,7 @@ async fn defined<'a>(
         (&ctx.definitions, &ctx.branches),
     );
     let files = match metrics::timed("github_definition", read).await? {
-        Fetched::Absent => return Ok(Ok((Defined::Own(&settings.templates), values))),
+        Fetched::Absent => return Ok(Ok(own(values))),
         Fetched::Refused(why) => return Ok(Err(format!("{dir}/{why}"))),
         Fetched::Found { files, .. } => files,
     };
@@ -246,7 +268,15 @@ async fn defined<'a>(
             shown: dir.to_owned(),
         },
     };
-    Ok(Ok((defined, values)))
+    let readiness = found
+        .settings
+        .readiness
+        .map(|wanted| (wanted, dir.to_owned()));
+    Ok(Ok(Chosen {
+        defined,
+        values,
+        readiness,
+    }))
 }
 
 /// A deploy under way at the head SHA whose objects this process applied, unchanged since (see

@@ -32,6 +32,12 @@ pub const CHECKS_CHANGED: &str = "previewd.dev/checks-changed";
 /// repository that defines its previews (the commit pushed): the controller renders them again.
 pub const BASE_CHANGED: &str = "previewd.dev/base-changed";
 
+/// Annotation on a workload: `ignored` when it does not decide whether the preview is ready
+/// (set by a template, or by previewd for the workloads a definition's `readiness` leaves out).
+pub const READINESS: &str = "previewd.dev/readiness";
+/// The value of `READINESS` that leaves a workload out.
+pub const READINESS_IGNORED: &str = "ignored";
+
 /// Label selector for everything an installation manages.
 pub fn instance_selector(instance: &str) -> String {
     format!("{MANAGED_BY}={MANAGER},{INSTANCE}={instance}")

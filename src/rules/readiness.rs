@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::model::labels::{READINESS, READINESS_IGNORED};
+
 /// A workload's readiness.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Readiness {
@@ -15,7 +17,7 @@ pub enum Readiness {
 }
 
 /// Kinds whose readiness previewd waits for.
-pub(crate) fn is_workload(api_version: &str, kind: &str) -> bool {
+pub fn is_workload(api_version: &str, kind: &str) -> bool {
     matches!(
         (api_version, kind),
         ("apps/v1", "Deployment" | "StatefulSet") | ("batch/v1", "Job")
@@ -34,6 +36,7 @@ pub fn readiness(kind: &str, object: &Value) -> Readiness {
 
 /// The readiness of a set of applied objects (as the API server returned them): the first
 /// workload that failed decides, else the first that is not ready; all ready means Ready.
+/// A workload annotated `previewd.dev/readiness: ignored` does not count.
 pub(crate) fn overall(applied: &[Value]) -> Readiness {
     let mut waiting = None;
     for object in applied {
@@ -44,7 +47,12 @@ pub(crate) fn overall(applied: &[Value]) -> Readiness {
                 .unwrap_or("")
         };
         let (api_version, kind) = (text("/apiVersion"), text("/kind"));
-        if !is_workload(api_version, kind) {
+        let ignored = object
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(READINESS))
+            .and_then(Value::as_str)
+            == Some(READINESS_IGNORED);
+        if !is_workload(api_version, kind) || ignored {
             continue;
         }
         let name = text("/metadata/name");

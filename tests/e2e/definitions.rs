@@ -197,3 +197,46 @@ async fn without_a_push_delivery_the_resync_sees_the_base_move() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(woken(&s), before, "the branch was read anew while unmoved");
 }
+
+#[tokio::test]
+async fn the_definition_names_the_workloads_that_decide_readiness() {
+    let s = defining("defined-readiness").await;
+    // A worker whose pod never becomes ready (kwok's previewd.test/never-ready stage).
+    let worker = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: worker}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: worker}}\n  template:\n    metadata: {labels: {app: worker, previewd.test/never-ready: \"true\"}}\n    spec:\n      automountServiceAccountToken: false\n      containers:\n        - name: worker\n          image: registry.test/worker\n          securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}, capabilities: {drop: [ALL]}}\n          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}\n";
+    let with_readiness = |readiness: &str| {
+        let mut files = definition(
+            "previews",
+            vec![GitFile::new(".preview/templates/worker.yaml", worker)],
+        );
+        files[1] = GitFile::new(
+            ".preview/preview.yaml",
+            &format!(
+                "source: handlebars\nvalues: {{queue: previews, image: registry.test/api}}\nreadiness: {readiness}\n"
+            ),
+        );
+        files
+    };
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, with_readiness("[Deployment/api]"));
+    s.deliver(&s.payload("pr-opened", 6)).await;
+    s.wait_phase(6, Phase::Ready, None, READY).await;
+    let worker = Api::<Deployment>::namespaced(s.kube.clone(), &s.preview_name(6))
+        .get("worker")
+        .await
+        .unwrap();
+    let annotations = worker.metadata.annotations.unwrap_or_default();
+    assert_eq!(
+        annotations
+            .get("previewd.dev/readiness")
+            .map(String::as_str),
+        Some("ignored")
+    );
+    // A name that renders no workload is refused, naming the setting.
+    s.push_files(BASE, with_readiness("[Deployment/ap]")).await;
+    let message = s
+        .wait_message(6, READY, |m| {
+            m.starts_with(".preview/preview.yaml: readiness:")
+        })
+        .await;
+    assert!(message.contains("\"Deployment/ap\""), "{message}");
+}
