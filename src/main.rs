@@ -171,6 +171,7 @@ impl RendererArgs {
                 ..defaults.limits
             },
             at_once: Arc::new(tokio::sync::Semaphore::new(self.renders_at_once.max(1))),
+            ..defaults
         }
     }
 }
@@ -682,6 +683,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (queue, woken) = Slots::new();
     let woken: controller::Woken = Arc::new(tokio::sync::Mutex::new(woken));
     let dashboard_config = config.clone();
+    let renderers = args.templates.renderers.renderers();
+    previewd::sandbox::scratch::sweep(&renderers.scratch_root);
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         github,
@@ -699,7 +702,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             instance: args.templates.instance,
             templates,
             host_pattern: args.templates.preview_host,
-            renderers: args.templates.renderers.renderers(),
+            renderers,
             ready_timeout: Duration::from_secs(args.ready_timeout_secs),
             checks_recheck: Duration::from_secs(args.checks_recheck_secs),
             terminate_timeout: Duration::from_secs(args.terminate_timeout_secs),

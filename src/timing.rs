@@ -154,3 +154,6 @@ pub(crate) const RENDER_TIMEOUT: Duration = seconds(30);
 /// How long a changed copy source waits for the cache of records to have listed them before
 /// the change is left to the next reconcile of each preview.
 pub(crate) const RECORDS_LISTED_WAIT: Duration = seconds(30);
+
+/// One request to an HTTP chart repository (its index, or an archive).
+pub(crate) const CHART_FETCH_TIMEOUT: Duration = seconds(30);

@@ -68,6 +68,7 @@ impl Files {
             .get(path)
             .ok_or_else(|| format!("{shown}: missing{missing}"))?;
         let text = std::str::from_utf8(raw).map_err(|_| format!("{shown}: not UTF-8"))?;
+        crate::build::yaml_guard::refuse_aliases(shown, text)?;
         serde_yaml_ng::from_str(text).map_err(|e| format!("{shown}: {e}"))
     }
 
@@ -122,9 +123,10 @@ pub struct Settings {
     /// The directory of the templates, relative to the definition's (source `handlebars`).
     #[serde(default = "default_templates")]
     pub templates: String,
-    /// The directory of the chart, relative to the definition's (source `helm`).
+    /// The chart (source `helm`): a directory relative to the definition's, or a chart of an
+    /// HTTP chart repository the operator allows.
     #[serde(default = "default_chart")]
-    pub chart: String,
+    pub chart: ChartSetting,
     /// The chart's release name (source `helm`).
     #[serde(default = "default_release")]
     pub release: String,
@@ -150,8 +152,30 @@ fn default_templates() -> String {
     "templates".to_owned()
 }
 
-fn default_chart() -> String {
-    "chart".to_owned()
+fn default_chart() -> ChartSetting {
+    ChartSetting::Dir("chart".to_owned())
+}
+
+/// Where a definition's chart is.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ChartSetting {
+    /// A directory of the definition.
+    Dir(String),
+    /// A chart of an HTTP chart repository.
+    Remote(RemoteChart),
+}
+
+/// A chart of an HTTP chart repository, at an exact version.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoteChart {
+    /// The repository's URL (where its `index.yaml` is).
+    pub repository: String,
+    /// The chart's name in the repository.
+    pub name: String,
+    /// Its exact version.
+    pub version: String,
 }
 
 fn default_overlay() -> String {
@@ -255,6 +279,7 @@ fn templates(files: &Files, dir: &str) -> Result<Vec<Template>, String> {
         let source = std::str::from_utf8(files.get(path).unwrap_or_default())
             .map_err(|_| format!("{path}: not UTF-8"))?
             .to_owned();
+        crate::build::yaml_guard::refuse_aliases(path, &source)?;
         templates.push(Template {
             file: path.to_owned(),
             source,

@@ -9,5 +9,6 @@ pub(crate) mod network_fence;
 pub mod render;
 pub(crate) mod restart;
 pub mod templates;
+pub mod yaml_guard;
 
 pub use fence_objects::ReadBinding;

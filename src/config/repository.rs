@@ -57,6 +57,9 @@ pub struct RepositoryConfig {
     /// That directory.
     #[serde(default = "default_definition_dir")]
     pub definition_dir: String,
+    /// The HTTP chart repositories (URLs) a definition may take its chart from.
+    #[serde(default)]
+    pub chart_repositories: Vec<String>,
     /// Secrets copied into each preview namespace of the repository.
     #[serde(default)]
     pub copy_secrets: Vec<Copy>,
@@ -179,6 +182,7 @@ impl RepositoryConfig {
             defined_in_repository: false,
             definition_dir: default_definition_dir(),
             checks_timeout: default_checks_timeout(),
+            chart_repositories: Vec::new(),
             copy_secrets: Vec::new(),
             copy_config_maps: Vec::new(),
             copy_to_forks: false,

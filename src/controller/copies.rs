@@ -135,14 +135,28 @@ where
     let api = Api::<K>::namespaced(ctx.client.clone(), &from.namespace);
     let by_name = watcher::Config::default().fields(&format!("metadata.name={}", from.name));
     let mut events = std::pin::pin!(watcher(api, by_name).default_backoff());
+    // The source's version last seen: a relist after a gap in the watch (410 Gone) brings the
+    // changes made meanwhile as initial objects, which count as changes too.
+    let mut seen: Option<String> = None;
     while let Some(event) = events.next().await {
-        match event {
-            // Changed, or created after previewd started: the copies follow.
-            Ok(watcher::Event::Apply(_)) => wake_holders(&ctx, kind, &from).await,
-            Ok(_) => {}
+        let (object, initial) = match event {
+            Ok(watcher::Event::Apply(object)) => (object, false),
+            Ok(watcher::Event::InitApply(object)) => (object, true),
+            Ok(watcher::Event::Delete(_)) => {
+                seen = None;
+                continue;
+            }
+            Ok(_) => continue,
             Err(error) => {
                 tracing::warn!(%error, source = %from, setting = kind.setting(), "watching a copied source failed");
+                continue;
             }
+        };
+        let version = object.meta().resource_version.clone();
+        let changed = version != seen && (!initial || seen.is_some());
+        seen = version;
+        if changed {
+            wake_holders(&ctx, kind, &from).await;
         }
     }
 }

@@ -260,6 +260,18 @@ async fn defined<'a>(
                 .collect(),
         ),
         Source::Chart(chart) => {
+            if let Some(remote) = &chart.remote {
+                let allowed = |url: &String| {
+                    url.trim_end_matches('/') == remote.repository.trim_end_matches('/')
+                };
+                if !repository.chart_repositories.iter().any(allowed) {
+                    return Ok(Err(format!(
+                        "{dir}/{}: chart: the repository {} is not among those the operator allows (chartRepositories)",
+                        definition::SETTINGS_FILE,
+                        remote.repository
+                    )));
+                }
+            }
             let shown = chart.shown_in(dir);
             Defined::Chart { chart, shown }
         }

@@ -7,30 +7,31 @@
 use std::collections::BTreeSet;
 
 use crate::controller::Ctx;
-use crate::intake::resync::ResyncError;
 use crate::intake::wake::{Change, wake};
 use crate::model::crd::Desired;
 use crate::model::labels::BASE_CHANGED;
 use crate::model::pull::Repository;
 
-/// Wakes the previews into each of `bases` whose head moved; returns how many were woken.
-pub(crate) async fn wake_moved(
-    ctx: &Ctx,
-    repository: &Repository,
-    bases: BTreeSet<&str>,
-) -> Result<usize, ResyncError> {
+/// Wakes the previews into each of `bases` whose head moved; returns how many were woken. A
+/// base that cannot be read or woken is logged and left to the next round.
+pub(crate) async fn wake_moved(ctx: &Ctx, repository: &Repository, bases: BTreeSet<&str>) -> usize {
     let settings = &ctx.settings;
     let defines = settings
         .config
         .repository_settings(&settings.allowlist, repository)
         .defined_in_repository;
     if !defines {
-        return Ok(0);
+        return 0;
     }
     let mut woken = 0;
     for base in bases {
-        let Some(branch) = ctx.github.branch(repository, base, &ctx.branches).await? else {
-            continue;
+        let branch = match ctx.github.branch(repository, base, &ctx.branches).await {
+            Ok(Some(branch)) => branch,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, base, "cannot read the base branch; next round");
+                continue;
+            }
         };
         let change = Change {
             repository_id: repository.id,
@@ -41,9 +42,10 @@ pub(crate) async fn wake_moved(
             pe.spec.desired == Desired::Deployed && pe.spec.pull.base_branch == base
         };
         let instance = &settings.instance;
-        woken += wake(&ctx.client, &ctx.records, instance, &change, into_base)
-            .await?
-            .len();
+        match wake(&ctx.client, &ctx.records, instance, &change, into_base).await {
+            Ok(names) => woken += names.len(),
+            Err(error) => tracing::warn!(%error, base, "cannot wake the previews into the base"),
+        }
     }
-    Ok(woken)
+    woken
 }

@@ -263,7 +263,8 @@ async fn converge(
         .iter()
         .map(|pe| pe.spec.pull.base_branch.as_str())
         .collect();
-    round.base_moved = base_moves::wake_moved(ctx, &repository, bases).await?;
+    // A base that cannot be read now is read again next round; the rest goes on.
+    round.base_moved = base_moves::wake_moved(ctx, &repository, bases).await;
     let unlisted = deployed
         .iter()
         .filter(|pe| !listed.contains(&pe.spec.pull.number));

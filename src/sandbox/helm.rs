@@ -1,6 +1,7 @@
 //! `helm template` on a definition's chart: the chart's files and the preview's values written
 //! to a scratch directory, rendered client-side only (no cluster: `lookup` finds nothing), with
-//! no hooks and no tests, and only the dependencies vendored in the chart's `charts/`.
+//! no hooks, no tests, no JSON schema validation (a schema's `$ref` can name a URL), and only
+//! the dependencies vendored in the chart's `charts/`.
 
 use std::ffi::OsString;
 
@@ -22,8 +23,19 @@ pub async fn template(
     namespace: &str,
     shown: &str,
 ) -> Result<String, String> {
+    let archive = match &chart.remote {
+        Some(remote) => Some(renderers.chart_repositories.archive(remote).await?),
+        None => None,
+    };
     let (_turn, scratch) = renderers.begin(WHAT).await?;
-    let chart_dir = scratch.write_files("chart", &chart.files)?;
+    let chart_dir = match archive {
+        Some(archive) => {
+            let path = scratch.path().join("chart.tgz");
+            scratch.write_new(&path, &archive)?;
+            path
+        }
+        None => scratch.write_files("chart", &chart.files)?,
+    };
     let values_file = scratch.path().join("values.json");
     scratch.write_new(&values_file, values.to_string().as_bytes())?;
     let args: Vec<OsString> = [
@@ -34,6 +46,8 @@ pub async fn template(
         "--no-hooks",
         "--skip-tests",
         "--dry-run=client",
+        // A values.schema.json may `$ref` a URL, which helm would fetch (loopback included).
+        "--skip-schema-validation",
         "--values",
     ]
     .into_iter()

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+pub mod chart_repository;
 pub mod helm;
 pub mod kustomize;
 mod run;
-mod scratch;
+pub mod scratch;
 pub mod source;
 
 pub use source::Rendering;
@@ -53,6 +54,8 @@ pub struct Renderers {
     pub limits: Limits,
     /// Runs at once (each may hold `limits.memory_bytes`); more wait their turn.
     pub at_once: Arc<Semaphore>,
+    /// Charts of HTTP chart repositories, fetched and kept.
+    pub chart_repositories: chart_repository::ChartRepositories,
 }
 
 impl Default for Renderers {
@@ -63,6 +66,7 @@ impl Default for Renderers {
             scratch_root: std::env::temp_dir(),
             limits: Limits::default(),
             at_once: Arc::new(Semaphore::new(1)),
+            chart_repositories: chart_repository::ChartRepositories::default(),
         }
     }
 }

@@ -10,6 +10,22 @@ use crate::build::definition::Files;
 
 /// Runs in this process so far, for unique names.
 static MADE: AtomicU64 = AtomicU64::new(0);
+/// What every scratch directory's name starts with.
+const PREFIX: &str = "previewd-render-";
+
+/// Removes the scratch directories a previous process left under `root` (killed mid-render:
+/// the chart's emptyDir outlives a container restart). Run once at startup.
+pub fn sweep(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let left = entry.file_name().to_string_lossy().starts_with(PREFIX);
+        if left && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// A scratch directory, removed with everything in it when dropped.
 pub(crate) struct Scratch {
@@ -20,9 +36,12 @@ impl Scratch {
     /// Makes a new directory under `root`.
     pub(crate) fn new(root: &Path) -> Result<Self, String> {
         let name = format!(
-            "previewd-render-{}-{}",
+            "{PREFIX}{}-{}-{}",
             std::process::id(),
-            MADE.fetch_add(1, Ordering::Relaxed)
+            MADE.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
         );
         let path = root.join(name);
         let mut builder = std::fs::DirBuilder::new();

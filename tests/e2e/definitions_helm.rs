@@ -10,6 +10,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::Api;
 use previewd::model::crd::Phase;
+use previewd_testkit::chart_repository::ChartRepository;
 use previewd_testkit::github::GitFile;
 use previewd_testkit::scenario::{Opened, Scenario};
 use previewd_testkit::templates::web_deployment;
@@ -249,4 +250,67 @@ async fn what_helm_or_the_checks_refuse_names_the_chart_file() {
         .await;
     assert!(message.contains("templateKinds"), "{message}");
     assert!(s.namespace(1).await.is_none(), "nothing was applied");
+}
+
+#[tokio::test]
+async fn a_chart_from_an_allowed_chart_repository_is_fetched_checked_and_rendered() {
+    let repository = ChartRepository::start().await;
+    let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  SHA: {{ .Values.preview.sha | quote }}\n  CHART: {{ .Chart.Version | quote }}\n";
+    repository.publish(
+        "shop",
+        "1.2.3",
+        &[("templates/settings.yaml", settings)],
+        None,
+    );
+    repository.publish(
+        "shop",
+        "1.2.4",
+        &[("templates/settings.yaml", settings)],
+        Some(&"0".repeat(64)),
+    );
+    let url = repository.url.clone();
+    let s = Scenario::start("helm-repo", |o| {
+        o.repository_settings = serde_json::json!({
+            "definedInRepository": true,
+            "chartRepositories": [url],
+        });
+    })
+    .await;
+    let definition = |repository: &str, version: &str| {
+        vec![GitFile::new(
+            ".preview/preview.yaml",
+            &format!(
+                "source: helm\nchart: {{repository: \"{repository}\", name: shop, version: \"{version}\"}}\n"
+            ),
+        )]
+    };
+    s.github.set_branch_files(
+        &s.owner,
+        &s.repo,
+        BASE,
+        definition(&repository.url, "1.2.3"),
+    );
+    let Opened { sha, .. } = s.open_ready(1, READY).await;
+    let data = config_map(&s, 1, "settings").await.unwrap().data.unwrap();
+    assert_eq!(data["SHA"], sha);
+    assert_eq!(data["CHART"], "1.2.3");
+
+    // An archive that does not match the index's digest is refused.
+    s.push_files(BASE, definition(&repository.url, "1.2.4"))
+        .await;
+    let message = s
+        .wait_message(1, READY, |m| m.contains("the index says"))
+        .await;
+    assert!(message.contains("chart shop 1.2.4"), "{message}");
+    // A repository the operator did not allow is never asked.
+    s.push_files(BASE, definition("http://127.0.0.1:9/charts", "1.2.3"))
+        .await;
+    let message = s
+        .wait_message(1, READY, |m| m.contains("chartRepositories"))
+        .await;
+    assert!(
+        message
+            .starts_with(".preview/preview.yaml: chart: the repository http://127.0.0.1:9/charts"),
+        "{message}"
+    );
 }

@@ -145,6 +145,20 @@ async fn an_overlay_reaching_out_of_the_definition_fails_naming_the_file() {
         })
         .await;
     assert!(message.contains("only files and directories"), "{message}");
+
+    // A file kustomize would fetch over HTTP, from loopback where no proxy stands in the way.
+    let fetched = format!(
+        "resources: [web.yaml]\nconfigMapGenerator:\n  - name: metrics\n    files: [\"m={}/metrics\"]\n",
+        s.previewd.url
+    );
+    s.push_files(BASE, definition(&fetched, &[])).await;
+    let message = s
+        .wait_message(1, READY, |m| m.contains("URLs are refused"))
+        .await;
+    assert!(
+        message.starts_with(".preview/base/kustomization.yaml: "),
+        "{message}"
+    );
 }
 
 #[tokio::test]

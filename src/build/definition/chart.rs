@@ -5,8 +5,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Files, SETTINGS_FILE, subdirectory};
+use super::{ChartSetting, Files, RemoteChart, SETTINGS_FILE, subdirectory};
 use crate::build::render::{Context, RenderError, RenderedObject};
+use crate::build::yaml_guard::{REFUSED, first_alias};
 
 /// The chart's own description, at the top of its directory.
 pub const CHART_FILE: &str = "Chart.yaml";
@@ -22,14 +23,24 @@ pub struct Chart {
     pub name: String,
     /// The release name.
     pub release: String,
-    /// Its files, by path relative to its directory.
+    /// Its files, by path relative to its directory (none for a chart of a repository).
     pub files: Files,
+    /// The chart repository it comes from, instead of the definition.
+    pub remote: Option<RemoteChart>,
 }
 
 impl Chart {
     /// Where the chart is in the repository, its definition being in `definition_dir`.
     pub fn shown_in(&self, definition_dir: &str) -> String {
-        super::joined(definition_dir, &self.dir)
+        match &self.remote {
+            Some(remote) => format!(
+                "{}/{}-{}",
+                remote.repository.trim_end_matches('/'),
+                remote.name,
+                remote.version
+            ),
+            None => super::joined(definition_dir, &self.dir),
+        }
     }
 }
 
@@ -39,8 +50,7 @@ struct ChartFile {
 }
 
 /// The chart in directory `dir` of the definition `files`, released as `release`.
-pub fn read(files: &Files, dir: &str, release: &str) -> Result<Chart, String> {
-    let prefix = subdirectory("chart", dir)?;
+pub fn read(files: &Files, setting: &ChartSetting, release: &str) -> Result<Chart, String> {
     let valid_release =
         release.len() <= MAX_RELEASE_LEN && crate::model::names::is_rfc1123_label(release);
     if !valid_release {
@@ -48,6 +58,11 @@ pub fn read(files: &Files, dir: &str, release: &str) -> Result<Chart, String> {
             "{SETTINGS_FILE}: release: {release:?} is not a DNS label of at most {MAX_RELEASE_LEN} characters"
         ));
     }
+    let dir = match setting {
+        ChartSetting::Dir(dir) => dir,
+        ChartSetting::Remote(remote) => return remote_chart(remote, release),
+    };
+    let prefix = subdirectory("chart", dir)?;
     let mut chart = Files::default();
     for path in files.paths() {
         if let Some(inside) = path.strip_prefix(prefix.as_str()) {
@@ -71,6 +86,39 @@ pub fn read(files: &Files, dir: &str, release: &str) -> Result<Chart, String> {
         name,
         release: release.to_owned(),
         files: chart,
+        remote: None,
+    })
+}
+
+/// A chart of an HTTP chart repository: an `http(s)://` URL, a plain name, an exact version
+/// (a range could pick a version published after the review).
+fn remote_chart(remote: &RemoteChart, release: &str) -> Result<Chart, String> {
+    let refuse = |why: String| Err(format!("{SETTINGS_FILE}: chart: {why}"));
+    let url = &remote.repository;
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(['?', '#']) {
+        return refuse(format!("repository {url:?} is not an http(s) URL"));
+    }
+    let plain = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+    };
+    if !plain(&remote.name) {
+        return refuse(format!("name {:?} is not a chart name", remote.name));
+    }
+    if !plain(&remote.version) || !remote.version.starts_with(|c: char| c.is_ascii_digit()) {
+        return refuse(format!(
+            "version {:?} is not an exact version (ranges are refused)",
+            remote.version
+        ));
+    }
+    Ok(Chart {
+        dir: String::new(),
+        name: remote.name.clone(),
+        release: release.to_owned(),
+        files: Files::default(),
+        remote: Some(remote.clone()),
     })
 }
 
@@ -129,6 +177,13 @@ pub fn objects(
             Some(printed) => shown_path(chart, shown, printed),
             None => format!("{shown}: helm template's output"),
         };
+        if let Some(line) = first_alias(&text) {
+            return Err(RenderError::Yaml {
+                file,
+                line,
+                message: REFUSED.to_owned(),
+            });
+        }
         objects.extend(crate::build::render::place(&file, &text, ctx, labels)?);
     }
     Ok(objects)

@@ -73,7 +73,7 @@ pub fn read(files: &Files, settings: &Settings) -> Result<Overlay, String> {
         let name = path.rsplit('/').next().unwrap_or(path);
         if KUSTOMIZATION_FILES.contains(&name) {
             let kustomization: Value = files.yaml(path, path, "")?;
-            check_kustomization(path, &kustomization)?;
+            check_kustomization(files, path, &kustomization)?;
         }
     }
     for image in &settings.images {
@@ -84,6 +84,18 @@ pub fn read(files: &Files, settings: &Settings) -> Result<Overlay, String> {
         if !valid {
             return Err(format!(
                 "{SETTINGS_FILE}: images: {image:?} is not an image name without tag or digest"
+            ));
+        }
+    }
+    if let Some(replacements) = &settings.replacements {
+        refuse_urls(&format!("{SETTINGS_FILE}: replacements"), replacements)?;
+        let from_file = replacements.as_array().into_iter().flatten().any(|r| {
+            r.as_object()
+                .is_some_and(|r| r.keys().any(|k| k.eq_ignore_ascii_case("path")))
+        });
+        if from_file {
+            return Err(format!(
+                "{SETTINGS_FILE}: replacements: `path` is refused (write the replacement here)"
             ));
         }
     }
@@ -104,40 +116,90 @@ pub fn read(files: &Files, settings: &Settings) -> Result<Overlay, String> {
     })
 }
 
-/// Refuses a kustomization that loads anything from outside the definition (a URL, a git
-/// repository, an absolute path) or inflates a chart.
-fn check_kustomization(path: &str, kustomization: &Value) -> Result<(), String> {
+/// Refuses a kustomization that loads anything from outside the definition (a URL anywhere in
+/// it, a git repository, an absolute path, a `..` path leaving the definition), inflates a
+/// chart, or hides a field (keys are matched as kustomize does, ignoring case; YAML merge keys
+/// are refused). The generator, transformer and validator configurations it lists are held to
+/// the same rule on URLs.
+fn check_kustomization(files: &Files, path: &str, kustomization: &Value) -> Result<(), String> {
     let Some(fields) = kustomization.as_object() else {
         return Err(format!("{path}: not a mapping"));
     };
-    for (field, why) in REFUSED_FIELDS {
-        if fields.contains_key(field) {
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    for (key, value) in fields {
+        if key == "<<" {
+            return Err(format!("{path}: YAML merge keys are refused"));
+        }
+        if let Some((field, why)) = REFUSED_FIELDS
+            .iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case(key))
+        {
             return Err(format!("{path}: {field}: {why}"));
         }
-    }
-    for field in LOADING_FIELDS {
-        for entry in fields
-            .get(field)
-            .and_then(Value::as_array)
+        let Some(field) = LOADING_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
+            continue;
+        };
+        for target in value
+            .as_array()
             .into_iter()
             .flatten()
+            .filter_map(Value::as_str)
         {
-            let Some(target) = entry.as_str() else {
-                continue;
-            };
-            if is_remote(target) || target.starts_with('/') {
+            let inside = within(dir, target);
+            if is_remote(target) || target.starts_with('/') || inside.is_none() {
                 return Err(format!(
                     "{path}: {field}: {target:?}: only files and directories of the definition may be loaded"
                 ));
             }
+            let is_config = ["generators", "transformers", "validators"].contains(field);
+            if let (true, Some(listed)) = (is_config, inside) {
+                if let Ok(config) = files.yaml::<Value>(&listed, &listed, "") {
+                    refuse_urls(&listed, &config)?;
+                }
+            }
         }
     }
-    Ok(())
+    refuse_urls(path, kustomization)
+}
+
+/// Refuses a URL anywhere in `value` (kustomize fetches `http(s)` paths of patches,
+/// generators, replacements and plugin configurations; a proxy cannot stop loopback).
+pub(crate) fn refuse_urls(path: &str, value: &Value) -> Result<(), String> {
+    let refused = |text: &str| is_remote(text) || text.split('=').skip(1).any(is_remote);
+    match value {
+        Value::String(text) if refused(text) => Err(format!(
+            "{path}: {text:?}: URLs are refused (kustomize would fetch them)"
+        )),
+        Value::Array(items) => items.iter().try_for_each(|v| refuse_urls(path, v)),
+        Value::Object(map) => map.iter().try_for_each(|(key, v)| {
+            if refused(key) {
+                return Err(format!("{path}: {key:?}: URLs are refused"));
+            }
+            refuse_urls(path, v)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `target` relative to the kustomization's directory `dir`, as a path of the definition;
+/// `None` when it leaves the definition.
+fn within(dir: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// Whether Kustomize would fetch `target` over the network (a URL, a git repository).
 fn is_remote(target: &str) -> bool {
-    let lower = target.to_ascii_lowercase();
+    let lower = target.trim().to_ascii_lowercase();
     lower.contains("://")
         || lower.starts_with("git@")
         || lower.contains("?ref=")
@@ -228,7 +290,15 @@ pub fn objects(
     ctx: &Context,
     labels: &BTreeMap<String, String>,
 ) -> Result<Vec<RenderedObject>, RenderError> {
-    let documents = parse_documents(&format!("{shown}: kustomize build's output"), output)?;
+    let whole = format!("{shown}: kustomize build's output");
+    if let Some(line) = crate::build::yaml_guard::first_alias(output) {
+        return Err(RenderError::Yaml {
+            file: whole,
+            line,
+            message: crate::build::yaml_guard::REFUSED.to_owned(),
+        });
+    }
+    let documents = parse_documents(&whole, output)?;
     let mut objects = Vec::new();
     let mut seen_in: BTreeMap<String, usize> = BTreeMap::new();
     for mut object in documents {

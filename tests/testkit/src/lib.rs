@@ -14,6 +14,7 @@ pub mod apiserver;
 pub mod browser;
 pub mod chaos;
 pub mod chart_rbac;
+pub mod chart_repository;
 pub mod ci;
 pub mod cluster;
 pub mod container;

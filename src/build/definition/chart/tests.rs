@@ -140,3 +140,17 @@ fn helm_errors_name_the_repository_file() {
         "helm template: template: .preview/chart/templates/web.yaml:3:9: executing \".preview/chart/templates/web.yaml\""
     );
 }
+
+#[test]
+fn aliases_in_helm_output_are_refused_before_parsing() {
+    let read = definition(&[
+        ("preview.yaml", "source: helm\n"),
+        ("chart/Chart.yaml", "name: app\n"),
+    ]);
+    let laughs = "---\n# Source: app/templates/lol.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\nx: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\ny: [*a, *a, *a, *a, *a, *a, *a, *a]\n";
+    let err = objects_err(chart_of(&read), laughs);
+    assert_eq!(
+        err,
+        ".preview/chart/templates/lol.yaml: rendered line 5: invalid YAML: YAML aliases (*name) are refused"
+    );
+}

@@ -67,7 +67,25 @@ fn the_wrapper_places_the_overlay_and_gives_it_the_preview_facts() {
 
 #[test]
 fn a_kustomization_reaching_out_of_the_definition_is_refused() {
-    let cases: [(&str, &str); 7] = [
+    let cases: [(&str, &str); 13] = [
+        (
+            "Resources: [\"https://example.com/a.yaml\"]\n",
+            "only files",
+        ),
+        ("HELMCHARTS: [{name: x}]\n", "use source helm"),
+        ("<<: {resources: [x]}\n", "merge keys are refused"),
+        (
+            "resources: [../../elsewhere]\n",
+            "only files and directories",
+        ),
+        (
+            "patches: [{path: \"http://127.0.0.1:8081/api/previews\"}]\n",
+            "URLs are refused",
+        ),
+        (
+            "configMapGenerator: [{name: x, files: [\"m=http://localhost:8080/metrics\"]}]\n",
+            "URLs are refused",
+        ),
         (
             "resources: [github.com/org/repo//deploy?ref=v1]\n",
             "only files and directories of the definition",
