@@ -7,26 +7,49 @@ use std::ffi::OsString;
 
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use super::Renderers;
+use super::outputs::Key;
 use super::run::run;
 use crate::build::definition::chart::{self, Chart};
 
 /// The name errors give a helm run.
 const WHAT: &str = "helm template";
 
-/// What `helm template` prints for `chart` with `values` in `namespace`, or why it failed (with
-/// the chart's files named as `shown`, where the chart is in the repository).
+/// What `helm template` prints for `chart` with `values` in `namespace` (kept for the same
+/// inputs), or why it failed (with the chart's files named as `shown`, where the chart is in the
+/// repository).
 pub async fn template(
     renderers: &Renderers,
     chart: &Chart,
     values: &Value,
     namespace: &str,
     shown: &str,
-) -> Result<String, String> {
+) -> Result<Arc<String>, String> {
     let archive = match &chart.remote {
         Some(remote) => Some(renderers.chart_repositories.archive(remote).await?),
         None => None,
     };
+    let values = values.to_string();
+    let key = Key::default()
+        .with("helm release", chart.release.as_bytes())
+        .with("namespace", namespace.as_bytes())
+        .with("values", values.as_bytes())
+        .with("archive", archive.as_deref().map_or(&[][..], Vec::as_slice))
+        .with_files(&chart.files);
+    let rendered = render(renderers, chart, archive, &values, namespace, shown);
+    renderers.outputs.get_or_render(key, rendered).await
+}
+
+async fn render(
+    renderers: &Renderers,
+    chart: &Chart,
+    archive: Option<Arc<Vec<u8>>>,
+    values: &str,
+    namespace: &str,
+    shown: &str,
+) -> Result<String, String> {
     let (_turn, scratch) = renderers.begin(WHAT).await?;
     let chart_dir = match archive {
         Some(archive) => {
@@ -37,7 +60,7 @@ pub async fn template(
         None => scratch.write_files("chart", &chart.files)?,
     };
     let values_file = scratch.path().join("values.json");
-    scratch.write_new(&values_file, values.to_string().as_bytes())?;
+    scratch.write_new(&values_file, values.as_bytes())?;
     let args: Vec<OsString> = [
         "template",
         &chart.release,

@@ -4,7 +4,10 @@
 
 use std::ffi::OsString;
 
+use std::sync::Arc;
+
 use super::Renderers;
+use super::outputs::Key;
 use super::run::run;
 use crate::build::definition::overlay::{self, Overlay};
 use crate::build::render::Context;
@@ -12,22 +15,33 @@ use crate::build::render::Context;
 /// The name errors give a kustomize run.
 const WHAT: &str = "kustomize build";
 
-/// What `kustomize build` prints for `overlay` wrapped for `ctx`, or why it failed (the
-/// definition's files named under `shown`, where the definition is in the repository).
+/// What `kustomize build` prints for `overlay` wrapped for `ctx` (kept for the same inputs),
+/// or why it failed (the definition's files named under `shown`, where the definition is in
+/// the repository).
 pub async fn build(
     renderers: &Renderers,
     overlay: &Overlay,
     ctx: &Context,
     shown: &str,
+) -> Result<Arc<String>, String> {
+    let wrapper = overlay::wrapper(overlay, ctx).to_string();
+    let key = Key::default()
+        .with("kustomization", wrapper.as_bytes())
+        .with_files(&overlay.files);
+    let rendered = render(renderers, overlay, &wrapper, shown);
+    renderers.outputs.get_or_render(key, rendered).await
+}
+
+async fn render(
+    renderers: &Renderers,
+    overlay: &Overlay,
+    wrapper: &str,
+    shown: &str,
 ) -> Result<String, String> {
     let (_turn, scratch) = renderers.begin(WHAT).await?;
     scratch.write_files("definition", &overlay.files)?;
     let wrap = scratch.dir("wrap")?;
-    let wrapper = overlay::wrapper(overlay, ctx);
-    scratch.write_new(
-        &wrap.join("kustomization.yaml"),
-        wrapper.to_string().as_bytes(),
-    )?;
+    scratch.write_new(&wrap.join("kustomization.yaml"), wrapper.as_bytes())?;
     let args: Vec<OsString> = ["build", "--load-restrictor", "LoadRestrictionsRootOnly"]
         .into_iter()
         .map(OsString::from)

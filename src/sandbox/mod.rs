@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 pub mod chart_repository;
 pub mod helm;
 pub mod kustomize;
+pub mod outputs;
 mod run;
 pub mod scratch;
 pub mod source;
@@ -56,6 +57,8 @@ pub struct Renderers {
     pub at_once: Arc<Semaphore>,
     /// Charts of HTTP chart repositories, fetched and kept.
     pub chart_repositories: chart_repository::ChartRepositories,
+    /// What renders printed, by their inputs.
+    pub outputs: outputs::Outputs,
 }
 
 impl Default for Renderers {
@@ -67,6 +70,7 @@ impl Default for Renderers {
             limits: Limits::default(),
             at_once: Arc::new(Semaphore::new(1)),
             chart_repositories: chart_repository::ChartRepositories::default(),
+            outputs: outputs::Outputs::default(),
         }
     }
 }

@@ -11,7 +11,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::Api;
 use previewd::model::crd::Phase;
 use previewd_testkit::chart_repository::ChartRepository;
+use previewd_testkit::cluster::wait_for;
 use previewd_testkit::github::GitFile;
+use previewd_testkit::metrics::{Scrape, scrape};
 use previewd_testkit::scenario::{Opened, Scenario};
 use previewd_testkit::templates::web_deployment;
 
@@ -75,20 +77,17 @@ async fn failed_message(s: &Scenario, number: u64) -> String {
 #[tokio::test]
 async fn the_base_branch_chart_is_rendered_with_the_preview_values_and_no_hooks_or_tests() {
     let s = charting("helm", &[]).await;
-    let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  PUBLIC_URL: {{ .Values.preview.url | quote }}\n  NUMBER: {{ .Values.preview.number | quote }}\n  NAMESPACE: {{ .Release.Namespace | quote }}\n";
+    let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  PUBLIC_URL: {{ .Values.preview.url | quote }}\n  NUMBER: {{ .Values.preview.number | quote }}\n  NAMESPACE: {{ .Release.Namespace | quote }}\n  DRAWN: {{ randAlphaNum 16 | quote }}\n";
     let hook = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {helm.sh/hook: pre-install}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: x}]\n";
     let test = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: smoke\n  annotations: {helm.sh/hook: test}\nspec:\n  containers: [{name: s, image: x}]\n";
-    s.github.set_branch_files(
-        &s.owner,
-        &s.repo,
-        BASE,
-        chart(&[
-            ("web.yaml", &deployment()),
-            ("settings.yaml", settings),
-            ("migrate.yaml", hook),
-            ("tests/smoke.yaml", test),
-        ]),
-    );
+    let files = chart(&[
+        ("web.yaml", &deployment()),
+        ("settings.yaml", settings),
+        ("migrate.yaml", hook),
+        ("tests/smoke.yaml", test),
+    ]);
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, files.clone());
     let Opened {
         namespace,
         sha,
@@ -127,6 +126,30 @@ async fn the_base_branch_chart_is_rendered_with_the_preview_values_and_no_hooks_
         "a chart test ran"
     );
     scratch_emptied(&s).await;
+
+    // Applied again with the same inputs (a push to the base that changes nothing here): the
+    // output kept from the first render is applied, so what the chart drew at random stays.
+    let drawn = data["DRAWN"].clone();
+    let renders = |m: &Scrape| {
+        m.value(
+            "previewd_step_duration_seconds_count",
+            &[("step", "render")],
+        )
+    };
+    let before = renders(&scrape(&s.previewd.url).await);
+    let mut files_again = files;
+    files_again.push(GitFile::new("CHANGELOG.md", "outside the definition"));
+    s.push_files(BASE, files_again).await;
+    let rendered_again = || async { renders(&scrape(&s.previewd.url).await) > before };
+    wait_for(
+        "the push to render the preview again",
+        READY,
+        rendered_again,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let again = config_map(&s, 1, "settings").await.unwrap().data.unwrap();
+    assert_eq!(again["DRAWN"], drawn, "helm rendered the same inputs again");
 }
 
 /// Waits until no render's scratch directory is left (one may be under way).

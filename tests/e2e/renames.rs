@@ -240,6 +240,10 @@ async fn a_record_named_by_an_earlier_version_is_found_by_its_labels() {
     api.create(&PostParams::default(), &record)
         .await
         .expect("create the earlier version's record");
+    // Earlier versions' records exist before previewd starts; here the record is made while it
+    // runs, so its cache of records is given time to see it (a delivery decided on a cache that
+    // has not seen a record under an earlier name would make a second one).
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     s.deliver(&s.payload("pr-synchronize-new-sha", number))
         .await;
