@@ -19,23 +19,20 @@ use crate::config::copies::{Copy, Source};
 use crate::controller::{Ctx, Error};
 use crate::model::crd::PreviewEnvironment;
 
-/// The copies `pe`'s namespace gets, with previewd's `labels`; `Err` says which source cannot
-/// be copied and why.
+/// The copies `pe`'s namespace gets (`repository` being the settings of its repository), with
+/// previewd's `labels`; `Err` says which source cannot be copied and why.
 pub(crate) async fn objects(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
+    repository: &RepositoryConfig,
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Result<Result<Vec<RenderedObject>, String>, Error> {
-    let settings = &ctx.settings;
-    let repository = settings
-        .config
-        .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
-    if !copies_for(&repository, pe) {
+    if !copies_for(repository, pe) {
         return Ok(Ok(Vec::new()));
     }
     let mut sources = Vec::new();
-    for (kind, copy) in wanted(&repository) {
+    for (kind, copy) in wanted(repository) {
         match read(ctx, kind, &copy.from).await? {
             Ok(source) => sources.push((kind, copy, source)),
             Err(why) => return Ok(Err(why)),

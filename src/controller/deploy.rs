@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::build::definition::{self, Source, chart::Chart, overlay::Overlay};
 use crate::build::render::{Context, RenderedObject, Template};
 use crate::build::{fence_objects, restart};
+use crate::config::RepositoryConfig;
 use crate::controller::apply::{
     Applied, apply_fenced, apply_namespace, kind_key, prune, resolve_fenced,
 };
@@ -64,11 +65,12 @@ async fn apply_or_reread(
         pull.number,
     );
     let values = config.values_for(config.repository(&ctx.settings.allowlist, &pull.repository));
+    let repository = config.repository_settings(&ctx.settings.allowlist, &pull.repository);
     let Chosen {
         defined,
         values,
         readiness,
-    } = match defined(pe, ctx, values).await? {
+    } = match defined(pe, ctx, &repository, values).await? {
         Ok(chosen) => chosen,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     };
@@ -99,7 +101,7 @@ async fn apply_or_reread(
             .as_ref()
             .map(|binding| fence_objects::read_binding(binding, &name, &preview_labels)),
     );
-    match copies::objects(pe, ctx, &name, &preview_labels).await? {
+    match copies::objects(pe, ctx, &repository, &name, &preview_labels).await? {
         Ok(copied) => fenced.extend(copied),
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     }
@@ -217,12 +219,10 @@ struct Chosen<'a> {
 async fn defined<'a>(
     pe: &PreviewEnvironment,
     ctx: &'a Ctx,
+    repository: &RepositoryConfig,
     values: Value,
 ) -> Result<Result<Chosen<'a>, String>, Error> {
     let settings = &ctx.settings;
-    let repository = settings
-        .config
-        .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
     let own = |values| Chosen {
         defined: Defined::Own(&settings.templates),
         values,

@@ -4,25 +4,35 @@
 //! digest, each read within a size bound. Archives are kept by URL and digest.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::kept::Kept;
 use crate::build::definition::RemoteChart;
 
 /// Bytes of an `index.yaml` read at most.
 const MAX_INDEX_BYTES: usize = 8 * 1024 * 1024;
 /// Bytes of a chart archive read at most.
 const MAX_ARCHIVE_BYTES: usize = 2 * 1024 * 1024;
-/// Archives kept at most.
+/// Archives kept at most; the older half goes when full.
 const KEPT: usize = 64;
 
 /// Fetches charts, keeping the archives it fetched.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ChartRepositories {
     client: reqwest::Client,
-    kept: Arc<Mutex<HashMap<String, Arc<Vec<u8>>>>>,
+    kept: Kept<String, Arc<Vec<u8>>>,
+}
+
+impl Default for ChartRepositories {
+    fn default() -> Self {
+        ChartRepositories {
+            client: reqwest::Client::default(),
+            kept: Kept::new(KEPT),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -76,8 +86,8 @@ impl ChartRepositories {
             .clone()
             .ok_or_else(|| format!("{shown}: the index gives no digest"))?;
         let key = format!("{url}@{digest}");
-        if let Some(kept) = self.lock().get(&key) {
-            return Ok(kept.clone());
+        if let Some(kept) = self.kept.get(&key) {
+            return Ok(kept);
         }
         let archive = self.get(&url, MAX_ARCHIVE_BYTES).await?;
         let actual = hex::encode(Sha256::digest(&archive));
@@ -87,11 +97,7 @@ impl ChartRepositories {
             ));
         }
         let archive = Arc::new(archive);
-        let mut kept = self.lock();
-        if kept.len() >= KEPT {
-            kept.clear();
-        }
-        kept.insert(key, archive.clone());
+        self.kept.keep(key, archive.clone());
         Ok(archive)
     }
 
@@ -115,9 +121,5 @@ impl ChartRepositories {
             }
         }
         Ok(body)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Vec<u8>>>> {
-        self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

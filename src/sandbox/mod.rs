@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 pub mod chart_repository;
 pub mod helm;
+mod kept;
 pub mod kustomize;
 pub mod outputs;
 mod run;

@@ -4,24 +4,24 @@
 //! and a chart drawing random strings keeps the ones it drew first. Only successful renders are
 //! kept.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::kept::Kept;
 use crate::build::definition::Files;
 
-/// Outputs kept at most; the oldest half goes when full.
+/// Outputs kept at most; the older half goes when full.
 const KEPT: usize = 256;
 
 /// The kept outputs.
-#[derive(Clone, Debug, Default)]
-pub struct Outputs(Arc<Mutex<Kept>>);
+#[derive(Clone, Debug)]
+pub struct Outputs(Kept<[u8; 32], Arc<String>>);
 
-#[derive(Debug, Default)]
-struct Kept {
-    by_key: HashMap<[u8; 32], Arc<String>>,
-    order: Vec<[u8; 32]>,
+impl Default for Outputs {
+    fn default() -> Self {
+        Outputs(Kept::new(KEPT))
+    }
 }
 
 /// The inputs of one render, digested.
@@ -57,25 +57,12 @@ impl Outputs {
         F: Future<Output = Result<String, String>>,
     {
         let key = key.finish();
-        if let Some(kept) = self.lock().by_key.get(&key) {
-            return Ok(kept.clone());
+        if let Some(kept) = self.0.get(&key) {
+            return Ok(kept);
         }
         let output = Arc::new(render.await?);
-        let mut kept = self.lock();
-        if kept.order.len() >= KEPT {
-            let dropped: Vec<_> = kept.order.drain(..KEPT / 2).collect();
-            for old in dropped {
-                kept.by_key.remove(&old);
-            }
-        }
-        if kept.by_key.insert(key, output.clone()).is_none() {
-            kept.order.push(key);
-        }
+        self.0.keep(key, output.clone());
         Ok(output)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -12,6 +12,7 @@ use previewd::model::crd::Phase;
 use previewd_testkit::cluster::wait_for;
 use previewd_testkit::github::GitFile;
 use previewd_testkit::scenario::Scenario;
+use previewd_testkit::templates::ROLE;
 
 const READY: Duration = Duration::from_secs(90);
 /// The base branch of the `pr-opened` payload.
@@ -135,10 +136,7 @@ async fn a_symbolic_link_in_the_definition_fails_the_preview_naming_it() {
 #[tokio::test]
 async fn a_kind_the_operator_does_not_allow_fails_naming_the_definition_s_file() {
     let s = defining("defined-kind").await;
-    let role = GitFile::new(
-        ".preview/templates/role.yaml",
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n",
-    );
+    let role = GitFile::new(".preview/templates/role.yaml", ROLE);
     s.github
         .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![role]));
     s.deliver(&s.payload("pr-opened", 4)).await;
@@ -158,10 +156,7 @@ async fn without_a_push_delivery_the_resync_sees_the_base_move() {
         o.resync_secs = 1;
     })
     .await;
-    let role = GitFile::new(
-        ".preview/templates/role.yaml",
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n",
-    );
+    let role = GitFile::new(".preview/templates/role.yaml", ROLE);
     s.github
         .set_branch_files(&s.owner, &s.repo, BASE, definition("previews", vec![role]));
     let opened = s.payload("pr-opened", 5);

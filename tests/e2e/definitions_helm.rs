@@ -15,7 +15,7 @@ use previewd_testkit::cluster::wait_for;
 use previewd_testkit::github::GitFile;
 use previewd_testkit::metrics::{Scrape, scrape};
 use previewd_testkit::scenario::{Opened, Scenario};
-use previewd_testkit::templates::web_deployment;
+use previewd_testkit::templates::{ROLE, web_deployment};
 
 const READY: Duration = Duration::from_secs(90);
 /// The base branch of the `pr-opened` payload.
@@ -260,10 +260,9 @@ async fn what_helm_or_the_checks_refuse_names_the_chart_file() {
     s.wait_comment(1, ".preview/chart/templates/broken.yaml:5")
         .await;
 
-    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n";
     s.push_files(
         BASE,
-        chart(&[("web.yaml", &deployment()), ("role.yaml", role)]),
+        chart(&[("web.yaml", &deployment()), ("role.yaml", ROLE)]),
     )
     .await;
     let message = s

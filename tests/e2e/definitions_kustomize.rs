@@ -12,7 +12,7 @@ use kube::Api;
 use previewd::model::crd::Phase;
 use previewd_testkit::github::GitFile;
 use previewd_testkit::scenario::{Opened, Scenario};
-use previewd_testkit::templates::web_deployment;
+use previewd_testkit::templates::{ROLE, web_deployment};
 
 const READY: Duration = Duration::from_secs(90);
 /// The base branch of the `pr-opened` payload.
@@ -164,14 +164,13 @@ async fn an_overlay_reaching_out_of_the_definition_fails_naming_the_file() {
 #[tokio::test]
 async fn a_kind_the_operator_refuses_names_the_overlay_s_file() {
     let s = kustomizing("kustomize-kind").await;
-    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n";
     s.github.set_branch_files(
         &s.owner,
         &s.repo,
         BASE,
         definition(
             "resources: [web.yaml, ingress.yaml, role.yaml]\n",
-            &[("base/role.yaml", role)],
+            &[("base/role.yaml", ROLE)],
         ),
     );
     s.deliver(&s.payload("pr-opened", 1)).await;

@@ -50,3 +50,7 @@ spec:
 "#
     )
 }
+
+/// A Role `grant`: a kind previewd's default `templateKinds` refuses.
+pub const ROLE: &str =
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: grant}\nrules: []\n";
