@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use kube::CustomResourceExt;
 use previewd::build::ReadBinding;
+use previewd::build::copies as build_copies;
 use previewd::build::definition::{self, Source};
 use previewd::build::render::{self, Context};
 use previewd::build::templates;
@@ -430,6 +431,7 @@ async fn render_command(args: RenderArgs) -> anyhow::Result<()> {
     let namespace = names::preview_name(&repository, args.pr);
     let allowlist = Allowlist::unresolved(config.repositories.len());
     let operator_values = config.values_for(config.repository(&allowlist, &repository));
+    let repository_settings = config.repository_settings(&allowlist, &repository);
     let defined = match &args.repo_dir {
         Some(repo_dir) => {
             let dir = repo_dir.join(&args.definition_dir);
@@ -440,6 +442,20 @@ async fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let copies = match &defined {
+        Some(defined) => build_copies::requested(
+            &repository_settings,
+            &defined.settings.copy_secrets,
+            &defined.settings.copy_config_maps,
+            &args
+                .definition_dir
+                .join(definition::SETTINGS_FILE)
+                .to_string_lossy(),
+        )
+        .map_err(anyhow::Error::msg)?,
+        None => build_copies::configured(&repository_settings),
+    };
+    tell_copies(&copies);
     let own_templates;
     let shown;
     let (rendering, values) = match &defined {
@@ -500,6 +516,20 @@ async fn render_command(args: RenderArgs) -> anyhow::Result<()> {
         out.push_str(&serde_yaml_ng::to_string(&object.object)?);
     }
     write_stdout(&out)
+}
+
+/// Says on stderr which copies a deployed preview would also get (their data is read from the
+/// sources only then).
+fn tell_copies(copies: &[build_copies::Wanted]) {
+    for wanted in copies {
+        eprintln!(
+            "{} {} from {} ({}): copied when deployed",
+            wanted.kind.name(),
+            wanted.copy.name(),
+            wanted.copy.from,
+            wanted.asked_in
+        );
+    }
 }
 
 /// Writes `text` to stdout; a reader that went away (`| head`) is not an error.

@@ -522,3 +522,53 @@ fn render_takes_the_preview_a_repository_s_kustomize_overlay_defines() {
         "the origin annotation is not applied"
     );
 }
+
+#[test]
+fn render_checks_the_copies_a_definition_asks_for_against_the_offer() {
+    let repo = temp_dir("copies");
+    let templates = repo.join(".preview/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("settings.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n",
+    )
+    .unwrap();
+    let config = write_config(
+        &repo,
+        "repositories:\n  - name: Codertocat/Hello-World\n    definedInRepository: true\n    copySecrets: [{from: sources/registry, name: pull, imagePull: true}]\n    copyableSecrets: [sources/db]\n",
+    );
+    let render = |asked: &str| {
+        std::fs::write(
+            repo.join(".preview/preview.yaml"),
+            format!("source: handlebars\ncopySecrets: [{{from: {asked}, name: database}}]\n"),
+        )
+        .unwrap();
+        let mut command = previewd();
+        command.args(["render", "--repo", "Codertocat/Hello-World", "--pr", "2"]);
+        command.args(["--sha", SHA]).arg("--config").arg(&config);
+        command.args(["--repo-dir".as_ref(), repo.as_os_str()]);
+        run(command, Duration::from_secs(20))
+    };
+    let offered = render("sources/db");
+    let refused = render("sources/other");
+    let _ = std::fs::remove_dir_all(&repo);
+
+    let stderr = text(&offered.stderr);
+    assert!(offered.status.success(), "stderr: {stderr}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "Secret pull from sources/registry (previewd configuration): copied when deployed",
+            "Secret database from sources/db (.preview/preview.yaml): copied when deployed",
+        ]
+    );
+    assert_eq!(documents(&text(&offered.stdout)).len(), 1);
+
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "previewd: .preview/preview.yaml: copySecrets: the source sources/other is not among those the operator offers definitions (copyableSecrets)"
+    );
+    assert!(refused.stdout.is_empty());
+}

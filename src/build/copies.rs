@@ -7,15 +7,19 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::build::render::RenderedObject;
-use crate::config::copies::Copy;
+use crate::config::RepositoryConfig;
+use crate::config::copies::{Copy, Source, invalid};
 
 /// The ServiceAccount whose image pull secrets previewd sets.
 pub const PULLING_SERVICE_ACCOUNT: &str = "default";
 /// A Secret type whose copy Kubernetes would fill with a token of the preview namespace.
 const SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
 
+/// Where the operator's own copies are asked for, as errors show it.
+pub const CONFIGURED: &str = "previewd configuration";
+
 /// What is copied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// A Secret (`copySecrets`).
     Secret,
@@ -32,6 +36,14 @@ impl Kind {
         }
     }
 
+    /// The operator's setting that lists the sources of this kind definitions may copy.
+    pub fn offers(self) -> &'static str {
+        match self {
+            Kind::Secret => "copyableSecrets",
+            Kind::ConfigMap => "copyableConfigMaps",
+        }
+    }
+
     fn fields(self) -> &'static [&'static str] {
         match self {
             Kind::Secret => &["type", "data"],
@@ -39,7 +51,8 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// The object's kind.
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Secret => "Secret",
             Kind::ConfigMap => "ConfigMap",
@@ -47,12 +60,104 @@ impl Kind {
     }
 }
 
-/// One copy and its source object as the API server returned it.
-pub struct Sourced<'a> {
+/// One copy a preview gets, and where it was asked for (shown in errors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wanted {
     /// What it is.
     pub kind: Kind,
     /// How it is copied.
-    pub copy: &'a Copy,
+    pub copy: Copy,
+    /// The operator's configuration, or the definition's settings file.
+    pub asked_in: String,
+}
+
+/// The copies the operator's configuration gives every preview of `repository`, Secrets first.
+pub fn configured(repository: &RepositoryConfig) -> Vec<Wanted> {
+    let secrets = repository.copy_secrets.iter().map(|c| (Kind::Secret, c));
+    let config_maps = (repository.copy_config_maps.iter()).map(|c| (Kind::ConfigMap, c));
+    secrets
+        .chain(config_maps)
+        .map(|(kind, copy)| Wanted {
+            kind,
+            copy: copy.clone(),
+            asked_in: CONFIGURED.to_owned(),
+        })
+        .collect()
+}
+
+/// The copies a definition asks for (`secrets` and `config_maps`, written in `shown`) added to
+/// the operator's (`repository`'s), each from a source the operator offers definitions
+/// (`copyableSecrets`, `copyableConfigMaps`); `Err` says which is refused, naming `shown`.
+pub fn requested(
+    repository: &RepositoryConfig,
+    secrets: &[Copy],
+    config_maps: &[Copy],
+    shown: &str,
+) -> Result<Vec<Wanted>, String> {
+    let offers = [
+        (Kind::Secret, secrets, &repository.copyable_secrets),
+        (
+            Kind::ConfigMap,
+            config_maps,
+            &repository.copyable_config_maps,
+        ),
+    ];
+    let mut wanted = configured(repository);
+    for (kind, asked, offered) in offers {
+        if let Some(copy) = asked.iter().find(|c| !offered.contains(&c.from)) {
+            return Err(format!(
+                "{shown}: {}: the source {} is not among those the operator offers definitions ({})",
+                kind.setting(),
+                copy.from,
+                kind.offers()
+            ));
+        }
+        wanted.extend(asked.iter().map(|copy| Wanted {
+            kind,
+            copy: copy.clone(),
+            asked_in: shown.to_owned(),
+        }));
+    }
+    let of_kind = |kind| -> Vec<Copy> {
+        (wanted.iter().filter(|w| w.kind == kind))
+            .map(|w| w.copy.clone())
+            .collect()
+    };
+    match invalid(&of_kind(Kind::Secret), &of_kind(Kind::ConfigMap)) {
+        Some(why) => Err(format!("{shown}: {why}")),
+        None => Ok(wanted),
+    }
+}
+
+/// Whether a preview of `repository` may hold a copy of `from`: the operator copies it, or
+/// offers it to definitions.
+pub fn may_hold(repository: &RepositoryConfig, kind: Kind, from: &Source) -> bool {
+    let offered = match kind {
+        Kind::Secret => &repository.copyable_secrets,
+        Kind::ConfigMap => &repository.copyable_config_maps,
+    };
+    offered.contains(from)
+        || configured(repository)
+            .iter()
+            .any(|w| w.kind == kind && &w.copy.from == from)
+}
+
+/// Every source `repository`'s previews may hold a copy of.
+pub fn sources(repository: &RepositoryConfig) -> impl Iterator<Item = (Kind, Source)> + '_ {
+    let offered_secrets = (repository.copyable_secrets.iter()).map(|s| (Kind::Secret, s.clone()));
+    let offered_config_maps =
+        (repository.copyable_config_maps.iter()).map(|s| (Kind::ConfigMap, s.clone()));
+    configured(repository)
+        .into_iter()
+        .map(|w| (w.kind, w.copy.from))
+        .chain(offered_secrets)
+        .chain(offered_config_maps)
+}
+
+/// One copy and its source object as the API server returned it.
+pub struct Sourced<'a> {
+    /// The copy.
+    pub wanted: &'a Wanted,
     /// The source.
     pub source: &'a Value,
 }
@@ -66,8 +171,13 @@ pub fn objects(
 ) -> Result<Vec<RenderedObject>, String> {
     let mut objects = Vec::new();
     let mut pull_secrets = Vec::new();
-    for Sourced { kind, copy, source } in sourced {
-        let shown = format!("{} {} (previewd configuration)", kind.setting(), copy.from);
+    for Sourced { wanted, source } in sourced {
+        let Wanted {
+            kind,
+            copy,
+            asked_in,
+        } = wanted;
+        let shown = format!("{} {} ({asked_in})", kind.setting(), copy.from);
         if source.get("type").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_TOKEN) {
             return Err(format!(
                 "{shown}: a {SERVICE_ACCOUNT_TOKEN} Secret is not copied (its copy would hold a token of the preview namespace)"
@@ -95,7 +205,7 @@ pub fn objects(
     }
     if !pull_secrets.is_empty() {
         objects.push(RenderedObject {
-            file: "copySecrets imagePull (previewd configuration)".to_owned(),
+            file: "copySecrets imagePull".to_owned(),
             object: json!({
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
@@ -120,11 +230,112 @@ mod tests {
             .unwrap()
     }
 
+    fn configured_copy(kind: Kind, copy: Copy) -> Wanted {
+        Wanted {
+            kind,
+            copy,
+            asked_in: CONFIGURED.to_owned(),
+        }
+    }
+
+    fn repository(settings: Value) -> RepositoryConfig {
+        let mut all = json!({"name": "octo/app"});
+        all.as_object_mut()
+            .unwrap()
+            .extend(settings.as_object().unwrap().clone());
+        serde_json::from_value(all).unwrap()
+    }
+
+    #[test]
+    fn a_definition_copies_only_what_the_operator_offers_and_names_its_file() {
+        let repository = repository(json!({
+            "copySecrets": [{"from": "sources/registry", "name": "pull", "imagePull": true}],
+            "copyableSecrets": ["sources/db"],
+            "copyableConfigMaps": ["sources/settings"],
+        }));
+        let shown = ".preview/preview.yaml";
+        let db = copy("sources/db", Some("database"), false);
+        let settings = copy("sources/settings", None, false);
+        let asked = (std::slice::from_ref(&db), std::slice::from_ref(&settings));
+        let wanted = requested(&repository, asked.0, asked.1, shown).unwrap();
+        assert_eq!(wanted.len(), 3);
+        assert_eq!(wanted[0].asked_in, CONFIGURED);
+        assert_eq!(
+            wanted[1],
+            Wanted {
+                kind: Kind::Secret,
+                copy: db.clone(),
+                asked_in: shown.to_owned()
+            }
+        );
+        assert_eq!(wanted[2].kind, Kind::ConfigMap);
+
+        // A source the operator copies but does not offer, or offers as the other kind.
+        for (secrets, config_maps) in [
+            (vec![copy("sources/registry", Some("again"), false)], vec![]),
+            (vec![copy("sources/settings", None, false)], vec![]),
+            (vec![], vec![copy("sources/db", None, false)]),
+        ] {
+            let err = requested(&repository, &secrets, &config_maps, shown).unwrap_err();
+            assert!(
+                err.starts_with(".preview/preview.yaml: copy")
+                    && err.contains("is not among those the operator offers definitions (copyable"),
+                "{err}"
+            );
+        }
+        // A name the operator's copy has already.
+        let clash = copy("sources/db", Some("pull"), false);
+        let err = requested(&repository, &[clash], &[], shown).unwrap_err();
+        assert_eq!(
+            err,
+            ".preview/preview.yaml: copySecrets: two copies are named \"pull\""
+        );
+        let pulling_config_map = copy("sources/settings", None, true);
+        assert!(requested(&repository, &[], &[pulling_config_map], shown).is_err());
+    }
+
+    #[test]
+    fn a_preview_may_hold_what_is_copied_or_offered() {
+        let repository = repository(json!({
+            "copySecrets": [{"from": "sources/registry"}],
+            "copyableConfigMaps": ["sources/settings"],
+        }));
+        let source = |text: &str| copy(text, None, false).from;
+        assert!(may_hold(
+            &repository,
+            Kind::Secret,
+            &source("sources/registry")
+        ));
+        assert!(may_hold(
+            &repository,
+            Kind::ConfigMap,
+            &source("sources/settings")
+        ));
+        assert!(!may_hold(
+            &repository,
+            Kind::Secret,
+            &source("sources/settings")
+        ));
+        assert!(!may_hold(
+            &repository,
+            Kind::ConfigMap,
+            &source("sources/registry")
+        ));
+        let all: Vec<_> = sources(&repository).collect();
+        assert_eq!(
+            all,
+            [
+                (Kind::Secret, source("sources/registry")),
+                (Kind::ConfigMap, source("sources/settings"))
+            ]
+        );
+    }
+
     #[test]
     fn a_copy_holds_its_source_data_under_its_name_and_the_pull_secrets_reach_the_service_account()
     {
-        let pull = copy("sources/registry", Some("pull"), true);
-        let settings = copy("sources/settings", None, false);
+        let pull = configured_copy(Kind::Secret, copy("sources/registry", Some("pull"), true));
+        let settings = configured_copy(Kind::ConfigMap, copy("sources/settings", None, false));
         let secret = json!({"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": "e30="},
             "metadata": {"name": "registry", "namespace": "sources", "resourceVersion": "7", "uid": "u"}});
         let config_map = json!({"data": {"LOG": "debug"}, "binaryData": {"b": "AA=="},
@@ -133,13 +344,11 @@ mod tests {
         let objects = objects(
             &[
                 Sourced {
-                    kind: Kind::Secret,
-                    copy: &pull,
+                    wanted: &pull,
                     source: &secret,
                 },
                 Sourced {
-                    kind: Kind::ConfigMap,
-                    copy: &settings,
+                    wanted: &settings,
                     source: &config_map,
                 },
             ],
@@ -170,13 +379,12 @@ mod tests {
 
     #[test]
     fn a_service_account_token_is_never_copied() {
-        let token = copy("sources/token", None, false);
+        let token = configured_copy(Kind::Secret, copy("sources/token", None, false));
         let source =
             json!({"type": "kubernetes.io/service-account-token", "data": {"token": "dA=="}});
         let err = objects(
             &[Sourced {
-                kind: Kind::Secret,
-                copy: &token,
+                wanted: &token,
                 source: &source,
             }],
             "ns",

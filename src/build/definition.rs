@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::render::Template;
+use crate::config::copies::Copy;
 use chart::Chart;
 use overlay::Overlay;
 
@@ -146,6 +147,12 @@ pub struct Settings {
     /// Template values, over those the operator sets for the repository.
     #[serde(default)]
     pub values: Option<Value>,
+    /// Secrets copied into the preview namespace, from sources the operator offers.
+    #[serde(default)]
+    pub copy_secrets: Vec<Copy>,
+    /// ConfigMaps copied into the preview namespace, from sources the operator offers.
+    #[serde(default)]
+    pub copy_config_maps: Vec<Copy>,
 }
 
 fn default_templates() -> String {

@@ -136,6 +136,14 @@ impl FileConfig {
             if let Some(why) = copies::invalid(&repo.copy_secrets, &repo.copy_config_maps) {
                 return Err(invalid(format!("repositories[{i}]"), &why));
             }
+            let offers_without_definition = !repo.defined_in_repository
+                && (!repo.copyable_secrets.is_empty() || !repo.copyable_config_maps.is_empty());
+            if offers_without_definition {
+                return Err(invalid(
+                    format!("repositories[{i}]"),
+                    "copyableSecrets and copyableConfigMaps are for a repository that defines its previews (definedInRepository: true)",
+                ));
+            }
             if repo.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
                 return Err(invalid(
                     format!("repositories[{i}].label"),
@@ -238,6 +246,26 @@ mod tests {
                 .starts_with("config file c.yaml: templateKinds[0].resources[0]: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn copies_offered_to_definitions_are_sources_of_a_defining_repository() {
+        let offering = |defined: bool, source: &str| {
+            FileConfig::parse(
+                "c.yaml",
+                &format!(
+                    "repositories:\n  - name: octo/app\n    definedInRepository: {defined}\n    copyableSecrets: [{source}]\n"
+                ),
+            )
+        };
+        let config = offering(true, "sources/db").unwrap();
+        assert_eq!(
+            config.repositories[0].copyable_secrets[0].to_string(),
+            "sources/db"
+        );
+        let err = offering(false, "sources/db").unwrap_err().to_string();
+        assert!(err.contains("definedInRepository: true"), "{err}");
+        assert!(offering(true, "db").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::config::branches::BranchPatterns;
-use crate::config::copies::Copy;
+use crate::config::copies::{Copy, Source};
 
 use crate::timing::DEFAULT_TTL;
 
@@ -66,6 +66,12 @@ pub struct RepositoryConfig {
     /// ConfigMaps copied into each preview namespace of the repository.
     #[serde(default)]
     pub copy_config_maps: Vec<Copy>,
+    /// Secrets the repository's definition may ask copies of (its `copySecrets`).
+    #[serde(default)]
+    pub copyable_secrets: Vec<Source>,
+    /// ConfigMaps the repository's definition may ask copies of (its `copyConfigMaps`).
+    #[serde(default)]
+    pub copyable_config_maps: Vec<Source>,
     /// Pull requests from forks get the copies too (by default they get none).
     #[serde(default)]
     pub copy_to_forks: bool,
@@ -185,6 +191,8 @@ impl RepositoryConfig {
             chart_repositories: Vec::new(),
             copy_secrets: Vec::new(),
             copy_config_maps: Vec::new(),
+            copyable_secrets: Vec::new(),
+            copyable_config_maps: Vec::new(),
             copy_to_forks: false,
         }
     }

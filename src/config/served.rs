@@ -162,7 +162,7 @@ impl FileConfig {
 
     /// The settings of `repository`, or the defaults for one no longer served (its previews
     /// keep being driven by the same rules until they end).
-    pub(crate) fn repository_settings(
+    pub fn repository_settings(
         &self,
         allowlist: &Allowlist,
         repository: &Repository,

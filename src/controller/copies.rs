@@ -12,19 +12,20 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Resource};
 use serde_json::Value;
 
-use crate::build::copies::{self, Kind, Sourced};
+use crate::build::copies::{self, Kind, Sourced, Wanted};
 use crate::build::render::RenderedObject;
 use crate::config::RepositoryConfig;
-use crate::config::copies::{Copy, Source};
+use crate::config::copies::Source;
 use crate::controller::{Ctx, Error};
 use crate::model::crd::PreviewEnvironment;
 
-/// The copies `pe`'s namespace gets (`repository` being the settings of its repository), with
-/// previewd's `labels`; `Err` says which source cannot be copied and why.
+/// The copies `pe`'s namespace gets (`wanted`, each read from its source; `repository` being
+/// the settings of its repository), with previewd's `labels`; `Err` says which source cannot be
+/// copied and why.
 pub(crate) async fn objects(
     pe: &PreviewEnvironment,
     ctx: &Ctx,
-    repository: &RepositoryConfig,
+    (repository, wanted): (&RepositoryConfig, &[Wanted]),
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Result<Result<Vec<RenderedObject>, String>, Error> {
@@ -32,41 +33,32 @@ pub(crate) async fn objects(
         return Ok(Ok(Vec::new()));
     }
     let mut sources = Vec::new();
-    for (kind, copy) in wanted(repository) {
-        match read(ctx, kind, &copy.from).await? {
-            Ok(source) => sources.push((kind, copy, source)),
+    for wanted in wanted {
+        match read(ctx, wanted).await? {
+            Ok(source) => sources.push((wanted, source)),
             Err(why) => return Ok(Err(why)),
         }
     }
     let sourced: Vec<Sourced<'_>> = sources
         .iter()
-        .map(|(kind, copy, source)| Sourced {
-            kind: *kind,
-            copy,
-            source,
-        })
+        .map(|(wanted, source)| Sourced { wanted, source })
         .collect();
     Ok(copies::objects(&sourced, namespace, labels))
 }
 
-/// Whether `pe` gets its repository's copies: not a pull request from a fork, unless the
-/// operator says so.
+/// Whether `pe` gets copies: not a pull request from a fork, unless the operator says so.
 fn copies_for(repository: &RepositoryConfig, pe: &PreviewEnvironment) -> bool {
     !pe.spec.pull.fork || repository.copy_to_forks
 }
 
-/// Every copy `repository` asks for, Secrets first.
-fn wanted(repository: &RepositoryConfig) -> impl Iterator<Item = (Kind, &Copy)> {
-    let secrets = repository.copy_secrets.iter().map(|c| (Kind::Secret, c));
-    let config_maps = repository
-        .copy_config_maps
-        .iter()
-        .map(|c| (Kind::ConfigMap, c));
-    secrets.chain(config_maps)
-}
-
 /// The source object, or why it cannot be read (missing, or not granted).
-async fn read(ctx: &Ctx, kind: Kind, from: &Source) -> Result<Result<Value, String>, Error> {
+async fn read(ctx: &Ctx, wanted: &Wanted) -> Result<Result<Value, String>, Error> {
+    let Wanted {
+        kind,
+        copy,
+        asked_in,
+    } = wanted;
+    let from = &copy.from;
     let read = match kind {
         Kind::Secret => get::<Secret>(ctx, from).await,
         Kind::ConfigMap => get::<ConfigMap>(ctx, from).await,
@@ -74,11 +66,25 @@ async fn read(ctx: &Ctx, kind: Kind, from: &Source) -> Result<Result<Value, Stri
     let setting = kind.setting();
     match read {
         Ok(Some(source)) => Ok(Ok(source)),
-        Ok(None) => Ok(Err(format!("{setting}: the source {from} does not exist"))),
+        Ok(None) => Ok(Err(format!(
+            "{}{setting}: the source {from} does not exist",
+            asked_in_file(asked_in)
+        ))),
         Err(kube::Error::Api(status)) if status.code == 403 => Ok(Err(format!(
-            "{setting}: previewd may not read the source {from} (the chart grants get and watch on each source it finds in config.repositories)"
+            "{}{setting}: previewd may not read the source {from} (the chart grants get and watch on each source it finds in config.repositories)",
+            asked_in_file(asked_in)
         ))),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `asked_in` as the start of an error: nothing for the operator's configuration (as before
+/// definitions could ask for copies), else the definition's file.
+fn asked_in_file(asked_in: &str) -> String {
+    if asked_in == copies::CONFIGURED {
+        String::new()
+    } else {
+        format!("{asked_in}: ")
     }
 }
 
@@ -100,19 +106,15 @@ where
 /// Watches every source the configuration names until the future is dropped; a source that
 /// changes wakes the previews holding a copy of it.
 pub async fn watch(ctx: Arc<Ctx>) {
-    let mut sources = BTreeSet::new();
-    for repository in &ctx.settings.config.repositories {
-        for (kind, copy) in wanted(repository) {
-            sources.insert((kind.setting(), copy.from.clone()));
-        }
-    }
-    let watches = sources.into_iter().map(|(setting, from)| {
+    let sources: BTreeSet<(Kind, Source)> = (ctx.settings.config.repositories.iter())
+        .flat_map(copies::sources)
+        .collect();
+    let watches = sources.into_iter().map(|(kind, from)| {
         let ctx = ctx.clone();
         async move {
-            if setting == Kind::Secret.setting() {
-                watch_one::<Secret>(ctx, Kind::Secret, from).await;
-            } else {
-                watch_one::<ConfigMap>(ctx, Kind::ConfigMap, from).await;
+            match kind {
+                Kind::Secret => watch_one::<Secret>(ctx, kind, from).await,
+                Kind::ConfigMap => watch_one::<ConfigMap>(ctx, kind, from).await,
             }
         }
     });
@@ -158,7 +160,8 @@ where
     }
 }
 
-/// Wakes the previews whose repository copies `from`.
+/// Wakes the previews that may hold a copy of `from` (their repository copies it, or offers it
+/// to its definition).
 async fn wake_holders(ctx: &Ctx, kind: Kind, from: &Source) {
     let Some(records) = ctx.records.all(crate::timing::RECORDS_LISTED_WAIT).await else {
         return;
@@ -168,8 +171,7 @@ async fn wake_holders(ctx: &Ctx, kind: Kind, from: &Source) {
         let repository = settings
             .config
             .repository_settings(&settings.allowlist, &pe.spec.pull.repository);
-        let holds = copies_for(&repository, &pe)
-            && wanted(&repository).any(|(k, copy)| k == kind && &copy.from == from);
+        let holds = copies_for(&repository, &pe) && copies::may_hold(&repository, kind, from);
         if holds && pe.metadata.deletion_timestamp.is_none() {
             ctx.queue.wake_now(&pe);
         }

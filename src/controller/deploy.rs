@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::ResourceExt;
 use serde_json::Value;
 
+use crate::build::copies::{self as build_copies, Wanted};
 use crate::build::definition::{self, Source, chart::Chart, overlay::Overlay};
 use crate::build::render::{Context, RenderedObject, Template};
 use crate::build::{fence_objects, restart};
@@ -70,6 +71,7 @@ async fn apply_or_reread(
         defined,
         values,
         readiness,
+        copies: wanted_copies,
     } = match defined(pe, ctx, &repository, values).await? {
         Ok(chosen) => chosen,
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
@@ -101,7 +103,8 @@ async fn apply_or_reread(
             .as_ref()
             .map(|binding| fence_objects::read_binding(binding, &name, &preview_labels)),
     );
-    match copies::objects(pe, ctx, &repository, &name, &preview_labels).await? {
+    let wanted_copies = (repository.as_ref(), wanted_copies.as_slice());
+    match copies::objects(pe, ctx, wanted_copies, &name, &preview_labels).await? {
         Ok(copied) => fenced.extend(copied),
         Err(why) => return Ok(ApplyOutcome::Invalid(why)),
     }
@@ -204,18 +207,19 @@ impl Defined<'_> {
     }
 }
 
-/// What `pe` renders from and with which values: its repository's own definition (read from
-/// the pull request's base branch, never its head) when the operator lets the repository
-/// define its previews and it does, else previewd's templates; `Err` says why the definition
-/// is refused, naming the file.
-/// What a preview renders from, with which values, and (from a definition that names them)
-/// which workloads decide its readiness, with the definition's directory.
+/// What a preview renders from, with which values, (from a definition that names them) which
+/// workloads decide its readiness, with the definition's directory, and the copies it gets.
 struct Chosen<'a> {
     defined: Defined<'a>,
     values: Value,
     readiness: Option<(Vec<String>, String)>,
+    copies: Vec<Wanted>,
 }
 
+/// What `pe` renders from and with which values: its repository's own definition (read from
+/// the pull request's base branch, never its head) when the operator lets the repository
+/// define its previews and it does, else previewd's templates; `Err` says why the definition
+/// is refused, naming the file.
 async fn defined<'a>(
     pe: &PreviewEnvironment,
     ctx: &'a Ctx,
@@ -227,6 +231,7 @@ async fn defined<'a>(
         defined: Defined::Own(&settings.templates),
         values,
         readiness: None,
+        copies: build_copies::configured(repository),
     };
     if !repository.defined_in_repository {
         return Ok(Ok(own(values)));
@@ -249,6 +254,15 @@ async fn defined<'a>(
         Err(why) => return Ok(Err(format!("{dir}/{why}"))),
     };
     let values = found.values(values);
+    let copies = match build_copies::requested(
+        repository,
+        &found.settings.copy_secrets,
+        &found.settings.copy_config_maps,
+        &format!("{dir}/{}", definition::SETTINGS_FILE),
+    ) {
+        Ok(copies) => copies,
+        Err(why) => return Ok(Err(why)),
+    };
     let defined = match found.source {
         Source::Templates(templates) => Defined::Templates(
             templates
@@ -288,6 +302,7 @@ async fn defined<'a>(
         defined,
         values,
         readiness,
+        copies,
     }))
 }
 

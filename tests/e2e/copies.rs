@@ -1,8 +1,9 @@
 //! Secrets and ConfigMaps copied into previews (`copySecrets`, `copyConfigMaps`): a copy holds
 //! its source's data under its name, the `default` ServiceAccount pulls images with the pull
 //! secret, a change at the source reaches the copy at once (a watch by name), the copies go
-//! with the preview, a fork gets none, and the data never shows in a status, a log line or
-//! anything sent to GitHub.
+//! with the preview, a fork gets none, a repository's definition gets only the copies the
+//! operator offers it, and the data never shows in a status, a log line or anything sent to
+//! GitHub.
 
 use std::time::Duration;
 
@@ -12,9 +13,13 @@ use kube::api::PostParams;
 use previewd::model::crd::Phase;
 use previewd_testkit::cluster::{TestNamespace, wait_for};
 use previewd_testkit::copies::{copied_token, create_source, pull_secrets, rotate_source};
+use previewd_testkit::github::GitFile;
 use previewd_testkit::scenario::Scenario;
+use previewd_testkit::templates::web_deployment;
 
 const READY: Duration = Duration::from_secs(90);
+/// The base branch of the `pr-opened` payload.
+const BASE: &str = "master";
 /// What the source Secret holds first, and after it is rotated: never to be seen outside it.
 const FIRST: &str = "first-secret-value-3f9a";
 const ROTATED: &str = "rotated-secret-value-7c21";
@@ -60,6 +65,18 @@ async fn shown(s: &Scenario, number: u64, value: &str) -> bool {
     status.contains(value) || s.previewd.logs().contains(value) || sent
 }
 
+/// Rotates the source Secret `registry` and waits for preview `number`'s copy to follow.
+async fn rotated_copy_follows(s: &Scenario, number: u64, sources: &TestNamespace) {
+    rotate_source(sources, "registry", ROTATED).await;
+    let copy_follows = || async { copied(s, number).await.as_deref() == Some(ROTATED) };
+    wait_for(
+        "the copy to follow its source",
+        Duration::from_secs(30),
+        copy_follows,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn copies_follow_their_source_and_go_with_the_preview() {
     let sources = sources().await;
@@ -77,14 +94,7 @@ async fn copies_follow_their_source_and_go_with_the_preview() {
     assert_eq!(pulls, ["pull"]);
 
     // Rotated at the source: the copy follows without any delivery.
-    rotate_source(&sources, "registry", ROTATED).await;
-    let copy_follows = || async { copied(&s, 1).await.as_deref() == Some(ROTATED) };
-    wait_for(
-        "the copy to follow its source",
-        Duration::from_secs(30),
-        copy_follows,
-    )
-    .await;
+    rotated_copy_follows(&s, 1, &sources).await;
     for value in [FIRST, ROTATED] {
         assert!(!shown(&s, 1, value).await, "{value} was shown");
     }
@@ -134,4 +144,71 @@ async fn a_fork_gets_no_copies_and_a_missing_source_is_named() {
     create_source(&sources, "registry", FIRST).await;
     s.wait_phase(3, Phase::Ready, None, READY).await;
     assert_eq!(copied(&s, 3).await.as_deref(), Some(FIRST));
+}
+
+/// A definition on the base branch: one Deployment, and the copies its `preview.yaml` asks for.
+fn asking(copies: &str) -> Vec<GitFile> {
+    vec![
+        GitFile::new(
+            ".preview/preview.yaml",
+            &format!("source: handlebars\n{copies}"),
+        ),
+        GitFile::new(
+            ".preview/templates/web.yaml",
+            &web_deployment("web", "1", "registry.test/web"),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_definition_asks_for_copies_the_operator_offers() {
+    let sources = sources().await;
+    let from = |name: &str| format!("{}/{name}", sources.name);
+    let settings = serde_json::json!({
+        "definedInRepository": true,
+        "copyableSecrets": [from("registry")],
+        "copyableConfigMaps": [from("settings")],
+    });
+    let s = Scenario::start("copies-defined", |o| o.repository_settings = settings).await;
+    let asked = format!(
+        "copySecrets: [{{from: {}, name: pull, imagePull: true}}]\ncopyConfigMaps: [{{from: {}}}]\n",
+        from("registry"),
+        from("settings")
+    );
+    s.github
+        .set_branch_files(&s.owner, &s.repo, BASE, asking(&asked));
+    s.deliver(&s.payload("pr-opened", 4)).await;
+    s.wait_phase(4, Phase::Ready, None, READY).await;
+    let namespace = s.preview_name(4);
+    assert_eq!(copied(&s, 4).await.as_deref(), Some(FIRST));
+    assert_eq!(pull_secrets(&s.kube, &namespace).await, ["pull"]);
+    let config_maps = Api::<ConfigMap>::namespaced(s.kube.clone(), &namespace);
+    assert!(config_maps.get_opt("settings").await.unwrap().is_some());
+
+    // The operator's offer is watched like its own copies: a rotation reaches the copy.
+    rotated_copy_follows(&s, 4, &sources).await;
+
+    // A source the operator does not offer fails the preview, naming the definition's file.
+    let unoffered = format!("copySecrets: [{{from: {}}}]\n", from("elsewhere"));
+    s.push_files(BASE, asking(&unoffered)).await;
+    let message = s
+        .wait_message(4, READY, |m| m.starts_with(".preview/preview.yaml: "))
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            ".preview/preview.yaml: copySecrets: the source {} is not among those the operator offers definitions (copyableSecrets)",
+            from("elsewhere")
+        )
+    );
+    // No longer asked for: the copies go, the preview stays.
+    s.push_files(BASE, asking("")).await;
+    wait_for("the copies to go", READY, || async {
+        copied(&s, 4).await.is_none() && config_maps.get_opt("settings").await.unwrap().is_none()
+    })
+    .await;
+    s.wait_phase(4, Phase::Ready, None, READY).await;
+    for value in [FIRST, ROTATED] {
+        assert!(!shown(&s, 4, value).await, "{value} was shown");
+    }
 }

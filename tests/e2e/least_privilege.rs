@@ -1210,15 +1210,18 @@ async fn copies_are_read_and_watched_by_name_under_the_charts_grants() {
     let sources = TestNamespace::new("lp-sources").await;
     create_source(&sources, "registry", "lp-first-token").await;
     create_source(&sources, "not-granted", "lp-other-token").await;
+    create_source(&sources, "offered", "lp-offered-token").await;
     let copies = json!([{
         "from": format!("{}/registry", sources.name),
         "name": "pull",
         "imagePull": true,
     }]);
     // The chart grants its ServiceAccount get, list and watch on exactly the sources its
-    // configuration names.
-    let repositories =
-        format!(r#"config.repositories=[{{"name":"octo-org/web","copySecrets":{copies}}}]"#);
+    // configuration names: copied, or offered to the repository's definition.
+    let offered = format!("{}/offered", sources.name);
+    let repositories = format!(
+        r#"config.repositories=[{{"name":"octo-org/web","copySecrets":{copies},"definedInRepository":true,"copyableSecrets":["{offered}"]}}]"#
+    );
     let mut extra = PREVIEW_HOSTS.to_vec();
     extra.extend(["--set-json", repositories.as_str()]);
     let installed = Installed::new("lp-copies", &extra).await;
@@ -1226,6 +1229,12 @@ async fn copies_are_read_and_watched_by_name_under_the_charts_grants() {
     wait_policy(&as_previewd, &installed.policy(), true).await;
     let user = installed.token.username();
     let secrets = Api::<Secret>::namespaced(as_previewd.clone(), &sources.name);
+    wait_for(
+        "a Secret offered to the definition to be granted",
+        READY,
+        || async { secrets.get("offered").await.is_ok() },
+    )
+    .await;
     refused_by_rbac(
         secrets.get("not-granted").await,
         &user,
