@@ -3,8 +3,9 @@
 //! runs that script — is a static x86_64 musl executable, and started the way the image's
 //! container runs it (the Dockerfile's entrypoint and environment under the `args` and `env` of
 //! `helm template`, as the chart's user, with the chart's RBAC) it answers the chart's liveness
-//! and readiness probes and writes nothing to disk. `tests/testkit/src/container.rs` lists where
-//! that process differs from the pod.
+//! and readiness probes and writes nothing to disk; a preview its repository defines with a Helm
+//! chart is rendered by the pinned helm as that user, in the scratch volume, which is left empty.
+//! `tests/testkit/src/container.rs` lists where that process differs from the pod.
 //!
 //! The binary's path comes from `PREVIEWD_STATIC_BIN`, which `scripts/test.sh` sets after
 //! building it. Without it the tests fail rather than build it themselves: a cold release build
@@ -16,15 +17,23 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::Api;
+use kube::api::{DeleteParams, PostParams};
+use previewd::model::crd::PreviewEnvironment;
+use previewd::model::names::preview_name;
+use previewd::model::pull::Repository;
+
 use previewd_testkit::cluster::{TestNamespace, unique_name};
-use previewd_testkit::container::{Container, chart_values};
+use previewd_testkit::container::{Container, Running, WEBHOOK_SECRET, chart_values};
 use previewd_testkit::dockerfile::{self, Instruction};
 use previewd_testkit::elf::{EM_X86_64, Elf, inspect};
-use previewd_testkit::github::GitHub;
+use previewd_testkit::github::{GitFile, GitHub, Pull};
 use previewd_testkit::helm::{objects, template};
 use previewd_testkit::kubeconfig::{admin, service_account_token, with_token};
 use previewd_testkit::previewd::ensure_crd;
 use previewd_testkit::rbac::ChartRbac;
+use previewd_testkit::webhooks::{Delivery, variant};
 
 fn static_binary() -> PathBuf {
     let how = "build it and name it: PREVIEWD_STATIC_BIN=\"$(scripts/build-static.sh)\" cargo test \
@@ -203,22 +212,48 @@ fn the_dockerfile_packages_that_binary_as_the_charts_user() {
     );
 }
 
-#[tokio::test]
-async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
+/// previewd started as the chart's container, in a namespace of its own with the chart's RBAC.
+struct Started {
+    ns: TestNamespace,
+    container: Container,
+    running: Running,
+    /// Removes the RBAC when dropped.
+    rbac: ChartRbac,
+}
+
+/// Starts previewd as the chart (rendered with `extra` `--set` values after the usual ones)
+/// runs it, talking to `github`, in a new namespace named after `prefix`.
+async fn start_as_the_chart(prefix: &str, github: &GitHub, extra: &str) -> Started {
     let binary = static_binary();
     let image = dockerfile::image(&dockerfile::read()).expect("the final stage");
     ensure_crd().await;
-    let github = GitHub::start().await;
-    let ns = TestNamespace::new("image").await;
-    let values = chart_values(&github.url(), GitHub::TOKEN);
+    let ns = TestNamespace::new(prefix).await;
+    let values = chart_values(&github.url(), GitHub::TOKEN) + extra;
     let rendered = objects(&template(&unique_name("image"), &ns.name, &[&values]));
     let container = Container::from_chart(&rendered, &ns.name);
-    let _rbac = ChartRbac::apply(&rendered, &ns.name);
+    let rbac = ChartRbac::apply(&rendered, &ns.name);
     let token = service_account_token(&ns.name, &container.service_account);
-
     let running = container
         .start(&binary, &image, &with_token(admin(), &token))
         .await;
+    Started {
+        ns,
+        container,
+        running,
+        rbac,
+    }
+}
+
+#[tokio::test]
+async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
+    let github = GitHub::start().await;
+    // Every part bound: the namespace and the RBAC last as long as the test.
+    let Started {
+        ns: _ns,
+        container,
+        running,
+        rbac: _rbac,
+    } = start_as_the_chart("image", &github, "").await;
     let ready = running
         .wait_answer(&container.readiness, |status, _| status == 200)
         .await;
@@ -249,4 +284,98 @@ async fn run_as_the_chart_runs_it_it_answers_both_probes_and_writes_nothing() {
         let parsed = serde_json::from_str::<serde_json::Value>(line);
         assert!(parsed.is_ok(), "a log line that is not JSON: {line}");
     }
+}
+
+/// A chart the base branch of `octo-org/web` defines its previews with: one ConfigMap holding
+/// the head commit's short SHA, as helm renders it.
+fn defining_chart() -> Vec<GitFile> {
+    let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rendered}\ndata:\n  sha: {{ .Values.preview.shortSha | quote }}\n  user: {{ .Values.who | quote }}\n";
+    vec![
+        GitFile::new(
+            ".preview/preview.yaml",
+            "source: helm\nvalues: {who: chart}\n",
+        ),
+        GitFile::new(
+            ".preview/chart/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+        ),
+        GitFile::new(".preview/chart/templates/rendered.yaml", config_map),
+    ]
+}
+
+#[tokio::test]
+async fn run_as_the_chart_runs_it_helm_renders_in_the_scratch_volume_and_leaves_nothing() {
+    let github = GitHub::start().await;
+    github.set_branch_files("octo-org", "web", "master", defining_chart());
+    let defining = ",config.repositories[0].definedInRepository=true";
+    let Started {
+        ns,
+        container,
+        running,
+        rbac: _rbac,
+    } = start_as_the_chart("image-render", &github, defining).await;
+    running
+        .wait_answer(&container.readiness, |status, _| status == 200)
+        .await;
+
+    let repository = Repository {
+        id: github.repository_id("octo-org", "web"),
+        full_name: "octo-org/web".to_owned(),
+    };
+    github.set_pull(Pull::new("octo-org", "web", 1));
+    let opened = variant("pr-opened")
+        .repo("octo-org", "web")
+        .repository_id(repository.id)
+        .number(1);
+    let head = opened.str("/pull_request/head/sha").expect("a head SHA");
+    let sent = Delivery::new(&running.webhook_url(), WEBHOOK_SECRET.as_bytes())
+        .send(&opened)
+        .await;
+    assert_eq!(sent.status / 100, 2, "{sent:?}");
+
+    // helm ran as the chart's user, with the chart's environment, and its output was applied.
+    let preview = preview_name(&repository, 1);
+    let config_maps = Api::<ConfigMap>::namespaced(ns.client.clone(), &preview);
+    let mut applied = None;
+    for _ in 0..300 {
+        applied = config_maps.get_opt("rendered").await.ok().flatten();
+        if applied.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let data = applied
+        .unwrap_or_else(|| {
+            panic!(
+                "the chart's ConfigMap was never applied:\n{}",
+                running.logs()
+            )
+        })
+        .data
+        .unwrap_or_default();
+    assert_eq!(data.get("sha"), Some(&head[..7].to_owned()));
+    assert_eq!(data.get("user").map(String::as_str), Some("chart"));
+    // The render's scratch directory (helm's homes, the chart) is gone; nothing else was
+    // written anywhere.
+    assert_eq!(
+        running.written(),
+        Vec::<PathBuf>::new(),
+        "files previewd or helm left"
+    );
+
+    drop(running);
+    remove_preview(&ns, &preview).await;
+}
+
+/// Deletes the preview `name` and its namespace, which the test's previewd made.
+async fn remove_preview(ns: &TestNamespace, name: &str) {
+    let records = Api::<PreviewEnvironment>::all(ns.client.clone());
+    if let Ok(mut record) = records.get(name).await {
+        record.metadata.finalizers = None;
+        let _ = records.replace(name, &PostParams::default(), &record).await;
+        let _ = records.delete(name, &DeleteParams::default()).await;
+    }
+    let _ = Api::<Namespace>::all(ns.client.clone())
+        .delete(name, &DeleteParams::default())
+        .await;
 }

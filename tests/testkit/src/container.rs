@@ -17,6 +17,8 @@
 //!   to (the pod's root filesystem is read-only), so a test can check that it wrote nothing.
 //! - It runs as the user and group of the container's securityContext when the tests run as
 //!   root, else as the tests' own user.
+//! - The renderers the image ships (`PREVIEWD_HELM`, `PREVIEWD_KUSTOMIZE`) are the ones the test
+//!   cluster's build made from the same pins (`PREVIEWD_CLUSTER_BIN`), copied next to previewd.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -37,6 +39,9 @@ use super::dockerfile::Image;
 
 /// The container's name in the chart's Deployment.
 pub(crate) const NAME: &str = "previewd";
+
+/// The webhook secret `chart_values` sets.
+pub const WEBHOOK_SECRET: &str = "container-test-secret";
 
 /// `--set` values with which the chart renders a previewd that talks to the GitHub (stand-in) at
 /// `github_url` with `token`.
@@ -304,9 +309,22 @@ impl Container {
         );
         env.insert("HOME".into(), writable[0].to_string_lossy().into());
         env.insert("TMPDIR".into(), writable[1].to_string_lossy().into());
-        let program = scratch.dir("bin", false).join("previewd");
+        let bin = scratch.dir("bin", false);
+        let program = bin.join("previewd");
         std::fs::copy(binary, &program)
             .unwrap_or_else(|e| panic!("copy {}: {e}", binary.display()));
+        for (variable, tool) in [
+            ("PREVIEWD_HELM", "helm"),
+            ("PREVIEWD_KUSTOMIZE", "kustomize"),
+        ] {
+            let pinned =
+                std::env::var_os("PREVIEWD_CLUSTER_BIN").map(|d| PathBuf::from(d).join(tool));
+            if let (true, Some(pinned)) = (env.contains_key(variable), pinned) {
+                std::fs::copy(&pinned, bin.join(tool))
+                    .unwrap_or_else(|e| panic!("copy {}: {e}", pinned.display()));
+                env.insert(variable.into(), bin.join(tool).to_string_lossy().into());
+            }
+        }
         let log = std::fs::File::create(scratch.dir.join(LOG)).expect("create log");
         let mut command = Command::new(&program);
         command
@@ -407,6 +425,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// Where it takes GitHub's webhook deliveries.
+    pub fn webhook_url(&self) -> String {
+        format!("{}/webhooks/github", self.url)
+    }
+
     /// `GET path`: the status code and the body.
     pub async fn get(&self, path: &str) -> Result<(u16, String), reqwest::Error> {
         let response = reqwest::get(format!("{}{path}", self.url)).await?;
