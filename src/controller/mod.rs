@@ -1,8 +1,7 @@
 //! The controller: watches PreviewEnvironments (and the namespaces and workloads they own) and
-//! drives each to its desired state. Idempotent; all state comes from the API server: the
-//! record is read afresh at the start of each reconcile unless the cached one is exactly what
-//! this process's last status write left (`own_writes`); the watch cache otherwise only says when
-//! to look.
+//! drives each to its desired state. Idempotent; all state comes from the API server: a
+//! reconcile decides on the cached record when the watch has brought back this process's last
+//! status write to it (`own_writes`), else it reads the record afresh.
 
 pub(crate) mod apply;
 pub(crate) mod checks;
@@ -164,12 +163,19 @@ pub async fn run(
     let owned = watcher::Config::default().labels(&selector);
     let previews = Api::<PreviewEnvironment>::all(client.clone());
     let (store, writer) = reflector::store();
+    let seeing = ctx.clone();
     let records = reflector::reflector(
         writer,
         watcher(previews, owned.clone())
             .modify(without_managed_fields)
             .backoff(WatchBackoff::default()),
     )
+    // Past the reflector: what is noted as seen is in the cache.
+    .inspect(move |event| {
+        if let Ok(watcher::Event::Apply(pe) | watcher::Event::InitApply(pe)) = event {
+            seeing.own_writes.note_seen(pe);
+        }
+    })
     .applied_objects()
     .predicate_filter(worth_a_reconcile, PredicateConfig::default());
     let controller = Controller::for_stream(records, store.clone());
@@ -267,9 +273,9 @@ async fn drive(pe: Arc<PreviewEnvironment>, ctx: Arc<Ctx>) -> Result<Action, Err
     let name = pe.name_any();
     // The watch cache can lag behind this controller's own last status write; a decision taken
     // on that older status would deploy again and say "deploying" on GitHub, and its status
-    // write would put the older comment fingerprint back. Decide on the stored object: the
-    // cached one when it is exactly what that write left, else read afresh.
-    let pe = if ctx.own_writes.is_as_last_written(&pe) {
+    // write would put the older comment fingerprint back. Decide on the cached object once the
+    // watch has brought that write back, else read afresh.
+    let pe = if ctx.own_writes.is_fresh(&pe) {
         pe
     } else {
         let Some(read) = metrics::timed("reconcile_read", api.get_opt(&name)).await? else {

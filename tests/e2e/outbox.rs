@@ -145,7 +145,7 @@ async fn a_deploy_under_way_is_read_again_not_applied_again() {
 }
 
 #[tokio::test]
-async fn some_reconciles_decide_on_the_record_as_their_last_status_write_left_it() {
+async fn reconciles_decide_on_the_cached_record_once_it_holds_their_last_status_write() {
     let s = Scenario::start("outbox-written", |_| {}).await;
     s.deliver(&s.payload("pr-opened", 10)).await;
     s.wait_phase(10, Phase::Ready, None, READY).await;
@@ -157,6 +157,6 @@ async fn some_reconciles_decide_on_the_record_as_their_last_status_write_left_it
     assert!(
         read < reconciles,
         "every one of {reconciles} reconciles read its record ({read}): none was decided on \
-         the record as its own last status write left it"
+         the cached record"
     );
 }
