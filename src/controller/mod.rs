@@ -18,6 +18,7 @@ pub(crate) mod report;
 pub mod slots;
 pub(crate) mod spec_write;
 pub(crate) mod steps;
+pub(crate) mod wakes;
 pub(crate) mod watch_backoff;
 
 use std::hash::{Hash, Hasher};
@@ -187,22 +188,34 @@ pub async fn run(
     });
     controller
         .reconcile_on(woken)
-        .watches(
-            Api::<Namespace>::all(client.clone()),
-            owned.clone(),
+        .watches_stream(
+            wakes::changes(
+                Api::<Namespace>::all(client.clone()),
+                owned.clone(),
+                wakes::namespace_key,
+            ),
             by_preview_label,
         )
-        .watches(
-            Api::<Deployment>::all(client.clone()),
-            owned.clone(),
+        .watches_stream(
+            wakes::changes(
+                Api::<Deployment>::all(client.clone()),
+                owned.clone(),
+                wakes::workload_key,
+            ),
             by_preview_label,
         )
-        .watches(
-            Api::<StatefulSet>::all(client.clone()),
-            owned.clone(),
+        .watches_stream(
+            wakes::changes(
+                Api::<StatefulSet>::all(client.clone()),
+                owned.clone(),
+                wakes::workload_key,
+            ),
             by_preview_label,
         )
-        .watches(Api::<Job>::all(client), owned, by_preview_label)
+        .watches_stream(
+            wakes::changes(Api::<Job>::all(client), owned, wakes::workload_key),
+            by_preview_label,
+        )
         .trigger_backoff(WatchBackoff::default())
         .with_config(ControllerConfig::default().concurrency(ctx.settings.concurrency))
         .graceful_shutdown_on(shutdown)

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::model::labels::{READINESS, READINESS_IGNORED};
 
 /// A workload's readiness.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Readiness {
     /// Ready at its current generation.
     Ready,
