@@ -94,16 +94,9 @@ pub fn requested(
     config_maps: &[Copy],
     shown: &str,
 ) -> Result<Vec<Wanted>, String> {
-    let offers = [
-        (Kind::Secret, secrets, &repository.copyable_secrets),
-        (
-            Kind::ConfigMap,
-            config_maps,
-            &repository.copyable_config_maps,
-        ),
-    ];
     let mut wanted = configured(repository);
-    for (kind, asked, offered) in offers {
+    for (kind, asked) in [(Kind::Secret, secrets), (Kind::ConfigMap, config_maps)] {
+        let (_, offered) = listed(repository, kind);
         if let Some(copy) = asked.iter().find(|c| !offered.contains(&c.from)) {
             return Err(format!(
                 "{shown}: {}: the source {} is not among those the operator offers definitions ({})",
@@ -132,14 +125,19 @@ pub fn requested(
 /// Whether a preview of `repository` may hold a copy of `from`: the operator copies it, or
 /// offers it to definitions.
 pub fn may_hold(repository: &RepositoryConfig, kind: Kind, from: &Source) -> bool {
-    let offered = match kind {
-        Kind::Secret => &repository.copyable_secrets,
-        Kind::ConfigMap => &repository.copyable_config_maps,
-    };
-    offered.contains(from)
-        || configured(repository)
-            .iter()
-            .any(|w| w.kind == kind && &w.copy.from == from)
+    let (copied, offered) = listed(repository, kind);
+    offered.contains(from) || copied.iter().any(|c| &c.from == from)
+}
+
+/// `repository`'s copies of `kind`, and the sources of that kind it offers definitions.
+fn listed(repository: &RepositoryConfig, kind: Kind) -> (&[Copy], &[Source]) {
+    match kind {
+        Kind::Secret => (&repository.copy_secrets, &repository.copyable_secrets),
+        Kind::ConfigMap => (
+            &repository.copy_config_maps,
+            &repository.copyable_config_maps,
+        ),
+    }
 }
 
 /// Every source `repository`'s previews may hold a copy of.
